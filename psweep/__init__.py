@@ -1,0 +1,73 @@
+"""psweep: run a function over parameter sets and keep every result.
+
+>>> import psweep as ps
+>>> params = ps.pgrid(ps.plist("a", [1, 2]), ps.plist("b", [8, 9]))
+>>> len(params)
+4
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from psweep.backup import backup_calc_dir
+from psweep.errors import (
+    CalcDirError,
+    DatabaseError,
+    DatabaseNotFoundError,
+    FuncTypeError,
+    LockTimeoutError,
+    ParamsError,
+    ParamsTypeError,
+    PsweepError,
+    StoreWriteError,
+    SweepPickleError,
+)
+from psweep.params import (
+    filter_params_dup_hash,
+    filter_params_unique,
+    itr2params,
+    loops2params,
+    merge_dicts,
+    pgrid,
+    plist,
+    pset_hash,
+    seq2dicts,
+)
+from psweep.run import run
+from psweep.store import df_read, df_write
+from psweep.sweep import Sweep, sweep
+
+try:
+    __version__ = version("psweep")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "__version__",
+    "sweep",
+    "Sweep",
+    "run",
+    "plist",
+    "seq2dicts",
+    "pgrid",
+    "itr2params",
+    "loops2params",
+    "merge_dicts",
+    "pset_hash",
+    "filter_params_unique",
+    "filter_params_dup_hash",
+    "df_read",
+    "df_write",
+    "backup_calc_dir",
+    "PsweepError",
+    "ParamsError",
+    "ParamsTypeError",
+    "FuncTypeError",
+    "CalcDirError",
+    "DatabaseError",
+    "DatabaseNotFoundError",
+    "LockTimeoutError",
+    "StoreWriteError",
+    "SweepPickleError",
+]

@@ -1,0 +1,146 @@
+"""Backups of a calc dir and capture of the source that ran a study."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import shutil
+import sys
+import uuid
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["backup_name", "backup_calc_dir", "read_source", "write_source"]
+
+_STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def backup_name(calc_dir: str, db: pd.DataFrame) -> str:
+    """Path of the backup of `calc_dir` holding the state of `db`.
+
+    Parameters
+    ----------
+    calc_dir
+        The calc dir.
+    db
+        Its database (with a ``_time_utc`` column).
+
+    Returns
+    -------
+    str
+        A sibling of `calc_dir` named after the last ``_time_utc``, e.g.
+        ``calc_2026-11-27T19:06:07.845008Z``.
+    """
+    last = pd.Timestamp(db["_time_utc"].max())
+    parent, name = os.path.split(os.path.normpath(calc_dir))
+    return os.path.join(parent, f"{name}_{last.strftime(_STAMP_FORMAT)}")
+
+
+def backup_calc_dir(calc_dir: str, db: pd.DataFrame) -> str | None:
+    """Copy `calc_dir` to a sibling named after the last row of `db`.
+
+    Symlinks are copied as links. The copy goes to a temporary name and is
+    renamed at the end, so a folder under the final name is always whole.
+    When that folder exists already, it holds this very state (same last
+    ``_time_utc``), and it is kept rather than copied again.
+
+    Parameters
+    ----------
+    calc_dir
+        The calc dir; call with its database lock held.
+    db
+        Its database; nothing is copied when it has no rows.
+
+    Returns
+    -------
+    str or None
+        The backup's path, or None if there was nothing to back up.
+    """
+    if len(db) == 0 or "_time_utc" not in db.columns:
+        return None
+    dst = backup_name(calc_dir, db)
+    if os.path.exists(dst):
+        return dst
+    parent, name = os.path.split(dst)
+    tmp = os.path.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        shutil.copytree(
+            calc_dir,
+            tmp,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("*.jnl.live"),
+        )
+        os.rename(tmp, dst)
+    except OSError:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+        if os.path.isdir(dst):
+            # Another driver renamed the same state into place first.
+            return dst
+        raise
+    return dst
+
+
+def read_source(func: Callable[..., Any]) -> str | None:
+    """Source text of the module that defines `func`, else of `func` alone.
+
+    Read once, when a function is decorated, so that edits made to the
+    script while a study runs do not leak into what is recorded.
+
+    Parameters
+    ----------
+    func
+        The user's function.
+
+    Returns
+    -------
+    str or None
+        None when no source can be found (a warning says so).
+    """
+    module = sys.modules.get(getattr(func, "__module__", None) or "")
+    path = getattr(module, "__file__", None)
+    if path and os.path.isfile(path) and path.endswith(".py"):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            with open(path, encoding="utf-8") as fd:
+                return fd.read()
+    try:
+        return inspect.getsource(func)
+    except (OSError, TypeError):
+        warnings.warn(
+            f"psweep: no source found for {getattr(func, '__qualname__', func)!r} "
+            f"(defined in a REPL or with python -c?); backup_script/ will "
+            f"not record the code of this study. Put the function in a "
+            f".py file to have it recorded.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+
+
+def write_source(calc_dir: str, run_id: str, source: str) -> str:
+    """Write `source` to ``<calc_dir>/backup_script/<run_id>.py``.
+
+    Parameters
+    ----------
+    calc_dir
+        The calc dir.
+    run_id
+        The run's ``_run_id``.
+    source
+        Source text.
+
+    Returns
+    -------
+    str
+        The file written.
+    """
+    folder = os.path.join(calc_dir, "backup_script")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{run_id}.py")
+    with open(path, "w", encoding="utf-8") as fd:
+        fd.write(source)
+    return path

@@ -1,0 +1,62 @@
+"""Exceptions raised by psweep.
+
+Every error derives from :class:`PsweepError` and from the builtin that fits
+it, so ``except ValueError`` keeps working for callers that do not know
+psweep. All of them take a single message argument and therefore pickle,
+which matters because they cross process boundaries in pools and on Dask.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PsweepError",
+    "ParamsError",
+    "ParamsTypeError",
+    "CalcDirError",
+    "DatabaseError",
+    "DatabaseNotFoundError",
+    "LockTimeoutError",
+    "SweepPickleError",
+    "FuncTypeError",
+    "StoreWriteError",
+]
+
+
+class PsweepError(Exception):
+    """Base class of all errors raised by psweep."""
+
+
+class ParamsError(PsweepError, ValueError):
+    """``params`` or one pset holds a value psweep cannot use."""
+
+
+class ParamsTypeError(ParamsError, TypeError):
+    """``params`` or one pset has the wrong type (not a dict, non-str key)."""
+
+
+class FuncTypeError(PsweepError, TypeError):
+    """The function to run over the psets is not usable (not callable)."""
+
+
+class CalcDirError(PsweepError, ValueError):
+    """``calc_dir`` cannot be used as a calculation directory."""
+
+
+class DatabaseError(PsweepError, ValueError):
+    """The database file exists but cannot be read as a DataFrame."""
+
+
+class DatabaseNotFoundError(PsweepError, FileNotFoundError):
+    """The database file does not exist."""
+
+
+class LockTimeoutError(PsweepError, TimeoutError):
+    """The lock guarding a database could not be taken in time."""
+
+
+class SweepPickleError(PsweepError, TypeError):
+    """A decorated function cannot be sent to worker processes."""
+
+
+class StoreWriteError(PsweepError, OSError):
+    """Rows could not be written to the calc dir (e.g. the disk is full)."""

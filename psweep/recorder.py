@@ -1,0 +1,147 @@
+"""The driver side of a run: take each finished row and make it durable."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from psweep.errors import PsweepError, StoreWriteError
+from psweep.store import Journal, Store, rows_to_frame
+from psweep.worker import EXC_KEY
+
+__all__ = ["Recorder"]
+
+# Fold the journal into the database during long runs, at most this often,
+# and never more often than 20x the time the last fold took, so folding a
+# large database costs at most ~5% of a run.
+MIN_COMPACT_INTERVAL = 5.0
+COMPACT_COST_FACTOR = 20.0
+
+
+class Recorder:
+    """Records the rows of one run as they arrive.
+
+    Parameters
+    ----------
+    store
+        The calc dir's store.
+    run_id
+        The run's ``_run_id`` (names its journal).
+    save
+        False keeps rows in memory only (``run(save=False)``).
+    """
+
+    def __init__(self, store: Store, run_id: str, save: bool) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.save = save
+        self.memory_rows: list[dict[str, Any]] = []
+        self.n_rows = 0
+        self.n_failed = 0
+        self.first_exception: BaseException | None = None
+        self._journal: Journal | None = None
+        self._unwritten: list[dict[str, Any]] = []
+        self._warned_write = False
+        self._last_compact = time.monotonic()
+        self._compact_interval = MIN_COMPACT_INTERVAL
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Make `row` durable (journal append) and count it.
+
+        Parameters
+        ----------
+        row
+            A row from a worker.
+        """
+        exception = row.pop(EXC_KEY, None)
+        self.n_rows += 1
+        if row["_failed"]:
+            self.n_failed += 1
+            if self.first_exception is None and exception is not None:
+                self.first_exception = exception
+                if hasattr(exception, "add_note") and exception.__traceback__ is None:
+                    exception.add_note(f"psweep: traceback in the worker:\n{row['_exc_txt']}")
+        if not self.save:
+            self.memory_rows.append(row)
+            return
+        self._unwritten.append(row)
+        self._flush()
+        if time.monotonic() - self._last_compact > self._compact_interval:
+            self._compact()
+
+    def _flush(self) -> None:
+        """Write rows waiting in memory to the journal, in order."""
+        if self._journal is None:
+            self._journal = self.store.open_journal(self.run_id)
+        while self._unwritten:
+            try:
+                self._journal.append(self._unwritten[0])
+            except OSError as exc:
+                if not self._warned_write:
+                    warnings.warn(
+                        f"psweep: could not write a row to {self._journal.path}: "
+                        f"{exc}. Keeping rows in memory and retrying with each "
+                        f"new row; free disk space to let them through.",
+                        RuntimeWarning,
+                        stacklevel=4,
+                    )
+                    self._warned_write = True
+                return
+            self._unwritten.pop(0)
+
+    def _compact(self) -> None:
+        """Fold this run's journal now if nobody holds the lock."""
+        start = time.monotonic()
+        try:
+            with self.store.locked(timeout=0):
+                self.store.fold(own=self._journal)
+        except (PsweepError, OSError):
+            pass  # busy or full: the rows are safe in the journal; try later
+        took = time.monotonic() - start
+        self._last_compact = time.monotonic()
+        self._compact_interval = max(MIN_COMPACT_INTERVAL, COMPACT_COST_FACTOR * took)
+
+    def finish(self) -> pd.DataFrame | None:
+        """Fold this run's rows into the database and close the journal.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            The database as written, None when not saving or nothing ran.
+
+        Raises
+        ------
+        StoreWriteError
+            If rows could not reach the disk (e.g. it is full); rows that
+            reached the journal stay there for the next run or read to fold.
+        """
+        if not self.save or (self._journal is None and not self._unwritten):
+            return None
+        self._flush()
+        assert self._journal is not None
+        db = None
+        try:
+            with self.store.locked():
+                db = self.store.fold(own=self._journal)
+        except OSError as exc:
+            fold_error: OSError | None = exc
+        else:
+            fold_error = None
+        finally:
+            self._journal.close(remove=db is not None)
+        if self._unwritten or fold_error is not None:
+            error = StoreWriteError(
+                f"psweep could not write to {self.store.calc_dir!r}: "
+                f"{fold_error or 'journal writes failed'}. "
+                f"{self.n_rows - len(self._unwritten)} rows of this run are safe "
+                f"in the journal {self._journal.path} and are folded in by the "
+                f"next run or ps.df_read once there is space; "
+                f"{len(self._unwritten)} rows could not be written at all and "
+                f"are attached to this error as .unsaved (a DataFrame)."
+            )
+            error.unsaved = rows_to_frame(self._unwritten)
+            raise error from fold_error
+        return db

@@ -1,0 +1,323 @@
+"""The run loop: plan the psets, execute them, stream rows to the store."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from psweep.backup import backup_calc_dir as copy_calc_dir
+from psweep.backup import write_source
+from psweep.errors import (
+    CalcDirError,
+    FuncTypeError,
+    ParamsError,
+    ParamsTypeError,
+    PsweepError,
+)
+from psweep.executors import run_serial, run_with_executor, resolve_executor
+from psweep.params import pset_hash
+from psweep.recorder import Recorder
+from psweep.store import Store, concat_rows, rows_to_frame
+from psweep.worker import ENGINE_KEYS
+
+__all__ = ["run"]
+
+_ON_ERROR = ("record", "raise")
+
+
+def run(
+    func: Callable[[dict[str, Any]], Any],
+    params: Iterable[Mapping[str, Any]],
+    df: pd.DataFrame | None = None,
+    calc_dir: str = "calc",
+    poolsize: int | None = None,
+    executor: Any = None,
+    dask_client: Any = None,
+    chunksize: int | None = None,
+    simulate: bool = False,
+    save: bool = True,
+    backup: bool = False,
+    backup_calc_dir: bool | None = None,
+    backup_script: str | None = None,
+    database_basename: str = "results.pk",
+    skip_dups: bool = False,
+    on_error: str = "record",
+    lock_timeout: float = 600.0,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Call `func` on each pset in `params` and record one row per pset.
+
+    Rows are appended to the database ``<calc_dir>/<database_basename>``
+    as each pset finishes (a crash loses at most the psets in flight), and
+    any number of processes may run on one calc dir at the same time.
+
+    Parameters
+    ----------
+    func
+        ``func(pset) -> dict``: takes one pset (a dict, with bookkeeping
+        keys such as ``_pset_id`` added) and returns a dict of results,
+        which is merged into the pset to form the row. Returning the whole
+        updated pset, or None (no results), works too.
+    params
+        Iterable of psets (dicts with string keys). Never modified.
+    df
+        A database to extend instead of the one on disk. The returned frame
+        is `df` plus the new rows; the new rows are also appended to the
+        database on disk, which keeps all rows it had.
+    calc_dir
+        Folder of the database and of files psets write
+        (``<calc_dir>/<_pset_id>/``). Stored as given in ``_calc_dir``.
+    poolsize
+        Run psets in this many local processes (any start method).
+    executor
+        A ``concurrent.futures.Executor`` or a ``dask.distributed.Client``
+        to run psets on. Not together with `poolsize`.
+    dask_client
+        Alias of `executor` for a Dask client, as in psweep 0.16.
+    chunksize
+        Psets sent to a worker at once. Default: adapts so that a chunk
+        takes about 0.2 s (a row is only safe once it is back).
+    simulate
+        Dry run in ``<calc_dir>.simulate/``, starting from a copy of the
+        database; `func` is not called, result columns stay missing.
+    save
+        Write the database; False runs in memory only.
+    backup
+        Before a run that changes an existing database, copy `calc_dir` to
+        ``<calc_dir>_<last _time_utc>`` (see :func:`psweep.backup.backup_calc_dir`).
+    backup_calc_dir
+        Old name of `backup`.
+    backup_script
+        Path of a file (usually ``__file__``) to copy to
+        ``<calc_dir>/backup_script/<_run_id>.py``.
+    database_basename
+        File name of the database in `calc_dir`.
+    skip_dups
+        Skip psets whose ``_pset_hash`` already has a successful row; failed
+        ones run again. Re-running a killed study this way does exactly
+        what is missing.
+    on_error
+        ``"record"``: a pset that raises becomes a row with ``_failed=True``
+        and the traceback in ``_exc_txt``; the others run on.
+        ``"raise"``: stop at the first failure, record every finished row,
+        then re-raise the exception.
+    lock_timeout
+        Seconds to wait for the database lock.
+    source
+        Source text to store as ``backup_script/<_run_id>.py`` (the
+        :func:`~psweep.sweep` decorator passes its module's source).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The database after this run: every row recorded in `calc_dir`
+        (including rows other processes recorded meanwhile), or `df` plus
+        the new rows when `df` is given. Indexed by ``_time_utc``.
+
+    Raises
+    ------
+    ParamsError, ParamsTypeError
+        Bad `params`, before anything is written.
+    FuncTypeError, CalcDirError, SweepPickleError
+        Unusable `func`, `calc_dir` or function for a process pool.
+
+    Examples
+    --------
+    >>> import psweep as ps
+    >>> def func(pset):
+    ...     return {"result": pset["a"] * 10}
+    >>> df = ps.run(func, ps.plist("a", [1, 2]), calc_dir=str(tmp / "calc"))
+    >>> df["result"].tolist()
+    [10, 20]
+    """
+    if backup_calc_dir is not None:
+        backup = backup or bool(backup_calc_dir)
+    if dask_client is not None:
+        if executor is not None:
+            raise PsweepError("pass either executor= or dask_client=, not both.")
+        executor = dask_client
+    _check_options(func, calc_dir, poolsize, executor, on_error, df)
+    psets = plan_psets(params)
+    if backup_script is not None:
+        with open(backup_script, encoding="utf-8") as fd:
+            source = fd.read()
+    exe = resolve_executor(func, poolsize, executor)
+    if simulate:
+        calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
+        backup = False
+    store = Store(calc_dir, database_basename, lock_timeout)
+    run_id = str(uuid.uuid4())
+
+    run_seq = first_seq = 0
+    if save:
+        with store.locked():
+            db = None
+            if skip_dups or backup:
+                db = store.with_pending(store.fold())
+            if skip_dups:
+                psets = _skip_done(psets, db)
+            if psets:
+                if backup:
+                    copy_calc_dir(calc_dir, db)
+                run_seq, first_seq = store.reserve_seqs(len(psets), db)
+    elif skip_dups and df is not None:
+        psets = _skip_done(psets, df)
+
+    for offset, pset in enumerate(psets):
+        pset.update(
+            _run_id=run_id,
+            _pset_id=str(uuid.uuid4()),
+            _calc_dir=calc_dir,
+            _run_seq=run_seq,
+            _pset_seq=first_seq + offset,
+        )
+    if save and source is not None:
+        write_source(calc_dir, run_id, source)
+
+    recorder = Recorder(store, run_id, save=save)
+    keep_exception = on_error == "raise"
+    try:
+        if exe is None:
+            run_serial(func, psets, simulate, keep_exception, recorder.record)
+        else:
+            run_with_executor(exe, psets, simulate, keep_exception, recorder.record, chunksize)
+    finally:
+        written = recorder.finish()
+    if recorder.first_exception is not None:
+        raise recorder.first_exception
+    if recorder.n_failed and on_error == "record":
+        warnings.warn(
+            f"psweep: {recorder.n_failed} of {recorder.n_rows} psets failed; "
+            f"their rows have _failed=True and the traceback in _exc_txt. "
+            f"Select them with df[df._failed]; re-run them with skip_dups=True.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if not save:
+        new = rows_to_frame(recorder.memory_rows)
+        return new if df is None else concat_rows(df, new)
+    if written is None:  # nothing ran
+        db = store.read() if store.exists() else pd.DataFrame()
+    else:
+        db = store.with_pending(written)
+    if df is None:
+        return db
+    return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
+
+
+def _skip_done(psets: list[dict[str, Any]], db: pd.DataFrame) -> list[dict[str, Any]]:
+    """Psets whose hash has no successful row in `db` (failed ones re-run)."""
+    if "_pset_hash" not in db.columns:
+        return psets
+    ok = db
+    if "_failed" in db.columns:
+        ok = db[~db["_failed"].fillna(False).astype(bool)]
+    done = set(ok["_pset_hash"].dropna())
+    return [p for p in psets if p["_pset_hash"] not in done]
+
+
+def plan_psets(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Validate and copy `params`, adding ``_pset_hash`` to each pset.
+
+    Parameters
+    ----------
+    params
+        Iterable of dicts with string keys.
+
+    Returns
+    -------
+    list of dict
+        Deep copies; the caller's psets are never modified.
+
+    Raises
+    ------
+    ParamsTypeError
+        If `params` is not an iterable of dicts, or a key is not a str; the
+        message gives the position of the offending pset.
+    """
+    if isinstance(params, (Mapping, str, bytes)) or not isinstance(params, Iterable):
+        raise ParamsTypeError(
+            f"params is a {type(params).__name__} ({params!r:.100}), not a "
+            f"list of dicts. Build params with ps.plist/ps.pgrid, or pass a "
+            f"list of dicts such as [{{'a': 1}}, {{'a': 2}}]."
+        )
+    psets = []
+    for index, pset in enumerate(params):
+        if not isinstance(pset, Mapping):
+            raise ParamsTypeError(
+                f"pset #{index} is a {type(pset).__name__}, not a dict: "
+                f"{pset!r:.100}. Build params with ps.plist/ps.pgrid or a "
+                f"list of dicts."
+            )
+        for key in pset:
+            if not isinstance(key, str):
+                raise ParamsTypeError(
+                    f"pset #{index} has the key {key!r} of type "
+                    f"{type(key).__name__}; keys are column names and must "
+                    f"be str. Rename it, e.g. to {str(key)!r}."
+                )
+        planned = {k: copy.deepcopy(v) for k, v in pset.items() if k not in ENGINE_KEYS}
+        try:
+            planned["_pset_hash"] = pset_hash(planned)
+        except ParamsError as exc:
+            raise type(exc)(f"pset #{index}: {exc}") from exc
+        psets.append(planned)
+    return psets
+
+
+def _check_options(
+    func: Any, calc_dir: Any, poolsize: Any, executor: Any, on_error: str, df: Any
+) -> None:
+    if not callable(func):
+        raise FuncTypeError(
+            f"func is a {type(func).__name__} ({func!r:.100}), not callable. "
+            f"Pass the function itself, e.g. ps.run(func, params), not func(pset)."
+        )
+    if not isinstance(calc_dir, (str, os.PathLike)):
+        raise CalcDirError(
+            f"calc_dir={calc_dir!r} is a {type(calc_dir).__name__}; pass a "
+            f"folder path as str or pathlib.Path."
+        )
+    if os.path.exists(calc_dir) and not os.path.isdir(calc_dir):
+        raise CalcDirError(
+            f"calc_dir={os.fspath(calc_dir)!r} is an existing file, not a "
+            f"folder. Pass another calc_dir, or move the file away."
+        )
+    if poolsize is not None and (
+        isinstance(poolsize, bool) or not isinstance(poolsize, int) or poolsize < 1
+    ):
+        raise ParamsError(
+            f"poolsize={poolsize!r}: pass a whole number >= 1 of processes, "
+            f"or None to run serially."
+        )
+    if poolsize is not None and executor is not None:
+        raise PsweepError(
+            "pass either poolsize= (local processes) or executor=/dask_client=, not both."
+        )
+    if on_error not in _ON_ERROR:
+        raise ParamsError(f"on_error={on_error!r}: use one of {_ON_ERROR}.")
+    if df is not None and not isinstance(df, pd.DataFrame):
+        raise ParamsTypeError(
+            f"df is a {type(df).__name__}; pass a pandas DataFrame (a "
+            f"database from ps.df_read) or None."
+        )
+
+
+def _prepare_simulate_dir(calc_dir: str, database_basename: str, lock_timeout: float) -> str:
+    """Fresh ``<calc_dir>.simulate`` holding a copy of the database only."""
+    sim_dir = os.path.normpath(os.fspath(calc_dir)) + ".simulate"
+    if os.path.exists(sim_dir):
+        shutil.rmtree(sim_dir)
+    real = Store(calc_dir, database_basename, lock_timeout)
+    if real.exists():
+        sim = Store(sim_dir, database_basename, lock_timeout)
+        with sim.locked():
+            sim.write(real.read())
+    return sim_dir

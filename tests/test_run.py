@@ -1,0 +1,204 @@
+"""Tests of psweep/run.py: the run() semantics of the original psweep and more."""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+
+import pandas as pd
+import pytest
+
+import psweep as ps
+import workers
+
+
+def test_run_returns_db_with_bookkeeping_and_appends_to_disk():
+    """run() writes calc/results.pk with results and seed bookkeeping columns."""
+    params = ps.plist("x", [1, 2, 3])
+    df = ps.run(workers.square, params)
+    assert os.path.isfile("calc/results.pk")
+    assert df["y"].tolist() == [1, 4, 9]
+    for col in ["_run_id", "_pset_id", "_calc_dir", "_time_utc", "_pset_hash",
+                "_pset_seq", "_run_seq", "_exec_host", "_pset_runtime", "_failed", "_exc_txt"]:
+        assert col in df.columns, col
+    assert df["_run_id"].nunique() == 1
+    assert df["_pset_id"].nunique() == 3
+    assert (df["_calc_dir"] == "calc").all()
+    assert isinstance(df.index, pd.DatetimeIndex)
+    assert (df.index == df["_time_utc"]).all()
+    on_disk = pickle.load(open("calc/results.pk", "rb"))
+    pd.testing.assert_frame_equal(on_disk, df)
+
+
+def test_second_run_appends_with_new_run_id():
+    """A second run appends rows under a new _run_id and the next _run_seq."""
+    ps.run(workers.square, ps.plist("x", [1, 2]))
+    df = ps.run(workers.square, ps.plist("x", [3]))
+    assert len(df) == 3
+    assert df["_run_id"].nunique() == 2
+    assert sorted(df["_run_seq"].unique()) == [0, 1]
+    assert sorted(df["_pset_seq"]) == [0, 1, 2]
+
+
+def test_params_are_never_mutated():
+    """run() works on copies: the caller's psets keep their keys and values."""
+    params = [{"x": 1, "lst": [1, 2]}, {"x": 2, "lst": [3]}]
+    before = copy.deepcopy(params)
+    ps.run(workers.square, params)
+    assert params == before
+
+
+def test_calc_dir_kept_as_given():
+    """_calc_dir holds calc_dir exactly as passed."""
+    df = ps.run(workers.square, ps.plist("x", [1]), calc_dir="sub/../mycalc")
+    assert df["_calc_dir"].tolist() == ["sub/../mycalc"]
+
+
+def test_func_may_return_the_whole_pset_or_none():
+    """Returning the updated pset or None both work."""
+    def whole(pset):
+        pset["z"] = pset["x"] + 1
+        return pset
+
+    def nothing(pset):
+        return None
+
+    df = ps.run(whole, ps.plist("x", [1]), save=False)
+    assert df["z"].tolist() == [2]
+    df = ps.run(nothing, ps.plist("x", [1]), save=False)
+    assert not df["_failed"].any()
+
+
+def test_natural_dtypes_and_missing_values():
+    """Ints stay int64, floats float64; a column missing in some rows is NA."""
+    df = ps.run(workers.square, ps.plist("x", [1, 2]))
+    assert df["x"].dtype == "int64"
+    assert df["y"].dtype == "int64"
+    assert df["_pset_runtime"].dtype == "float64"
+    df = ps.run(workers.square, [{"x": 3, "extra": 0.5}])
+    assert df["extra"].dtype == "float64"
+    assert df["extra"].isna().sum() == 2
+    assert df["x"].dtype == "int64"
+
+
+def test_df_given_returns_df_plus_new_rows_and_disk_keeps_everything():
+    """With df=, the return is df + new rows; the disk database only grows."""
+    ps.run(workers.square, ps.plist("x", [1, 2, 3]))
+    full = ps.df_read("calc/results.pk")
+    filtered = full[full["x"] == 1]
+    out = ps.run(workers.square, ps.plist("x", [10]), df=filtered)
+    assert out["x"].tolist() == [1, 10]
+    on_disk = ps.df_read("calc/results.pk")
+    assert sorted(on_disk["x"]) == [1, 2, 3, 10]
+
+
+def test_returned_frame_includes_rows_of_other_drivers():
+    """The returned database includes rows recorded by another run meanwhile."""
+    def other_driver(pset):
+        if pset["x"] == 1:
+            ps.run(workers.square, ps.plist("x", [100]), calc_dir="calc")
+        return {"y": 0}
+
+    df = ps.run(other_driver, ps.plist("x", [1, 2]))
+    assert sorted(df["x"]) == [1, 2, 100]
+
+
+def test_save_false_writes_nothing():
+    """save=False returns the rows but creates no files."""
+    df = ps.run(workers.square, ps.plist("x", [1]), save=False)
+    assert len(df) == 1
+    assert not os.path.exists("calc")
+
+
+def test_poolsize_runs_in_processes():
+    """poolsize=2 runs psets in other processes and records every row."""
+    params = [{"x": x, "sleep": 0.01} for x in range(10)]
+    df = ps.run(workers.slow_square, params, poolsize=2)
+    assert sorted(df["x"]) == list(range(10))
+    assert (df["y"] == df["x"] ** 2).all()
+    assert os.getpid() not in set(df["pid"])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"a": 1}, "not a list of dicts"),
+        (5, "not a list of dicts"),
+        ([{"a": 1}, 7], "pset #1 is a int"),
+        ([{"a": 1}, {2: "x"}], "pset #1 has the key 2"),
+    ],
+)
+def test_bad_params_raise_before_anything_is_created(params, match):
+    """Bad params give a typed error with position and fix; no dir is created."""
+    with pytest.raises(ps.ParamsTypeError, match=match) as info:
+        ps.run(workers.square, params)
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, ps.PsweepError)
+    assert not os.path.exists("calc")
+
+
+def test_func_not_callable_is_a_type_error():
+    """A non-callable func raises FuncTypeError before any work."""
+    with pytest.raises(ps.FuncTypeError, match="not callable"):
+        ps.run(42, ps.plist("x", [1]))
+    assert not os.path.exists("calc")
+
+
+def test_calc_dir_that_is_a_file_is_rejected():
+    """calc_dir naming an existing file raises CalcDirError (a ValueError)."""
+    with open("calc", "w") as fd:
+        fd.write("not a dir")
+    with pytest.raises(ps.CalcDirError, match="existing file") as info:
+        ps.run(workers.square, ps.plist("x", [1]))
+    assert isinstance(info.value, ValueError)
+
+
+def test_corrupt_database_error_names_file_and_keeps_it():
+    """A database that does not unpickle raises DatabaseError; the file is kept as is."""
+    os.makedirs("calc")
+    with open("calc/results.pk", "wb") as fd:
+        fd.write(b"garbage, not a pickle")
+    with pytest.raises(ps.DatabaseError, match="calc/results.pk"):
+        ps.run(workers.square, ps.plist("x", [1]))
+    with open("calc/results.pk", "rb") as fd:
+        assert fd.read() == b"garbage, not a pickle"
+
+
+def test_df_read_missing_file_is_file_not_found():
+    """df_read of a missing file raises a PsweepError that is a FileNotFoundError."""
+    with pytest.raises(FileNotFoundError, match="nowhere/results.pk") as info:
+        ps.df_read("nowhere/results.pk")
+    assert isinstance(info.value, ps.PsweepError)
+
+
+def test_df_write_then_read_roundtrip():
+    """df_write/df_read round-trip a DataFrame through the pickle file."""
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    ps.df_write("out/db.pk", df)
+    pd.testing.assert_frame_equal(ps.df_read("out/db.pk"), df)
+
+
+def test_errors_pickle():
+    """Errors survive pickling (they cross process boundaries)."""
+    for cls in [ps.ParamsError, ps.ParamsTypeError, ps.DatabaseNotFoundError,
+                ps.LockTimeoutError, ps.SweepPickleError, ps.CalcDirError]:
+        err = pickle.loads(pickle.dumps(cls("msg")))
+        assert type(err) is cls and str(err) == "msg"
+
+
+def test_simulate_uses_copy_and_does_not_call_func():
+    """simulate=True runs in calc.simulate from a copy of the db; calc stays untouched."""
+    ps.run(workers.square, ps.plist("x", [1, 2]))
+    before = open("calc/results.pk", "rb").read()
+
+    def must_not_run(pset):
+        raise AssertionError("called")
+
+    df = ps.run(must_not_run, ps.plist("x", [3, 4]), simulate=True, backup=True)
+    assert len(df) == 4
+    assert df["y"].isna().sum() == 2
+    assert not df["_failed"].any()
+    assert len(ps.df_read("calc.simulate/results.pk")) == 4
+    assert open("calc/results.pk", "rb").read() == before
+    assert not [d for d in os.listdir(".") if d.startswith("calc_")]

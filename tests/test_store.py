@@ -1,0 +1,303 @@
+"""Tests of psweep/store.py: journals, folding, locks, crash safety.
+
+Real files, real filelock, real OS processes and real SIGKILL throughout.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+import psweep as ps
+import workers
+from psweep.store import Journal, Store, read_journal
+
+run_module = sys.modules["psweep.run"]
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+DRIVER = os.path.join(TESTS_DIR, "drivers.py")
+
+
+def start_driver(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, DRIVER, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def read_lines(path: str) -> list[str]:
+    if not os.path.exists(path):
+        return []
+    with open(path) as fd:
+        return [line.strip() for line in fd if line.strip()]
+
+
+# -- journal format -----------------------------------------------------------
+
+
+def test_journal_roundtrip(tmp_path):
+    """Rows appended to a journal read back in order."""
+    journal = Journal(str(tmp_path / "j" / "run.jnl"))
+    rows = [{"_pset_id": str(i), "x": i, "arr": [i] * 3} for i in range(5)]
+    for row in rows:
+        journal.append(row)
+    assert read_journal(journal.path, live=True) == rows
+    journal.close(remove=False)
+    assert read_journal(journal.path, live=False) == rows
+
+
+def test_damaged_record_is_skipped_with_warning_and_later_records_kept(tmp_path):
+    """A torn record in the middle is skipped with a warning; records after it survive."""
+    path = str(tmp_path / "run.jnl")
+    journal = Journal(path)
+    journal.append({"_pset_id": "a"})
+    journal.close(remove=False)
+    with open(path, "ab") as fd:  # a record cut short by a crash
+        fd.write(b"PSJ1\x10\x00\x00\x00\x00\x00")
+    journal = Journal(path)
+    journal.append({"_pset_id": "b"})
+    journal.close(remove=False)
+    with pytest.warns(RuntimeWarning, match="damaged record"):
+        rows = read_journal(path, live=False)
+    assert [r["_pset_id"] for r in rows] == ["a", "b"]
+
+
+def test_half_written_tail_of_dead_run_is_skipped_on_read():
+    """A dead run's journal with a half-written last record: df_read keeps the rest, warns."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    store = Store("calc")
+    journal = store.open_journal("deadrun")
+    for x in range(3):
+        journal.append({"_pset_id": f"p{x}", "x": x, "_time_utc": pd.Timestamp("2026-01-01")})
+    journal.close(remove=False)
+    with open(journal.path, "ab") as fd:
+        fd.write(b"PSJ1\xff\x00\x00\x00")
+    with pytest.warns(RuntimeWarning, match="damaged record"):
+        df = ps.df_read("calc/results.pk")
+    assert sorted(df["x"]) == [0, 1, 1, 2]
+    assert not os.path.exists(journal.path)  # folded
+    assert len(pickle.load(open("calc/results.pk", "rb"))) == 4
+
+
+def test_fold_crash_between_replace_and_journal_removal_gives_no_duplicates():
+    """If a journal survives after its rows were folded, folding it again adds nothing."""
+    store = Store("calc")
+    journal = store.open_journal("run1")
+    for x in range(4):
+        journal.append({"_pset_id": f"p{x}", "x": x, "_time_utc": pd.Timestamp("2026-01-01")})
+    saved = open(journal.path, "rb").read()
+    with store.locked():
+        store.fold(own=journal)
+    journal.close(remove=True)
+    with open(journal.path, "wb") as fd:  # as if the process died before removing it
+        fd.write(saved)
+    df = ps.df_read("calc/results.pk")
+    assert len(df) == 4
+    assert df["_pset_id"].is_unique
+
+
+def test_recording_a_row_does_not_rewrite_the_database():
+    """During a run rows go to the journal only; results.pk is rewritten once at the end."""
+    ps.run(workers.square, ps.plist("x", range(50)))
+    stat_before = os.stat("calc/results.pk")
+    seen = []
+
+    def check(pset):
+        stat = os.stat("calc/results.pk")
+        seen.append((stat.st_ino, stat.st_mtime_ns))
+        return {}
+
+    ps.run(check, ps.plist("x", range(100, 130)))
+    assert set(seen) == {(stat_before.st_ino, stat_before.st_mtime_ns)}
+    assert os.stat("calc/results.pk").st_mtime_ns != stat_before.st_mtime_ns
+
+
+def test_extending_does_not_rehash_old_rows(monkeypatch):
+    """A run hashes only its own psets, never the rows already stored."""
+    ps.run(workers.square, ps.plist("x", range(200)))
+    calls = []
+    real = run_module.pset_hash
+    monkeypatch.setattr(run_module, "pset_hash", lambda p: calls.append(1) or real(p))
+    ps.run(workers.square, ps.plist("x", range(200, 205)), skip_dups=True)
+    assert len(calls) == 5
+
+
+def test_readers_see_rows_of_a_live_run():
+    """df_read includes rows a still-running driver has recorded but not folded."""
+    proc = start_driver("calc", "0", "200", "--sleep", "0.02", "--log", "done.log")
+    try:
+        wait_until(lambda: len(read_lines("done.log")) >= 10, 60, "10 finished psets")
+        time.sleep(0.05)
+        df = ps.df_read("calc/results.pk")
+        assert len(df) >= 10
+        assert not os.path.exists("calc/results.pk") or len(pickle.load(open("calc/results.pk", "rb"))) < len(df)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+# -- crash safety -------------------------------------------------------------
+
+
+def test_sigkill_of_driver_loses_at_most_the_pset_in_flight():
+    """After SIGKILL every finished pset is recovered by the next read (serial path)."""
+    proc = start_driver("calc", "0", "500", "--sleep", "0.01", "--log", "done.log")
+    wait_until(lambda: len(read_lines("done.log")) >= 40, 60, "40 finished psets")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    finished = read_lines("done.log")
+    df = ps.df_read("calc/results.pk")
+    missing = set(finished) - set(df["_pset_id"])
+    assert len(missing) <= 1, missing
+    assert len(df) >= len(finished) - 1
+    assert df["_pset_id"].is_unique
+    # the dead run's journal was folded into the database file
+    assert len(pickle.load(open("calc/results.pk", "rb"))) == len(df)
+
+
+def test_sigkill_of_driver_with_pool_keeps_finished_rows():
+    """With poolsize=2, rows that reached the driver survive its SIGKILL."""
+    proc = start_driver("calc", "0", "400", "--sleep", "0.02", "--poolsize", "2", "--log", "done.log")
+    wait_until(lambda: len(read_lines("done.log")) >= 60, 90, "60 finished psets")
+    time.sleep(0.5)  # let finished chunks reach the driver
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    finished = set(read_lines("done.log"))
+    df = ps.df_read("calc/results.pk")
+    assert df["_pset_id"].is_unique
+    assert set(df["_pset_id"]) <= finished
+    # chunks are ~0.2 s of work: at most a few chunks per worker can be in flight
+    assert len(df) >= len(finished) - 40, (len(df), len(finished))
+
+
+def test_random_sigkills_never_tear_the_database_nor_lose_rows():
+    """Drivers killed at random moments (also mid-fold) leave a readable db, no losses, no duplicates."""
+    ps.run(workers.square, ps.plist("x", range(3000)))  # a fold now takes a while
+    rng = random.Random(1234)
+    for trial in range(25):
+        proc = start_driver("calc", str(10_000 + 100 * trial), "15", "--runs", "50", "--log", "done.log")
+        wait_until(lambda: proc.stdout.readline().strip() == "started", 60, "driver start")
+        time.sleep(rng.uniform(0.0, 0.4))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        with open("calc/results.pk", "rb") as fd:
+            assert isinstance(pickle.load(fd), pd.DataFrame)
+    finished = set(read_lines("done.log"))
+    df = ps.df_read("calc/results.pk")
+    assert df["_pset_id"].is_unique
+    missing = finished - set(df["_pset_id"])
+    assert len(missing) <= 25, f"{len(missing)} finished psets lost over 25 kills"
+    assert not [n for n in os.listdir("calc") if n.endswith(".tmp")]
+
+
+# -- concurrency ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_procs", [2, 4, 8])
+def test_concurrent_drivers_lose_no_rows(n_procs):
+    """P processes running at once on one calc dir end with exactly the sum of their rows."""
+    per_proc = 40
+    procs = [
+        start_driver("calc", str(1000 * i), str(per_proc), "--go", "go")
+        for i in range(n_procs)
+    ]
+    for proc in procs:
+        wait_until(lambda: proc.stdout.readline().strip() == "ready", 120, "driver start")
+    open("go", "w").close()
+    for proc in procs:
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    df = ps.df_read("calc/results.pk")
+    assert len(df) == n_procs * per_proc
+    assert df["_pset_id"].is_unique
+    assert df["_pset_seq"].is_unique
+    assert df["_run_id"].nunique() == n_procs
+    runs = df.groupby("_run_id")["_run_seq"].nunique()
+    assert (runs == 1).all()
+    assert df.groupby("_run_id")["_run_seq"].first().is_unique
+    assert sorted(df["x"]) == sorted(1000 * i + k for i in range(n_procs) for k in range(per_proc))
+
+
+# -- locks -------------------------------------------------------------------------
+
+HOLD_LOCK = """
+import sys, time, filelock
+lock = filelock.FileLock(sys.argv[1])
+lock.acquire()
+print("locked", flush=True)
+time.sleep(600)
+"""
+
+
+def test_lock_of_killed_process_does_not_block_next_run():
+    """A lock held by a SIGKILLed process is free for the next run."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, "calc/results.pk.lock"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        df = ps.run(workers.square, ps.plist("x", [2]), lock_timeout=10)
+        assert sorted(df["x"]) == [1, 2]
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def test_lock_timeout_is_a_clear_error_and_leaves_db_unchanged():
+    """A lock held by a live process makes run() raise LockTimeoutError naming the lock file."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    before = open("calc/results.pk", "rb").read()
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, "calc/results.pk.lock"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with pytest.raises(ps.LockTimeoutError, match="results.pk.lock") as info:
+            ps.run(workers.square, ps.plist("x", [2]), lock_timeout=0.5)
+        assert isinstance(info.value, TimeoutError)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert open("calc/results.pk", "rb").read() == before
+    assert len(ps.df_read("calc/results.pk")) == 1
+
+
+def test_failing_pset_with_on_error_raise_keeps_finished_rows():
+    """on_error='raise' stores the finished rows, then re-raises the original exception."""
+    with pytest.raises(ValueError, match="x is 3"):
+        ps.run(workers.fail_on_3, ps.plist("x", [1, 2, 3, 4]), on_error="raise")
+    df = ps.df_read("calc/results.pk")
+    assert sorted(df["x"]) == [1, 2, 3]
+    assert df.set_index("x").loc[3, "_failed"]
+
+
+def test_copy_of_calc_dir_with_pending_journal_reads_everything(tmp_path):
+    """A copied calc dir (e.g. a backup) with a journal inside reads its pending rows too."""
+    ps.run(workers.square, ps.plist("x", [1, 2]))
+    store = Store("calc")
+    journal = store.open_journal("pending")
+    journal.append({"_pset_id": "p", "x": 9, "_time_utc": pd.Timestamp("2026-01-01")})
+    shutil.copytree("calc", "copy")
+    journal.close(remove=True)
+    df = ps.df_read("copy/results.pk")
+    assert sorted(df["x"]) == [1, 2, 9]

@@ -1,0 +1,50 @@
+"""Functions run by tests in worker processes and subprocess drivers.
+
+They live in a real module so that spawned processes can import them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psweep as ps
+
+
+def square(pset):
+    return {"y": pset["x"] ** 2}
+
+
+def fail_on_3(pset):
+    if pset["x"] == 3:
+        raise ValueError(f"x is 3 in {pset['_pset_id']}")
+    return {"y": pset["x"] ** 2}
+
+
+def slow_square(pset):
+    time.sleep(pset.get("sleep", 0.05))
+    return {"y": pset["x"] ** 2, "pid": os.getpid()}
+
+
+def crash_on_3(pset):
+    if pset["x"] == 3:
+        os._exit(13)
+    return {"y": pset["x"] ** 2}
+
+
+@ps.sweep(calc_dir="calc")
+def decorated_square(pset):
+    """Square x."""
+    return {"y": pset["x"] ** 2, "pid": os.getpid()}
+
+
+def logged_square(pset):
+    """Square x after `sleep`; log the _pset_id to `log` once the work is done."""
+    time.sleep(pset.get("sleep", 0.0))
+    result = {"y": pset["x"] ** 2}
+    fd = os.open(pset["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, (pset["_pset_id"] + "\n").encode())
+    finally:
+        os.close(fd)
+    return result

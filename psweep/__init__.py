@@ -23,6 +23,7 @@ from psweep.errors import (
     StoreWriteError,
     SweepPickleError,
 )
+from psweep.frames import df_extract_params, df_filter_conds, df_print
 from psweep.params import (
     filter_params_dup_hash,
     filter_params_unique,
@@ -59,6 +60,9 @@ __all__ = [
     "filter_params_dup_hash",
     "df_read",
     "df_write",
+    "df_extract_params",
+    "df_filter_conds",
+    "df_print",
     "backup_calc_dir",
     "PsweepError",
     "ParamsError",

@@ -142,8 +142,7 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
 def run_serial(
     func: Callable[..., Any],
     psets: list[dict[str, Any]],
-    simulate: bool,
-    stop_on_failure: bool,
+    worker_options: dict[str, Any],
     record: Record,
 ) -> None:
     """Run psets one after the other in this process, recording each row.
@@ -154,18 +153,17 @@ def run_serial(
         The user's function.
     psets
         Planned psets.
-    simulate
-        Do not call `func`.
-    stop_on_failure
-        Stop after the first failed pset.
+    worker_options
+        Keyword arguments of :func:`~psweep.worker.execute_pset`; with
+        ``keep_exception`` the run stops after the first failed pset.
     record
         Called with each row as soon as it exists.
     """
     for pset in psets:
-        row = execute_pset(func, pset, simulate, stop_on_failure)
+        row = execute_pset(func, pset, **worker_options)
         failed = row["_failed"]
         record(row)
-        if stop_on_failure and failed:
+        if failed and worker_options.get("keep_exception"):
             return
 
 
@@ -198,8 +196,7 @@ def _update_estimate(per_pset: float | None, rows: list[dict[str, Any]]) -> floa
 def run_with_executor(
     plan: ExecutorPlan,
     psets: list[dict[str, Any]],
-    simulate: bool,
-    stop_on_failure: bool,
+    worker_options: dict[str, Any],
     record: Record,
     chunksize: int | None = None,
 ) -> None:
@@ -211,10 +208,9 @@ def run_with_executor(
         The executor and what to send it.
     psets
         Planned psets.
-    simulate
-        Do not call the function.
-    stop_on_failure
-        Submit nothing more after a failure; wait for running chunks.
+    worker_options
+        Keyword arguments of :func:`~psweep.worker.execute_chunk`; with
+        ``keep_exception`` nothing more is submitted after a failure.
     record
         Called with each row as soon as it reaches the driver.
     chunksize
@@ -230,14 +226,13 @@ def run_with_executor(
     in_flight: dict[cf.Future[list[dict[str, Any]]], tuple[list[dict[str, Any]], cf.Executor]] = {}
     per_pset: float | None = None
     stop = False
+    stop_on_failure = bool(worker_options.get("keep_exception"))
     try:
         while queue or in_flight:
             while queue and not stop and len(in_flight) < 2 * plan.workers:
                 size = chunksize or _next_chunk_size(per_pset, len(queue), plan.workers)
                 chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
-                fut = plan.executor.submit(
-                    execute_chunk, plan.payload, chunk, simulate, stop_on_failure
-                )
+                fut = plan.executor.submit(execute_chunk, plan.payload, chunk, **worker_options)
                 in_flight[fut] = (chunk, plan.executor)
             if not in_flight:
                 break

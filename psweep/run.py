@@ -25,7 +25,7 @@ from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.params import pset_hash
 from psweep.recorder import Recorder
 from psweep.store import Store, concat_rows, rows_to_frame
-from psweep.worker import ENGINE_KEYS
+from psweep.worker import CAPTURE_MODES, ENGINE_KEYS
 
 __all__ = ["run"]
 
@@ -49,6 +49,7 @@ def run(
     database_basename: str = "results.pk",
     skip_dups: bool = False,
     on_error: str = "record",
+    capture_logs: str | None = None,
     lock_timeout: float = 600.0,
     source: str | None = None,
 ) -> pd.DataFrame:
@@ -108,6 +109,11 @@ def run(
         and the traceback in ``_exc_txt``; the others run on.
         ``"raise"``: stop at the first failure, record every finished row,
         then re-raise the exception.
+    capture_logs
+        Capture what `func` prints to stdout and stderr (file descriptors
+        included, so output of C code and subprocesses too): ``"db"`` to the
+        ``_logs`` column, ``"file"`` to ``<calc_dir>/<_pset_id>/logs.txt``,
+        ``"db+file"`` to both; None (default) leaves output alone.
     lock_timeout
         Seconds to wait for the database lock.
     source
@@ -144,6 +150,10 @@ def run(
             raise PsweepError("pass either executor= or dask_client=, not both.")
         executor = dask_client
     _check_options(func, calc_dir, poolsize, executor, on_error, df)
+    if capture_logs not in CAPTURE_MODES:
+        raise ParamsError(
+            f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
+        )
     psets = plan_psets(params)
     if backup_script is not None:
         with open(backup_script, encoding="utf-8") as fd:
@@ -182,12 +192,16 @@ def run(
         write_source(calc_dir, run_id, source)
 
     recorder = Recorder(store, run_id, save=save)
-    keep_exception = on_error == "raise"
+    worker_options = {
+        "simulate": simulate,
+        "keep_exception": on_error == "raise",
+        "capture_logs": capture_logs,
+    }
     try:
         if exe is None:
-            run_serial(func, psets, simulate, keep_exception, recorder.record)
+            run_serial(func, psets, worker_options, recorder.record)
         else:
-            run_with_executor(exe, psets, simulate, keep_exception, recorder.record, chunksize)
+            run_with_executor(exe, psets, worker_options, recorder.record, chunksize)
     finally:
         written = recorder.finish()
     if recorder.first_exception is not None:

@@ -7,11 +7,15 @@ workers. Workers never touch the database; they return plain row dicts.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pickle
 import platform
+import sys
+import tempfile
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -41,11 +45,62 @@ EXC_KEY = "__psweep_exception__"
 _HOST = platform.node()
 
 
+CAPTURE_MODES = (None, "db", "file", "db+file")
+
+
+@contextlib.contextmanager
+def _output_to(path: str) -> Iterator[None]:
+    """Send stdout and stderr to `path`: Python's streams and the file
+    descriptors 1 and 2, so that C code and subprocesses are caught too."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(path, "a", buffering=1, encoding="utf-8", errors="replace") as out:
+            os.dup2(out.fileno(), 1)
+            os.dup2(out.fileno(), 2)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _captured(pset: Mapping[str, Any], capture_logs: str | None) -> Iterator[list[str]]:
+    """Capture output as `capture_logs` says; the yielded list receives the
+    text on exit (for the db modes)."""
+    logs: list[str] = []
+    if capture_logs is None:
+        yield logs
+        return
+    if capture_logs == "db":
+        fd, path = tempfile.mkstemp(prefix="psweep-logs-", suffix=".txt")
+        os.close(fd)
+    else:
+        folder = os.path.join(pset["_calc_dir"], pset["_pset_id"])
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, "logs.txt")
+    try:
+        with _output_to(path):
+            yield logs
+    finally:
+        if capture_logs != "file":
+            with open(path, encoding="utf-8", errors="replace") as fobj:
+                logs.append(fobj.read())
+        if capture_logs == "db":
+            os.remove(path)
+
+
 def execute_pset(
     func: Callable[[dict[str, Any]], Any],
     pset: Mapping[str, Any],
     simulate: bool = False,
     keep_exception: bool = False,
+    capture_logs: str | None = None,
 ) -> dict[str, Any]:
     """Call ``func(pset)`` and build the database row.
 
@@ -60,6 +115,9 @@ def execute_pset(
     keep_exception
         On failure, also return the exception object (for
         ``on_error="raise"``).
+    capture_logs
+        None, ``"db"`` (output to the ``_logs`` column), ``"file"``
+        (to ``<_calc_dir>/<_pset_id>/logs.txt``) or ``"db+file"``.
 
     Returns
     -------
@@ -73,13 +131,15 @@ def execute_pset(
     exc_txt = None
     exception = None
     ret: Any = None
+    logs: list[str] = []
     if not simulate:
-        try:
-            ret = func(dict(pset))
-        except Exception as exc:
-            failed = True
-            exc_txt = traceback.format_exc()
-            exception = exc
+        with _captured(pset, capture_logs) as logs:
+            try:
+                ret = func(dict(pset))
+            except Exception as exc:
+                failed = True
+                exc_txt = traceback.format_exc()
+                exception = exc
     runtime = time.perf_counter() - t0
     # Column order: the pset's own keys, then results, then bookkeeping.
     row = {k: v for k, v in pset.items() if k not in ENGINE_KEYS}
@@ -104,6 +164,8 @@ def execute_pset(
     row["_pset_runtime"] = runtime
     row["_failed"] = failed
     row["_exc_txt"] = exc_txt
+    if capture_logs in ("db", "db+file"):
+        row["_logs"] = logs[0] if logs else None
     if keep_exception and exception is not None and _pickles(exception):
         row[EXC_KEY] = exception
     return row
@@ -149,6 +211,7 @@ def execute_chunk(
     psets: list[dict[str, Any]],
     simulate: bool = False,
     keep_exception: bool = False,
+    capture_logs: str | None = None,
 ) -> list[dict[str, Any]]:
     """:func:`execute_pset` over a chunk of psets, in order.
 
@@ -165,6 +228,8 @@ def execute_chunk(
         Do not call `func`.
     keep_exception
         Stop at, and return the exception of, the first failure.
+    capture_logs
+        As for :func:`execute_pset`.
 
     Returns
     -------
@@ -173,7 +238,7 @@ def execute_chunk(
     """
     rows = []
     for pset in psets:
-        row = execute_pset(func, pset, simulate, keep_exception)
+        row = execute_pset(func, pset, simulate, keep_exception, capture_logs)
         rows.append(row)
         if keep_exception and row["_failed"]:
             break

@@ -48,3 +48,16 @@ def logged_square(pset):
     finally:
         os.close(fd)
     return result
+
+
+def noisy(pset):
+    """Print from Python, to stderr, and from a child process."""
+    import subprocess
+    import sys
+
+    print(f"python says {pset['x']}")
+    print(f"stderr says {pset['x']}", file=sys.stderr)
+    subprocess.run(["echo", f"child says {pset['x']}"], check=True)
+    if pset["x"] == 13:
+        raise RuntimeError("unlucky")
+    return {"y": pset["x"]}

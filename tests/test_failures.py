@@ -1,0 +1,238 @@
+"""Failures, resume and dedup: failing psets become rows; skip_dups resumes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import psweep as ps
+import workers
+
+
+def test_raising_pset_becomes_a_failed_row_and_others_run(recwarn):
+    """A raising pset gives _failed=True with traceback; the rest run; a warning counts them."""
+    with pytest.warns(UserWarning, match=r"1 of 5 psets failed.*df\[df._failed\]"):
+        df = ps.run(workers.fail_on_3, ps.plist("x", [1, 2, 3, 4, 5]))
+    assert len(df) == 5
+    bad = df[df["_failed"]]
+    assert bad["x"].tolist() == [3]
+    assert "ValueError: x is 3" in bad["_exc_txt"].iloc[0]
+    assert "Traceback" in bad["_exc_txt"].iloc[0]
+    good = df[~df["_failed"]]
+    assert good["_exc_txt"].isna().all()
+    assert (good["y"] == good["x"] ** 2).all()
+    assert df["_failed"].dtype == bool
+    assert (df["_pset_runtime"] >= 0).all()
+
+
+def test_raising_pset_in_pool_becomes_a_failed_row():
+    """Failures are rows in the pool path too."""
+    with pytest.warns(UserWarning, match="1 of 6 psets failed"):
+        df = ps.run(workers.fail_on_3, ps.plist("x", range(6)), poolsize=2)
+    assert sorted(df[df["_failed"]]["x"]) == [3]
+    assert len(df) == 6
+
+
+def test_on_error_raise_in_pool_keeps_finished_rows_and_reraises():
+    """on_error='raise' with a pool stores finished rows, then re-raises the pset's exception."""
+    with pytest.raises(ValueError, match="x is 3"):
+        ps.run(workers.fail_on_3, ps.plist("x", range(8)), poolsize=2, on_error="raise")
+    df = ps.df_read("calc/results.pk")
+    assert 3 in set(df["x"])
+    assert df.set_index("x").loc[3, "_failed"]
+    assert df["_pset_id"].is_unique
+
+
+def test_on_error_raise_serial_keeps_original_traceback():
+    """The re-raised exception carries the traceback into the user's function."""
+    with pytest.raises(ValueError) as info:
+        ps.run(workers.fail_on_3, ps.plist("x", [3]), on_error="raise")
+    frames = [entry.name for entry in info.traceback]
+    assert "fail_on_3" in frames
+
+
+def test_worker_process_crash_becomes_failure_rows_and_pool_recovers():
+    """A pset that kills its worker gives failure rows for its chunk; later psets still run."""
+    with pytest.warns(UserWarning, match="failed"):
+        df = ps.run(workers.crash_on_3, ps.plist("x", range(8)), poolsize=2, chunksize=1)
+    assert len(df) == 8
+    assert df.set_index("x").loc[3, "_failed"]
+    assert "died" in df.set_index("x").loc[3, "_exc_txt"]
+    ok = df[~df["_failed"]]
+    assert len(ok) >= 4
+    assert set(range(5, 8)) & set(ok["x"])
+
+
+@pytest.mark.parametrize("value, shown", [(42, "int"), ("text", "str"), ([1], "list")])
+def test_non_dict_return_is_a_failure_row(value, shown):
+    """func returning a non-dict gives a failure row saying what came back."""
+    with pytest.warns(UserWarning):
+        df = ps.run(lambda p: value, ps.plist("x", [1]))
+    assert df["_failed"].iloc[0]
+    assert f"returned a {shown}" in df["_exc_txt"].iloc[0]
+    assert "expects a dict" in df["_exc_txt"].iloc[0]
+
+
+def test_none_return_counts_as_empty_dict():
+    """func returning None is a success with no results."""
+    df = ps.run(lambda p: None, ps.plist("x", [1]))
+    assert not df["_failed"].iloc[0]
+
+
+def test_pset_hash_column_matches_pset_hash():
+    """_pset_hash is ps.pset_hash of the pset's own keys."""
+    df = ps.run(workers.square, [{"x": 2, "label": "a"}])
+    assert df["_pset_hash"].iloc[0] == ps.pset_hash({"x": 2, "label": "a"})
+
+
+def test_unhashable_pset_value_is_an_error_before_running():
+    """A value pset_hash cannot handle raises before any work, naming pset and key."""
+    with pytest.raises(ps.ParamsTypeError, match="pset #1.*key 'obj'"):
+        ps.run(workers.square, [{"x": 1}, {"x": 2, "obj": object()}])
+    assert not os.path.exists("calc")
+
+
+def test_skip_dups_skips_successful_and_reruns_failed():
+    """skip_dups=True runs only psets without a successful row; failed ones run again."""
+    with pytest.warns(UserWarning):
+        ps.run(workers.fail_on_3, ps.plist("x", [1, 2, 3]))
+    df = ps.run(workers.square, ps.plist("x", [1, 2, 3, 4]), skip_dups=True)
+    newest = df[df["_run_seq"] == 1]
+    assert sorted(newest["x"]) == [3, 4]
+    df = ps.run(workers.square, ps.plist("x", [1, 2, 3, 4]), skip_dups=True)
+    assert df["_run_seq"].max() == 1  # nothing ran, no new run
+    assert len(df) == 5
+
+
+def test_skip_dups_matches_equal_numbers_of_other_types():
+    """skip_dups treats 1.0 and np.int64(1) like 1."""
+    ps.run(workers.square, ps.plist("x", [1, 2]))
+    df = ps.run(workers.square, [{"x": 1.0}, {"x": np.int64(2)}], skip_dups=True)
+    assert len(df) == 2
+
+
+def test_bookkeeping_columns_on_every_row():
+    """_exec_host, _pset_runtime and _time_utc are set on every row."""
+    df = ps.run(workers.slow_square, [{"x": 1, "sleep": 0.05}])
+    assert df["_exec_host"].iloc[0]
+    assert df["_pset_runtime"].iloc[0] >= 0.04
+    assert df["_time_utc"].notna().all()
+
+
+def test_resume_after_sigkill_runs_exactly_the_missing_psets():
+    """A killed study re-run with skip_dups runs only the missing and failed psets."""
+    script = textwrap.dedent("""
+        import sys, time
+        import psweep as ps
+
+        @ps.sweep(calc_dir="calc", skip_dups=True)
+        def f(pset):
+            time.sleep(0.02)
+            if pset["x"] == 5:
+                raise RuntimeError("bad pset")
+            return {"y": pset["x"] ** 2}
+
+        if __name__ == "__main__":
+            df = f.over(ps.plist("x", range(100)))
+            print("finished", len(df))
+    """)
+    with open("study.py", "w") as fd:
+        fd.write(script)
+    proc = subprocess.Popen([sys.executable, "study.py"], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if len(ps.df_read("calc/results.pk")) >= 30:
+                break
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    before = ps.df_read("calc/results.pk")
+    done_ok = set(before[~before["_failed"]]["x"])
+    assert len(before) < 100
+    proc = subprocess.run([sys.executable, "study.py"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    after = ps.df_read("calc/results.pk")
+    second = after[after["_run_seq"] == after["_run_seq"].max()]
+    assert set(second["x"]) == set(range(100)) - done_ok
+    assert set(after[~after["_failed"]]["x"]) == set(range(100)) - {5}
+
+
+@pytest.mark.parametrize("mode", ["db", "file", "db+file"])
+def test_capture_logs_catches_python_and_subprocess_output(mode):
+    """capture_logs stores print() and subprocess output in _logs and/or logs.txt."""
+    df = ps.run(workers.noisy, ps.plist("x", [1, 2]), capture_logs=mode)
+    for _, row in df.iterrows():
+        path = os.path.join("calc", row["_pset_id"], "logs.txt")
+        texts = []
+        if "db" in mode:
+            texts.append(row["_logs"])
+        if "file" in mode:
+            texts.append(open(path).read())
+        else:
+            assert not os.path.exists(path)
+        for text in texts:
+            assert f"python says {row['x']}" in text
+            assert f"stderr says {row['x']}" in text
+            assert f"child says {row['x']}" in text
+
+
+def test_capture_logs_in_pool_and_for_failures():
+    """capture_logs works in process pools and keeps the output of failing psets."""
+    with pytest.warns(UserWarning):
+        df = ps.run(workers.noisy, ps.plist("x", [1, 2, 13]), capture_logs="db", poolsize=2)
+    logs = df.set_index("x")["_logs"]
+    assert "python says 2" in logs[2]
+    assert "python says 13" in logs[13]
+    assert df.set_index("x").loc[13, "_failed"]
+
+
+def test_capture_logs_quiet_psets_get_empty_logs():
+    """Psets that print nothing get an empty _logs and run normally."""
+    df = ps.run(workers.square, ps.plist("x", [1]), capture_logs="db")
+    assert df["_logs"].iloc[0] == ""
+    assert df["y"].iloc[0] == 1
+
+
+def test_df_extract_params_roundtrip_reruns_failed_subset_exactly():
+    """Rows back to psets: failed subset re-runs with the same hashes."""
+    params = [{"x": x, "tag": "t", "arr": [x, x]} for x in range(5)]
+    with pytest.warns(UserWarning):
+        df = ps.run(workers.fail_on_3, params)
+    assert ps.df_extract_params(df) == params
+    failed = ps.df_extract_params(df[df["_failed"]])
+    assert failed == [params[3]]
+    assert [ps.pset_hash(p) for p in failed] == df[df["_failed"]]["_pset_hash"].tolist()
+
+
+def test_df_extract_params_with_mixed_runs_and_missing_values():
+    """Psets of runs with different keys come back without the other runs' NA columns."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    df = ps.run(workers.square, [{"x": 2, "extra": 0.5}])
+    assert ps.df_extract_params(df) == [{"x": 1}, {"x": 2, "extra": 0.5}]
+    assert ps.df_extract_params(df, cols=["x"]) == [{"x": 1}, {"x": 2}]
+
+
+def test_df_filter_conds_and_df_print(capsys):
+    """df_filter_conds combines conditions; df_print hides _ columns unless asked."""
+    df = ps.run(workers.square, ps.plist("x", [1, 2, 3]))
+    sub = ps.df_filter_conds(df, [df.x > 1, df.y < 9])
+    assert sub["x"].tolist() == [2]
+    assert ps.df_filter_conds(df, [df.x == 1, df.x == 3], op="or")["x"].tolist() == [1, 3]
+    with pytest.raises(ValueError, match="op="):
+        ps.df_filter_conds(df, [df.x > 1], op="xor")
+    ps.df_print(df)
+    out = capsys.readouterr().out
+    assert "_pset_id" not in out and "y" in out
+    ps.df_print(df, cols=["x"], prefix_cols=True)
+    out = capsys.readouterr().out
+    assert "_pset_id" in out and "y" not in out.split("\n")[0]

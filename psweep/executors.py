@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import inspect
 import os
 import pickle
+import signal
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,9 @@ __all__ = ["ExecutorPlan", "resolve_executor", "run_serial", "run_with_executor"
 
 CHUNK_SECONDS = 0.2
 MAX_CHUNK = 10_000
+# After Ctrl-C, how long to wait for chunks already running to come back
+# (a chunk is ~CHUNK_SECONDS of work) before the workers are stopped.
+INTERRUPT_GRACE = 2.0
 
 Record = Callable[[dict[str, Any]], None]
 
@@ -55,6 +59,23 @@ class ExecutorPlan:
         self.payload = payload
         self.workers = max(1, workers)
         self.make = make
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; only the driver acts on it
+    # (records what finished, stops the pool), so workers print no tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_workers(executor: cf.Executor) -> None:
+    """Stop a process pool we own without waiting for running psets."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _is_dask_client(obj: Any) -> bool:
@@ -119,7 +140,7 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
         check_picklable(func)
 
         def make() -> cf.Executor:
-            return cf.ProcessPoolExecutor(max_workers=poolsize)
+            return cf.ProcessPoolExecutor(max_workers=poolsize, initializer=_ignore_sigint)
 
         return ExecutorPlan(make(), func, int(poolsize or 1), make)
     if _is_dask_client(executor):
@@ -218,21 +239,45 @@ def run_with_executor(
 
     Notes
     -----
-    A chunk whose worker died (``BrokenProcessPool``) becomes failure rows;
-    a pool we own is then replaced and the rest runs on. Only a bounded
-    number of chunks is in flight, so the driver holds little memory.
+    When a worker dies (``BrokenProcessPool``), a pool we own is replaced,
+    the psets lost with it are retried one by one, and only a pset that
+    kills its worker again becomes a failure row. Only a bounded number of
+    chunks is in flight, so the driver holds little memory.
     """
     queue = deque(psets)
+    # Psets of chunks lost with a broken pool: each is retried alone, one
+    # at a time, so only a pset that crashes its worker again is failed.
+    suspects: deque[dict[str, Any]] = deque()
+    suspect_ids: set[str] = set()
     in_flight: dict[cf.Future[list[dict[str, Any]]], tuple[list[dict[str, Any]], cf.Executor]] = {}
     per_pset: float | None = None
     stop = False
     stop_on_failure = bool(worker_options.get("keep_exception"))
+    interrupted = False
     try:
-        while queue or in_flight:
-            while queue and not stop and len(in_flight) < 2 * plan.workers:
-                size = chunksize or _next_chunk_size(per_pset, len(queue), plan.workers)
-                chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
-                fut = plan.executor.submit(execute_chunk, plan.payload, chunk, **worker_options)
+        while queue or suspects or in_flight:
+            while (queue or suspects) and not stop and len(in_flight) < 2 * plan.workers:
+                if suspects:
+                    if any(c[0]["_pset_id"] in suspect_ids for c, _ in in_flight.values()):
+                        break
+                    chunk = [suspects.popleft()]
+                else:
+                    size = chunksize or _next_chunk_size(per_pset, len(queue), plan.workers)
+                    chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
+                try:
+                    fut = plan.executor.submit(execute_chunk, plan.payload, chunk, **worker_options)
+                except cf.BrokenExecutor:
+                    if plan.make is None:
+                        raise
+                    # A worker died and broke the pool before any of its
+                    # futures came back: the chunk never ran; retry it on a
+                    # fresh pool (the futures of the old one fail as lost).
+                    (suspects if chunk[0]["_pset_id"] in suspect_ids else queue).extendleft(
+                        reversed(chunk)
+                    )
+                    _stop_workers(plan.executor)
+                    plan.executor = plan.make()
+                    continue
                 in_flight[fut] = (chunk, plan.executor)
             if not in_flight:
                 break
@@ -242,16 +287,38 @@ def run_with_executor(
                 try:
                     rows = fut.result()
                 except Exception as exc:
-                    rows = [failure_row(pset, _lost_text(exc, len(chunk))) for pset in chunk]
-                    if isinstance(exc, cf.BrokenExecutor) and plan.make and executor is plan.executor:
-                        executor.shutdown(wait=False, cancel_futures=True)
+                    broken = isinstance(exc, cf.BrokenExecutor) and plan.make is not None
+                    if broken and executor is plan.executor:
+                        _stop_workers(executor)
                         plan.executor = plan.make()
+                    retry = [p for p in chunk if p["_pset_id"] not in suspect_ids] if broken else []
+                    suspects.extend(retry)
+                    suspect_ids.update(p["_pset_id"] for p in retry)
+                    rows = [
+                        failure_row(pset, _lost_text(exc, len(chunk)))
+                        for pset in chunk
+                        if pset["_pset_id"] not in {p["_pset_id"] for p in retry}
+                    ]
                 for row in rows:
                     stop = stop or (stop_on_failure and row["_failed"])
                     record(row)
-                per_pset = _update_estimate(per_pset, rows)
+                if rows:
+                    per_pset = _update_estimate(per_pset, rows)
+    except KeyboardInterrupt:
+        # Stop submitting; give chunks already out a short grace to come
+        # back (they are ~CHUNK_SECONDS of work) and keep them; cancel the
+        # rest. A second Ctrl-C during the grace ends it at once.
+        interrupted = True
+        done, _ = cf.wait(in_flight, timeout=INTERRUPT_GRACE)
+        for fut in done:
+            if not fut.cancelled() and fut.exception() is None:
+                for row in fut.result():
+                    record(row)
+        raise
     finally:
         for fut in in_flight:
             fut.cancel()
-        if plan.make is not None:
+        if plan.make is not None and interrupted:
+            _stop_workers(plan.executor)
+        elif plan.make is not None:
             plan.executor.shutdown(wait=True, cancel_futures=True)

@@ -32,10 +32,13 @@ class Recorder:
         The run's ``_run_id`` (names its journal).
     save
         False keeps rows in memory only (``run(save=False)``).
+    progress
+        A tqdm bar to advance per row, or None.
     """
 
-    def __init__(self, store: Store, run_id: str, save: bool) -> None:
+    def __init__(self, store: Store, run_id: str, save: bool, progress: Any = None) -> None:
         self.store = store
+        self.progress = progress
         self.run_id = run_id
         self.save = save
         self.memory_rows: list[dict[str, Any]] = []
@@ -58,8 +61,12 @@ class Recorder:
         """
         exception = row.pop(EXC_KEY, None)
         self.n_rows += 1
+        if self.progress is not None:
+            self.progress.update(1)
         if row["_failed"]:
             self.n_failed += 1
+            if self.progress is not None:
+                self.progress.set_postfix_str(f"failed={self.n_failed}", refresh=False)
             if self.first_exception is None and exception is not None:
                 self.first_exception = exception
                 if hasattr(exception, "add_note") and exception.__traceback__ is None:
@@ -118,6 +125,8 @@ class Recorder:
             If rows could not reach the disk (e.g. it is full); rows that
             reached the journal stay there for the next run or read to fold.
         """
+        if self.progress is not None:
+            self.progress.close()
         if not self.save or (self._journal is None and not self._unwritten):
             return None
         self._flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import sys
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -50,6 +51,7 @@ def run(
     skip_dups: bool = False,
     on_error: str = "record",
     capture_logs: str | None = None,
+    progress: bool | None = None,
     lock_timeout: float = 600.0,
     source: str | None = None,
 ) -> pd.DataFrame:
@@ -114,6 +116,10 @@ def run(
         included, so output of C code and subprocesses too): ``"db"`` to the
         ``_logs`` column, ``"file"`` to ``<calc_dir>/<_pset_id>/logs.txt``,
         ``"db+file"`` to both; None (default) leaves output alone.
+    progress
+        Show a tqdm progress bar (done/total, failed count, ETA). Default:
+        on when stderr is a terminal and tqdm is installed. tqdm is an
+        optional extra (``pip install psweep[progress]``).
     lock_timeout
         Seconds to wait for the database lock.
     source
@@ -154,6 +160,7 @@ def run(
         raise ParamsError(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
         )
+    progress_cls = _progress_class(progress)
     psets = plan_psets(params)
     if backup_script is not None:
         with open(backup_script, encoding="utf-8") as fd:
@@ -191,7 +198,8 @@ def run(
     if save and source is not None:
         write_source(calc_dir, run_id, source)
 
-    recorder = Recorder(store, run_id, save=save)
+    bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
+    recorder = Recorder(store, run_id, save=save, progress=bar)
     worker_options = {
         "simulate": simulate,
         "keep_exception": on_error == "raise",
@@ -224,6 +232,24 @@ def run(
     if df is None:
         return db
     return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
+
+
+def _progress_class(progress: bool | None) -> Any:
+    """The tqdm class to use, or None for no progress bar."""
+    if progress is False:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        if progress:
+            raise PsweepError(
+                "progress=True needs tqdm, which is not installed. Install it "
+                "with: pip install 'psweep[progress]' (or pip install tqdm)."
+            ) from exc
+        return None
+    if progress is None and not sys.stderr.isatty():
+        return None
+    return tqdm
 
 
 def _skip_done(psets: list[dict[str, Any]], db: pd.DataFrame) -> list[dict[str, Any]]:

@@ -238,7 +238,11 @@ def execute_chunk(
     """
     rows = []
     for pset in psets:
-        row = execute_pset(func, pset, simulate, keep_exception, capture_logs)
+        try:
+            row = execute_pset(func, pset, simulate, keep_exception, capture_logs)
+        except KeyboardInterrupt:
+            # In a thread or Dask worker: return what finished, drop the rest.
+            break
         rows.append(row)
         if keep_exception and row["_failed"]:
             break

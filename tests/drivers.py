@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--spawn", action="store_true")
     parser.add_argument("--log", default=None, help="log _pset_id of finished psets here")
     parser.add_argument("--runs", type=int, default=1, help="run this many runs in a row")
+    parser.add_argument("--dask", type=int, default=0, help="run on a LocalCluster of N workers")
     args = parser.parse_args()
     if args.spawn:
         import multiprocessing
@@ -47,13 +48,21 @@ def main() -> None:
     if args.log:
         func = workers.logged_square
         extra = {"log": os.path.abspath(args.log)}
+    options = {"calc_dir": args.calc_dir, "poolsize": args.poolsize}
+    if args.dask:
+        from dask.distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        options = {"calc_dir": args.calc_dir, "executor": Client(cluster)}
     print("started", flush=True)
     for _ in range(args.runs):
         params = [
             {"x": x, "sleep": args.sleep, **extra}
             for x in range(args.start, args.start + args.count)
         ]
-        ps.run(func, params, calc_dir=args.calc_dir, poolsize=args.poolsize)
+        ps.run(func, params, **options)
     print("done", flush=True)
 
 

@@ -1,0 +1,183 @@
+"""Executors: thread/process pools given by the user, Dask, chunking, progress, Ctrl-C."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import psweep as ps
+import workers
+from psweep.executors import CHUNK_SECONDS, _next_chunk_size
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+DRIVER = os.path.join(TESTS_DIR, "drivers.py")
+
+distributed = pytest.importorskip("dask.distributed")
+
+
+def read_lines(path: str) -> list[str]:
+    if not os.path.exists(path):
+        return []
+    with open(path) as fd:
+        return [line.strip() for line in fd if line.strip()]
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A real LocalCluster with two worker processes."""
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_thread_pool_executor():
+    """A ThreadPoolExecutor given as executor= runs every pset."""
+    with cf.ThreadPoolExecutor(3) as pool:
+        df = ps.run(workers.square, ps.plist("x", range(20)), executor=pool)
+    assert sorted(df["y"]) == [x**2 for x in range(20)]
+
+
+def test_spawn_process_pool_executor():
+    """A user's spawn ProcessPoolExecutor runs psets in other processes."""
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        df = ps.run(workers.slow_square, [{"x": x, "sleep": 0} for x in range(8)], executor=pool)
+    assert sorted(df["x"]) == list(range(8))
+    assert os.getpid() not in set(df["pid"])
+
+
+def test_poolsize_and_executor_together_is_an_error():
+    """poolsize and executor exclude each other, before any work."""
+    with cf.ThreadPoolExecutor(1) as pool, pytest.raises(ps.PsweepError, match="either"):
+        ps.run(workers.square, ps.plist("x", [1]), poolsize=2, executor=pool)
+    assert not os.path.exists("calc")
+
+
+def test_unknown_executor_is_a_type_error():
+    """An executor= of an unknown kind is rejected with what to pass."""
+    with pytest.raises(TypeError, match="concurrent.futures.Executor"):
+        ps.run(workers.square, ps.plist("x", [1]), executor=object())
+
+
+def test_chunk_size_adapts_to_pset_runtime():
+    """Chunks hold ~CHUNK_SECONDS of work, start at 1, and balance at the end."""
+    assert _next_chunk_size(None, 1000, 2) == 1
+    assert _next_chunk_size(CHUNK_SECONDS / 10, 1000, 2) == 10
+    assert _next_chunk_size(1e-6, 20_000, 2) == 5000
+    assert _next_chunk_size(10.0, 1000, 2) == 1
+
+
+def test_dask_results_failures_and_logs(dask_client):
+    """On a Dask LocalCluster: results, failure rows and captured logs come back."""
+    with pytest.warns(UserWarning, match="1 of 4"):
+        df = ps.run(workers.noisy, ps.plist("x", [1, 2, 3, 13]), executor=dask_client,
+                    capture_logs="db")
+    by_x = df.set_index("x")
+    assert by_x.loc[2, "y"] == 2
+    assert by_x.loc[13, "_failed"] and "unlucky" in by_x.loc[13, "_exc_txt"]
+    assert "python says 3" in by_x.loc[3, "_logs"]
+    assert "child says 3" in by_x.loc[3, "_logs"]
+
+
+def test_dask_client_alias_and_decorated_module_function(dask_client):
+    """dask_client= works, with a decorated function from a module."""
+    df = workers.decorated_square.over(ps.plist("x", range(6)), dask_client=dask_client)
+    assert sorted(df["y"]) == [x**2 for x in range(6)]
+    assert os.getpid() not in set(df["pid"])
+
+
+def test_dask_decorated_function_in_main_script():
+    """A decorated function in a script's __main__ runs on a LocalCluster."""
+    with open("study.py", "w") as fd:
+        fd.write(textwrap.dedent("""
+            import os
+            import psweep as ps
+            from dask.distributed import Client, LocalCluster
+
+            @ps.sweep(calc_dir="calc")
+            def f(pset):
+                return {"y": pset["x"] + 1, "pid": os.getpid()}
+
+            if __name__ == "__main__":
+                with LocalCluster(n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, Client(cluster) as client:
+                    df = f.over(ps.plist("x", range(5)), executor=client)
+                assert sorted(df["y"]) == [1, 2, 3, 4, 5], df
+                assert os.getpid() not in set(df["pid"])
+                print("ok")
+        """))
+    proc = subprocess.run([sys.executable, "study.py"], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("ok")
+
+
+def test_progress_bar_shows_counts_and_failures():
+    """progress=True draws a tqdm bar with the total and the failed count."""
+    code = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, {TESTS_DIR!r})
+        import warnings; warnings.simplefilter("ignore")
+        import psweep as ps, workers
+        ps.run(workers.fail_on_3, ps.plist("x", range(6)), progress=True)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "6/6" in proc.stderr
+    assert "failed=1" in proc.stderr
+
+
+def test_progress_off_when_not_a_terminal():
+    """By default no bar is drawn when stderr is not a terminal."""
+    code = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, {TESTS_DIR!r})
+        import psweep as ps, workers
+        ps.run(workers.square, ps.plist("x", range(6)))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("mode", ["serial", "pool", "dask"])
+def test_sigint_records_finished_rows_and_reraises(mode):
+    """Ctrl-C (a real SIGINT) stops the run, keeps every finished row, leaves no journal behind."""
+    args = [sys.executable, DRIVER, "calc", "0", "2000", "--sleep", "0.01", "--log", "done.log"]
+    if mode == "pool":
+        args += ["--poolsize", "2"]
+    if mode == "dask":
+        args += ["--dask", "2"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: len(read_lines("done.log")) >= 50, 120, "50 finished psets")
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "KeyboardInterrupt" in stderr
+    finished = set(read_lines("done.log"))
+    df = ps.df_read("calc/results.pk")
+    assert df["_pset_id"].is_unique
+    assert 0 < len(df) < 2000
+    # a row is recorded once the pset's result reached the driver: all but
+    # those in flight when the workers were stopped
+    lost = finished - set(df["_pset_id"])
+    assert len(lost) <= (1 if mode == "serial" else 60), len(lost)
+    assert os.listdir("calc/.psweep/journal/results.pk") == []

@@ -1,0 +1,221 @@
+"""Run every script in examples/ as a user would, and check what it leaves behind.
+
+Each example is copied into the test's tmp_path and run there with the
+interpreter running the tests, in a real subprocess. Each entry of
+``examples/`` (a ``.py`` file or a folder) needs a check in ``CHECKS``;
+a new example without one makes ``test_example`` fail.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import psweep as ps
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+TIMEOUT = 120
+
+# What running an example inside examples/ leaves there; not examples.
+_OUTPUT_PREFIXES = ("calc", ".", "__pycache__")
+
+
+def discover_examples() -> list[str]:
+    """Names of the examples: top-level .py files and folders of examples/."""
+    names = []
+    for entry in sorted(EXAMPLES_DIR.iterdir()):
+        if entry.name.startswith(_OUTPUT_PREFIXES):
+            continue
+        if entry.is_dir() or entry.suffix == ".py":
+            names.append(entry.name)
+    return names
+
+
+def copy_example(name: str, dst: Path) -> None:
+    """Copy a script, or the contents of an example folder, into `dst`."""
+    src = EXAMPLES_DIR / name
+    if src.is_dir():
+        shutil.copytree(
+            src,
+            dst,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("calc*", "__pycache__"),
+        )
+    else:
+        shutil.copy(src, dst / name)
+
+
+def run_script(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run `args` in `cwd`, assert exit code 0, return stdout."""
+    proc = subprocess.run(
+        list(args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=env,
+    )
+    assert proc.returncode == 0, (
+        f"{' '.join(args)} exited with {proc.returncode}\n"
+        f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    )
+    return proc.stdout
+
+
+def run_python(cwd: Path, script: str) -> str:
+    return run_script(cwd, sys.executable, script)
+
+
+def read_db(path: Path | str = "calc/results.pk"):
+    return ps.df_read(str(path))
+
+
+def assert_no_failures(df) -> None:
+    assert not df["_failed"].any(), df.loc[df["_failed"], "_exc_txt"].tolist()
+
+
+# -- one check per example ----------------------------------------------------
+
+
+def check_vary_2_params(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "vary_2_params.py")
+    df = read_db()
+    assert len(df) == 8
+    assert df["_run_id"].nunique() == 1
+    assert sorted(set(zip(df["n"], df["k"]))) == [
+        (n, k) for n in (4, 8, 16, 32) for k in (1, 3)
+    ]
+    assert df["error_"].notna().all()
+    assert_no_failures(df)
+    assert "error_" in out
+
+
+def check_vary_2_params_decorator(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "vary_2_params_decorator.py")
+    assert "calc/ exists after the plain call: False" in out
+    df = read_db()
+    assert len(df) == 8
+    assert_no_failures(df)
+    (run_id,) = df["_run_id"].unique()
+    recorded = tmp_path / "calc" / "backup_script" / f"{run_id}.py"
+    assert recorded.read_text() == (tmp_path / "vary_2_params_decorator.py").read_text()
+
+
+def check_vary_2_params_repeat(tmp_path: Path) -> None:
+    run_python(tmp_path, "vary_2_params_repeat.py")
+    df = read_db()
+    assert len(df) == 12
+    assert_no_failures(df)
+    sizes = df.groupby("_run_id").size()
+    assert sorted(sizes.tolist()) == [6, 6]
+    assert sorted(df["_run_seq"].unique().tolist()) == [0, 1]
+    # Both runs cover the same psets, so each hash appears once per run.
+    assert (df.groupby("_pset_hash")["_run_id"].nunique() == 2).all()
+
+
+def check_save_data_on_disk(tmp_path: Path) -> None:
+    run_python(tmp_path, "save_data_on_disk.py")
+    df = read_db()
+    assert len(df) == 4
+    assert_no_failures(df)
+    assert df["_pset_id"].is_unique
+    for pset_id in df["_pset_id"]:
+        traj = tmp_path / "calc" / pset_id / "trajectory.txt"
+        assert len(traj.read_text().splitlines()) == 1000
+    pset_dirs = {
+        p.name for p in (tmp_path / "calc").iterdir() if p.is_dir() and not p.name.startswith(".")
+    }
+    assert pset_dirs == set(df["_pset_id"])
+
+
+def check_multiple_1d_scans_with_backup(tmp_path: Path) -> None:
+    run_python(tmp_path, "10input.py")
+    first = read_db()
+    assert len(first) == 7
+    assert glob.glob("calc_*") == [], "the first run has nothing to back up"
+
+    run_python(tmp_path, "20input.py")
+    df = read_db()
+    # 5 gamma values, one of them (gamma=0.2, omega=1) skipped as a duplicate.
+    assert len(df) == 11
+    assert_no_failures(df)
+    assert df["_pset_hash"].is_unique
+    backups = glob.glob("calc_*")
+    assert len(backups) == 1
+    assert read_db(Path(backups[0]) / "results.pk")["_pset_id"].tolist() == (
+        first["_pset_id"].tolist()
+    )
+    run_ids = df["_run_id"].unique().tolist()
+    assert len(run_ids) == 2
+    for run_id, script in zip(run_ids, ("10input.py", "20input.py")):
+        recorded = tmp_path / "calc" / "backup_script" / f"{run_id}.py"
+        assert recorded.read_text() == (tmp_path / script).read_text()
+
+
+def check_vary_1_param_simulate(tmp_path: Path) -> None:
+    run_python(tmp_path, "vary_1_param_simulate.py")
+    real = read_db()
+    assert real["h"].tolist() == [1.0, 10.0, 100.0]
+    assert real["t_fall_"].notna().all()
+    assert set(real["_calc_dir"]) == {"calc"}
+    sim = read_db("calc.simulate/results.pk")
+    assert len(sim) == 6
+    new = sim[sim["_run_id"] != real["_run_id"].iloc[0]]
+    assert new["h"].tolist() == [200.0, 500.0, 1000.0]
+    assert new["t_fall_"].isna().all()
+    assert set(new["_calc_dir"]) == {"calc.simulate"}
+
+
+def check_vary_1_param_study_column(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "vary_1_param_study_column.py")
+    df = read_db()
+    assert df.groupby("study").size().to_dict() == {"coarse": 3, "fine": 7}
+    assert df["_run_id"].nunique() == 2
+    assert_no_failures(df)
+    fine = df[df.study == "fine"]
+    assert math.isclose(fine["n"].iloc[-1] * fine["error_"].iloc[-1], 1.0, rel_tol=1e-2)
+    assert "rows per study" in out
+
+
+CHECKS: dict[str, Callable[[Path], None]] = {
+    "vary_2_params.py": check_vary_2_params,
+    "vary_2_params_decorator.py": check_vary_2_params_decorator,
+    "vary_2_params_repeat.py": check_vary_2_params_repeat,
+    "save_data_on_disk.py": check_save_data_on_disk,
+    "multiple_1d_scans_with_backup": check_multiple_1d_scans_with_backup,
+    "vary_1_param_simulate.py": check_vary_1_param_simulate,
+    "vary_1_param_study_column.py": check_vary_1_param_study_column,
+}
+
+
+@pytest.mark.parametrize("name", discover_examples())
+def test_example(name, tmp_path):
+    """Each example runs in an empty folder, exits 0 and leaves the expected database and files."""
+    if name not in CHECKS:
+        pytest.fail(f"examples/{name} has no check; add one to CHECKS in {__file__}")
+    copy_example(name, tmp_path)
+    CHECKS[name](tmp_path)
+
+
+def test_every_check_has_an_example():
+    """The examples in examples/ are exactly the ones CHECKS covers, none missing or stale."""
+    assert set(discover_examples()) == set(CHECKS)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_run_all_sh_runs_both_scans(tmp_path):
+    """multiple_1d_scans_with_backup/run_all.sh runs 10input.py then 20input.py."""
+    copy_example("multiple_1d_scans_with_backup", tmp_path)
+    env = {**os.environ, "PYTHON": sys.executable}
+    run_script(tmp_path, "bash", "run_all.sh", env=env)
+    df = read_db()
+    assert len(df) == 11
+    assert len(glob.glob("calc_*")) == 1

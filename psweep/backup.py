@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import inspect
+import json
 import os
+import platform
+import subprocess
 import shutil
 import sys
 import uuid
@@ -14,7 +18,16 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["backup_name", "backup_calc_dir", "read_source", "write_source"]
+from psweep.errors import PsweepError
+
+__all__ = [
+    "backup_name",
+    "backup_calc_dir",
+    "read_source",
+    "write_source",
+    "git_state",
+    "write_provenance",
+]
 
 _STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -143,4 +156,104 @@ def write_source(calc_dir: str, run_id: str, source: str) -> str:
     path = os.path.join(folder, f"{run_id}.py")
     with open(path, "w", encoding="utf-8") as fd:
         fd.write(source)
+    return path
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+
+
+def git_state() -> dict[str, Any]:
+    """Commit, dirty flag and uncommitted diff of the git work tree here.
+
+    Returns
+    -------
+    dict
+        ``commit``, ``dirty``, ``diff`` (text of ``git diff HEAD``) and
+        ``toplevel``.
+
+    Raises
+    ------
+    PsweepError
+        If the current folder is not inside a git work tree, or git is not
+        installed.
+    """
+    try:
+        toplevel = _git("rev-parse", "--show-toplevel").strip()
+    except FileNotFoundError as exc:
+        raise PsweepError(
+            "git=True needs the git program, which was not found. Install "
+            "git, or run without git=True."
+        ) from exc
+    except subprocess.CalledProcessError as exc:
+        raise PsweepError(
+            f"git=True: {os.getcwd()!r} is not inside a git work tree "
+            f"({exc.stderr.strip()}). Run the study from a git repository "
+            f"(git init; git add; git commit), or drop git=True."
+        ) from exc
+    try:
+        commit = _git("rev-parse", "HEAD").strip()
+    except subprocess.CalledProcessError as exc:
+        raise PsweepError(
+            f"git=True: the repository {toplevel!r} has no commit yet. "
+            f"Commit your study code first."
+        ) from exc
+    status = _git("status", "--porcelain")
+    return {
+        "toplevel": toplevel,
+        "commit": commit,
+        "dirty": bool(status.strip()),
+        "diff": _git("diff", "HEAD"),
+    }
+
+
+def _version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def write_provenance(calc_dir: str, run_id: str, git: dict[str, Any] | None) -> str:
+    """Write ``<calc_dir>/backup_script/<run_id>.json`` (and ``.diff``).
+
+    Records Python and package versions, host, platform, command line and
+    working folder; with `git`, the commit and dirty flag, and the
+    uncommitted diff beside it as ``<run_id>.diff``.
+
+    Parameters
+    ----------
+    calc_dir
+        The calc dir.
+    run_id
+        The run's ``_run_id``.
+    git
+        Result of :func:`git_state`, or None.
+
+    Returns
+    -------
+    str
+        The JSON file written.
+    """
+    info: dict[str, Any] = {
+        "_run_id": run_id,
+        "python": sys.version,
+        "packages": {name: _version(name) for name in ("psweep", "pandas", "numpy")},
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "argv": list(sys.argv),
+        "cwd": os.getcwd(),
+    }
+    folder = os.path.join(calc_dir, "backup_script")
+    os.makedirs(folder, exist_ok=True)
+    if git is not None:
+        info["git"] = {k: v for k, v in git.items() if k != "diff"}
+        if git["diff"]:
+            with open(os.path.join(folder, f"{run_id}.diff"), "w", encoding="utf-8") as fd:
+                fd.write(git["diff"])
+    path = os.path.join(folder, f"{run_id}.json")
+    with open(path, "w", encoding="utf-8") as fd:
+        json.dump(info, fd, indent=1)
     return path

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from psweep.backup import backup_calc_dir as copy_calc_dir
-from psweep.backup import write_source
+from psweep.backup import git_state, write_provenance, write_source
 from psweep.errors import (
     CalcDirError,
     FuncTypeError,
@@ -52,6 +52,7 @@ def run(
     on_error: str = "record",
     capture_logs: str | None = None,
     progress: bool | None = None,
+    git: bool = False,
     lock_timeout: float = 600.0,
     source: str | None = None,
 ) -> pd.DataFrame:
@@ -120,10 +121,16 @@ def run(
         Show a tqdm progress bar (done/total, failed count, ETA). Default:
         on when stderr is a terminal and tqdm is installed. tqdm is an
         optional extra (``pip install psweep[progress]``).
+    git
+        Record the commit and dirty flag of the git work tree the driver
+        runs in, and the uncommitted diff as
+        ``<calc_dir>/backup_script/<_run_id>.diff``. Outside a repository
+        this is an error, raised before any work.
     lock_timeout
         Seconds to wait for the database lock.
     source
-        Source text to store as ``backup_script/<_run_id>.py`` (the
+        Source text to store as ``backup_script/<_run_id>.py`` beside the
+        run's provenance ``backup_script/<_run_id>.json`` (the
         :func:`~psweep.sweep` decorator passes its module's source).
 
     Returns
@@ -161,6 +168,7 @@ def run(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
         )
     progress_cls = _progress_class(progress)
+    git_info = git_state() if git else None
     psets = plan_psets(params)
     if backup_script is not None:
         with open(backup_script, encoding="utf-8") as fd:
@@ -195,8 +203,10 @@ def run(
             _run_seq=run_seq,
             _pset_seq=first_seq + offset,
         )
-    if save and source is not None:
-        write_source(calc_dir, run_id, source)
+    if save and psets:
+        write_provenance(calc_dir, run_id, git_info)
+        if source is not None:
+            write_source(calc_dir, run_id, source)
 
     bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
     recorder = Recorder(store, run_id, save=save, progress=bar)

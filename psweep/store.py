@@ -414,6 +414,32 @@ class Store:
             rows.extend(read_journal(path, live=self._journal_is_live(path)))
         return concat_rows(db, rows_to_frame(_new_rows(db, rows)))
 
+    def journal_status(self) -> list[tuple[str, bool, int]]:
+        """Journals beside the database: path, whether its run is live, rows.
+
+        Returns
+        -------
+        list of tuple
+        """
+        status = []
+        for path in self._journal_paths():
+            live = self._journal_is_live(path)
+            status.append((path, live, len(read_journal(path, live=live))))
+        return status
+
+    def lock_is_free(self) -> bool:
+        """Whether nobody holds the database lock right now.
+
+        Returns
+        -------
+        bool
+        """
+        try:
+            with self.locked(timeout=0):
+                return True
+        except LockTimeoutError:
+            return False
+
     @staticmethod
     def _journal_is_live(path: str) -> bool:
         if os.path.abspath(path) in _OWN_JOURNALS:

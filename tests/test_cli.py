@@ -1,0 +1,175 @@
+"""The psweep command, run as a real subprocess, and per-run provenance files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import psweep as ps
+import workers
+from psweep.store import Store
+
+PSWEEP = os.path.join(os.path.dirname(sys.executable), "psweep")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    command = [PSWEEP] if os.path.exists(PSWEEP) else [sys.executable, "-m", "psweep"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def study():
+    """A calc dir with two runs, one failed pset and a pset folder."""
+    ps.run(workers.square, ps.plist("x", [1, 2]))
+    with pytest.warns(UserWarning):
+        df = ps.run(workers.fail_on_3, ps.plist("x", [3, 4]))
+    os.makedirs(os.path.join("calc", df["_pset_id"].iloc[0]))
+    return df
+
+
+def test_show_prints_params_and_results_without_bookkeeping(study):
+    """psweep show prints a table of params/results; _ columns only with --all."""
+    out = cli("show", "calc")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0].split() == ["x", "y"]
+    assert "_pset_id" not in out.stdout
+    out = cli("show", "calc", "--all")
+    assert "_pset_id" in out.stdout
+
+
+def test_show_columns_failed_run_and_formats(study):
+    """Columns, --failed, --run and csv/github formats select and render rows."""
+    out = cli("show", "calc/results.pk", "x", "--failed", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["x", "3"]
+    run_id = study["_run_id"].iloc[0]
+    out = cli("show", "calc", "x", "--run", run_id[:8], "--format", "github")
+    lines = out.stdout.strip().split("\n")
+    assert lines[0].startswith("| x")
+    assert len(lines) == 4  # header, separator, two rows
+    out = cli("show", "calc", "nosuchcol")
+    assert out.returncode == 2 and "nosuchcol" in out.stderr
+
+
+def test_runs_lists_one_line_per_run(study):
+    """psweep runs prints one line per run with rows, failed and the source file."""
+    out = cli("runs", "calc")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().split("\n")
+    assert len(lines) == 3
+    assert lines[0].split()[:2] == ["_run_id", "start"]
+    last = lines[2].split()
+    assert last[0] == study["_run_id"].iloc[-1]
+    assert "2" in last and "1" in last  # rows, failed
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_writes_readable_file(study, fmt):
+    """psweep export --to csv/json writes every row."""
+    out = cli("export", "calc", "--to", fmt, "-o", f"out.{fmt}")
+    assert out.returncode == 0, out.stderr
+    back = pd.read_csv("out.csv") if fmt == "csv" else pd.read_json("out.json", orient="records")
+    assert sorted(back["x"]) == [1, 2, 3, 4]
+
+
+def test_export_parquet_needs_pyarrow_or_works(study):
+    """Parquet export works with pyarrow, else says to install it (exit 2)."""
+    out = cli("export", "calc", "--to", "parquet", "-o", "out.parquet")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        assert out.returncode == 2
+        assert "pip install pyarrow" in out.stderr
+    else:
+        assert out.returncode == 0, out.stderr
+
+
+def test_check_reports_folders_pending_and_lock(study):
+    """psweep check counts pset folders with/without rows, pending rows and the lock."""
+    os.makedirs("calc/00000000-0000-0000-0000-000000000000")
+    journal = Store("calc").open_journal("dead")
+    journal.append({"_pset_id": "p", "x": 9, "_time_utc": pd.Timestamp("2026-01-01")})
+    journal.close(remove=False)
+    out = cli("check", "calc")
+    assert out.returncode == 0, out.stderr
+    assert "1 with a row, 1 without a row" in out.stdout
+    assert "pending rows: 1 in 1 journals" in out.stdout
+    assert "free" in out.stdout
+
+
+def test_compact_folds_pending_rows(study):
+    """psweep compact folds a dead run's journal into results.pk."""
+    journal = Store("calc").open_journal("dead")
+    journal.append({"_pset_id": "p", "x": 9, "_time_utc": pd.Timestamp("2026-01-01")})
+    journal.close(remove=False)
+    out = cli("compact", "calc")
+    assert out.returncode == 0, out.stderr
+    assert "folded 1 pending rows" in out.stdout
+    assert len(pd.read_pickle("calc/results.pk")) == 5
+
+
+@pytest.mark.parametrize("command", ["show", "runs", "check", "compact"])
+def test_missing_or_corrupt_database_is_one_line_exit_2(command):
+    """A missing or corrupt database gives a one-line error and exit code 2."""
+    out = cli(command, "nowhere")
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    os.makedirs("bad")
+    with open("bad/results.pk", "wb") as fd:
+        fd.write(b"not a pickle")
+    out = cli(command, "bad")
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_provenance_json_per_run():
+    """Every run writes backup_script/<_run_id>.json with versions and host."""
+    df = ps.run(workers.square, ps.plist("x", [1]))
+    run_id = df["_run_id"].iloc[0]
+    info = json.load(open(f"calc/backup_script/{run_id}.json"))
+    assert info["_run_id"] == run_id
+    assert info["packages"]["pandas"] == pd.__version__
+    assert info["packages"]["psweep"] == ps.__version__
+    assert info["host"]
+    assert "git" not in info
+
+
+def test_git_provenance_records_commit_dirty_and_diff():
+    """git=True records commit and dirty flag, and writes the uncommitted diff."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "--allow-empty", "-m", "init"]):
+        subprocess.run(["git", *args], check=True, env=env, timeout=60)
+    with open("study.py", "w") as fd:
+        fd.write("x = 1\n")
+    subprocess.run(["git", "add", "study.py"], check=True, timeout=60)
+    subprocess.run(["git", "commit", "-q", "-m", "study"], check=True, env=env, timeout=60)
+    with open("study.py", "a") as fd:
+        fd.write("y = 2\n")
+    df = ps.run(workers.square, ps.plist("x", [1]), git=True)
+    run_id = df["_run_id"].iloc[0]
+    info = json.load(open(f"calc/backup_script/{run_id}.json"))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                          timeout=60).stdout.strip()
+    assert info["git"]["commit"] == head
+    assert info["git"]["dirty"] is True
+    assert "+y = 2" in open(f"calc/backup_script/{run_id}.diff").read()
+
+
+def test_git_outside_repo_is_a_clear_error_before_work(tmp_path):
+    """git=True outside a git work tree raises before anything is written."""
+    env_dir = tmp_path / "nogit"
+    env_dir.mkdir()
+    os.chdir(env_dir)
+    os.environ["GIT_CEILING_DIRECTORIES"] = str(tmp_path)
+    try:
+        with pytest.raises(ps.PsweepError, match="not inside a git work tree"):
+            ps.run(workers.square, ps.plist("x", [1]), git=True)
+    finally:
+        del os.environ["GIT_CEILING_DIRECTORIES"]
+    assert not os.path.exists("calc")

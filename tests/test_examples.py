@@ -131,7 +131,9 @@ def check_save_data_on_disk(tmp_path: Path) -> None:
         traj = tmp_path / "calc" / pset_id / "trajectory.txt"
         assert len(traj.read_text().splitlines()) == 1000
     pset_dirs = {
-        p.name for p in (tmp_path / "calc").iterdir() if p.is_dir() and not p.name.startswith(".")
+        p.name
+        for p in (tmp_path / "calc").iterdir()
+        if p.is_dir() and not p.name.startswith(".") and p.name != "backup_script"
     }
     assert pset_dirs == set(df["_pset_id"])
 
@@ -185,7 +187,45 @@ def check_vary_1_param_study_column(tmp_path: Path) -> None:
     assert "rows per study" in out
 
 
+def check_resume_after_crash(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "resume_after_crash.py")
+    assert "exit code -9" in out
+    df = read_db()
+    assert df["_run_id"].nunique() == 2
+    first, second = (df[df["_run_seq"] == seq] for seq in sorted(df["_run_seq"].unique()))
+    # the killed run kept what finished before the kill (temperatures < 500)
+    assert set(first["temperature"]) == {300, 350, 400, 450}
+    # the resumed run did exactly the missing psets plus the failed one
+    expected = {(t, p) for t in (500, 550, 600) for p in (1.0, 2.0)} | {(450, 2.0)}
+    assert set(zip(second["temperature"], second["pressure"])) == expected
+    ok = df[~df["_failed"]]
+    assert ok["_pset_hash"].nunique() == 13 and ok["_pset_hash"].is_unique
+
+
+def check_dask_local(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    out = run_python(tmp_path, "dask_local.py")
+    df = read_db()
+    assert len(df) == 12
+    assert_no_failures(df)
+    assert (df["error"] < 0.01).all()
+    assert df["_logs"].str.contains("worker").all()
+    assert str(os.getpid()) not in " ".join(df["_logs"])
+    assert "rows: 12" in out
+
+
+def check_dask_slurm(tmp_path: Path) -> None:
+    # Needs a SLURM cluster: documented, not run. It must at least import
+    # cleanly (no cluster is started at import) and define its study.
+    code = "import dask_slurm, psweep as ps; assert isinstance(dask_slurm.simulate, ps.Sweep)"
+    run_script(tmp_path, sys.executable, "-c", code)
+    assert "SLURMCluster(" in (tmp_path / "dask_slurm.py").read_text()
+
+
 CHECKS: dict[str, Callable[[Path], None]] = {
+    "resume_after_crash.py": check_resume_after_crash,
+    "dask_local.py": check_dask_local,
+    "dask_slurm.py": check_dask_slurm,
     "vary_2_params.py": check_vary_2_params,
     "vary_2_params_decorator.py": check_vary_2_params_decorator,
     "vary_2_params_repeat.py": check_vary_2_params_repeat,

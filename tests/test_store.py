@@ -301,3 +301,39 @@ def test_copy_of_calc_dir_with_pending_journal_reads_everything(tmp_path):
     journal.close(remove=True)
     df = ps.df_read("copy/results.pk")
     assert sorted(df["x"]) == [1, 2, 9]
+
+
+FULL_DISK = """
+import resource, signal, sys
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead
+ps.run(workers.square, ps.plist("x", range(10)))
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # no file may grow past 20 kB
+try:
+    ps.run(workers.blob, ps.plist("x", range(100, 120)))
+except ps.StoreWriteError as exc:
+    print("unsaved", len(exc.unsaved), sorted(exc.unsaved["x"]))
+    print(str(exc).replace("\\n", " "))
+"""
+
+
+def test_full_disk_loses_nothing_and_leaves_database_whole():
+    """When writes fail (file size limit), journaled rows survive, the rest come back attached to the error."""
+    proc = subprocess.run([sys.executable, "-c", FULL_DISK, TESTS_DIR], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().split("\n")
+    assert lines[0].startswith("unsaved"), proc.stdout
+    n_unsaved = int(lines[0].split()[1])
+    assert 0 < n_unsaved < 20
+    assert "could not write" in lines[1]
+    assert not [n for n in os.listdir("calc") if n.endswith(".tmp")]
+    with open("calc/results.pk", "rb") as fd:
+        assert len(pickle.load(fd)) == 10  # the old database, whole
+    df = ps.df_read("calc/results.pk")  # no size limit here: the journal is folded now
+    new = df[df["x"] >= 100]
+    assert len(new) + n_unsaved == 20
+    unsaved_x = set(eval(lines[0].split(" ", 2)[2]))
+    assert set(new["x"]) | unsaved_x == set(range(100, 120))
+    assert not set(new["x"]) & unsaved_x

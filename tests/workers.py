@@ -61,3 +61,8 @@ def noisy(pset):
     if pset["x"] == 13:
         raise RuntimeError("unlucky")
     return {"y": pset["x"]}
+
+
+def blob(pset):
+    """A result of a few kB, to fill files quickly."""
+    return {"blob": "x" * 3000}

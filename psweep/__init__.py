@@ -24,6 +24,7 @@ from psweep.errors import (
     SweepPickleError,
 )
 from psweep.frames import df_extract_params, df_filter_conds, df_print
+from psweep.grids import intspace, logspace, stargrid
 from psweep.params import (
     filter_params_dup_hash,
     filter_params_unique,
@@ -36,6 +37,7 @@ from psweep.params import (
     seq2dicts,
 )
 from psweep.run import run
+from psweep.sampling import sample_lhs, sample_random
 from psweep.store import df_read, df_write
 from psweep.sweep import Sweep, sweep
 
@@ -58,6 +60,11 @@ __all__ = [
     "pset_hash",
     "filter_params_unique",
     "filter_params_dup_hash",
+    "stargrid",
+    "intspace",
+    "logspace",
+    "sample_random",
+    "sample_lhs",
     "df_read",
     "df_write",
     "df_extract_params",

@@ -19,25 +19,30 @@ import numpy as np
 from psweep.errors import ParamsError, ParamsTypeError
 from psweep.params import filter_params_unique
 
-__all__ = ["stargrid", "intspace", "logspace", "sample_random", "sample_lhs"]
+__all__ = ["stargrid", "intspace", "logspace"]
 
 
 def _check_num(num: Any, func: str, name: str = "num") -> int:
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)):
         raise ParamsTypeError(
-            f"{func}: {name}={num!r} is a {type(num).__name__}; pass a whole number >= 1."
+            f"{func}: {name}={num!r} is a {type(num).__name__}; "
+            f"pass a whole number >= 1."
         )
     if num < 1:
-        raise ParamsError(f"{func}: {name}={num!r} asks for no values; pass {name} >= 1.")
+        raise ParamsError(
+            f"{func}: {name}={num!r} asks for no values; pass {name} >= 1."
+        )
     return int(num)
 
 
 def _check_real(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, Real):
         raise ParamsTypeError(
-            f"{where} is {value!r} ({type(value).__name__}); it must be a finite "
+            f"{where} is {value!r} ({type(value).__name__}); it must be a "
             f"real number such as 0.5."
         )
+    if not math.isfinite(value):
+        raise ParamsError(f"{where} is {value!r}; it must be finite, such as 0.5.")
     return float(value)
 
 
@@ -92,7 +97,7 @@ def stargrid(
     Examples
     --------
     >>> import psweep as ps
-    >>> from psweep.grids import stargrid
+    >>> from psweep import stargrid
     >>> const = {"a": 1, "b": 10}
     >>> stargrid(const, [ps.plist("a", [1, 2]), ps.plist("b", [10, 20])])
     [{'a': 1, 'b': 10}, {'a': 2, 'b': 10}, {'a': 1, 'b': 20}]
@@ -112,8 +117,14 @@ def stargrid(
             f"of plists, e.g. vary=[ps.plist('a', [1, 2]), ps.plist('b', [3, 4])]."
         )
     scans = list(vary)
+    labels = None
     if vary_labels is not None:
-        if isinstance(vary_labels, str) or len(vary_labels) != len(scans):
+        # A bare string is one label, not one label per character.
+        if isinstance(vary_labels, str) or not isinstance(vary_labels, Iterable):
+            labels = [vary_labels]
+        else:
+            labels = list(vary_labels)
+        if len(labels) != len(scans):
             raise ParamsError(
                 f"stargrid: vary_labels={vary_labels!r} does not give one label for "
                 f"each of the {len(scans)} scans in vary. Pass a list with one "
@@ -141,14 +152,14 @@ def stargrid(
                     f"ps.itr2params(zip(a, b)) to vary parameters together."
                 )
             pset = {**const, **entry}
-            if vary_labels is not None:
+            if labels is not None:
                 if vary_label_col in pset:
                     raise ParamsError(
                         f"stargrid: vary[{ii}][{jj}] already has the label column "
                         f"{vary_label_col!r} (via const or the scan). Pick another "
                         f"vary_label_col, e.g. '_scan'."
                     )
-                pset[vary_label_col] = vary_labels[ii]
+                pset[vary_label_col] = labels[ii]
             params.append(pset)
     return filter_params_unique(params) if skip_dups else params
 
@@ -184,7 +195,7 @@ def intspace(
 
     Examples
     --------
-    >>> from psweep.grids import intspace
+    >>> from psweep import intspace
     >>> intspace(1, 100, 5)
     [1, 26, 50, 75, 100]
     >>> intspace(0, 3, 10)
@@ -200,15 +211,15 @@ def intspace(
 def logspace(
     start: float, stop: float, num: int = 50, offset: float = 0.0, endpoint: bool = True
 ) -> list[float]:
-    """Values from `start` to `stop`, denser near `start`, with tunable density.
+    """Log-spaced values from `start` to `stop`, with tunable log strength.
 
     `start` and `stop` are the values themselves, not exponents as in
     :func:`numpy.logspace`. The points are geometrically spaced between
     ``start + offset`` and ``stop + offset``, then shifted back by
     `offset`. With ``offset=0`` that is a plain log scale (consecutive
-    ratios are equal); a larger `offset` spreads the points more evenly,
-    tending to ``np.linspace`` as it grows. The log base has no effect on
-    such points, so there is none to choose.
+    ratios are equal, points denser towards the smaller bound); a larger
+    `offset` spreads them more evenly, tending to ``np.linspace``. There is
+    no `base` argument: the base of the log does not change these points.
 
     Parameters
     ----------
@@ -236,7 +247,7 @@ def logspace(
 
     Examples
     --------
-    >>> from psweep.grids import logspace
+    >>> from psweep import logspace
     >>> logspace(1, 1000, 4)
     [1.0, 10.0, 100.0, 1000.0]
     >>> [round(x, 2) for x in logspace(0, 10, 4, offset=1)]
@@ -257,167 +268,8 @@ def logspace(
         math.log10(lo + shift), math.log10(hi + shift), num, endpoint=bool(endpoint)
     )
     values = [float(v) for v in 10.0**exponents - shift]
-    # exp(log(x)) - offset is off by rounding; users compare endpoints with ==.
+    # 10**log10(x) - offset is off by rounding; users compare endpoints with ==.
     values[0] = lo
     if endpoint and num > 1:
         values[-1] = hi
     return values
-
-
-def _unit_to_ranges(
-    unit: np.ndarray, ranges: Mapping[str, Any], log: Sequence[str] | str, func: str
-) -> list[dict[str, float]]:
-    """Validate `ranges`/`log` and map columns of `unit` (values in [0, 1)) onto them."""
-    log_names = {log} if isinstance(log, str) else set(log)
-    unknown = sorted(log_names - set(ranges), key=repr)
-    if unknown:
-        raise ParamsError(
-            f"{func}: log names {unknown!r} are not keys of ranges "
-            f"{sorted(ranges, key=repr)!r}. Fix the spelling or add their ranges."
-        )
-    columns = {}
-    for jj, (name, bounds) in enumerate(ranges.items()):
-        if not isinstance(name, str):
-            raise ParamsTypeError(
-                f"{func}: range name {name!r} is a {type(name).__name__}; "
-                f"parameter names must be strings."
-            )
-        if isinstance(bounds, (str, Mapping)) or not isinstance(bounds, Sequence) or len(bounds) != 2:
-            raise ParamsTypeError(
-                f"{func}: ranges[{name!r}] = {bounds!r} is not a (lo, hi) pair. "
-                f"Pass e.g. ranges={{{name!r}: (0.0, 1.0)}}."
-            )
-        lo = _check_real(bounds[0], f"{func}: lower bound of ranges[{name!r}]")
-        hi = _check_real(bounds[1], f"{func}: upper bound of ranges[{name!r}]")
-        if lo >= hi:
-            raise ParamsError(
-                f"{func}: ranges[{name!r}] = {bounds!r} has lo >= hi; samples are "
-                f"drawn from [lo, hi), so pass lo < hi, e.g. ({min(lo, hi)!r}, {max(lo, hi) + 1!r})."
-            )
-        if name in log_names:
-            if lo <= 0:
-                raise ParamsError(
-                    f"{func}: ranges[{name!r}] = {bounds!r} is in log, which needs "
-                    f"lo > 0. Raise the lower bound (e.g. 1e-6) or drop {name!r} from log."
-                )
-            col = np.exp(math.log(lo) + unit[:, jj] * (math.log(hi) - math.log(lo)))
-        else:
-            col = lo + unit[:, jj] * (hi - lo)
-        # Rounding in the affine/exp map can land on hi or just below lo.
-        columns[name] = np.clip(col, lo, np.nextafter(hi, lo))
-    return [
-        {name: float(col[ii]) for name, col in columns.items()} for ii in range(unit.shape[0])
-    ]
-
-
-def _start(ranges: Any, n: Any, seed: Any, func: str) -> tuple[int, np.random.Generator]:
-    if not isinstance(ranges, Mapping) or not ranges:
-        raise ParamsError(
-            f"{func}: ranges={ranges!r} names no parameters. Pass a dict of "
-            f"name -> (lo, hi), e.g. ranges={{'a': (0.0, 1.0)}}."
-        )
-    n = _check_num(n, func, "n")
-    try:
-        rng = np.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise ParamsTypeError(
-            f"{func}: seed={seed!r} cannot seed numpy's generator ({exc}). "
-            f"Pass a non-negative int, a np.random.Generator, or None."
-        ) from exc
-    return n, rng
-
-
-def sample_random(
-    ranges: Mapping[str, tuple[float, float]],
-    n: int,
-    seed: int | np.random.Generator | None = None,
-    log: Sequence[str] | str = (),
-) -> list[dict[str, float]]:
-    """Draw `n` psets with each parameter uniform in its range.
-
-    Parameters
-    ----------
-    ranges
-        ``{name: (lo, hi)}``; each value is drawn from ``[lo, hi)``.
-    n
-        Number of psets, >= 1.
-    seed
-        Seed of :func:`numpy.random.default_rng`; the same seed (and the same
-        `ranges`, in the same order) gives the same psets. None draws fresh.
-    log
-        Names drawn log-uniformly (uniform in ``log(value)``), for scales
-        spanning decades; their ``lo`` must be > 0.
-
-    Returns
-    -------
-    list of dict
-        `n` psets of Python floats, keys in the order of `ranges`.
-
-    Raises
-    ------
-    ParamsError
-        If `ranges` is empty, a range is not a pair of finite numbers with
-        ``lo < hi``, `n` is not a whole number >= 1, `seed` is unusable, or
-        a `log` name is unknown or has ``lo <= 0`` (:class:`ParamsTypeError`,
-        a subclass, for values of the wrong type).
-
-    Examples
-    --------
-    >>> from psweep.grids import sample_random
-    >>> params = sample_random({"a": (0, 1), "b": (1e-3, 1e3)}, 4, seed=1, log=["b"])
-    >>> len(params), sorted(params[0])
-    (4, ['a', 'b'])
-    >>> params == sample_random({"a": (0, 1), "b": (1e-3, 1e3)}, 4, seed=1, log=["b"])
-    True
-    """
-    n, rng = _start(ranges, n, seed, "sample_random")
-    return _unit_to_ranges(rng.random((n, len(ranges))), ranges, log, "sample_random")
-
-
-def sample_lhs(
-    ranges: Mapping[str, tuple[float, float]],
-    n: int,
-    seed: int | np.random.Generator | None = None,
-    log: Sequence[str] | str = (),
-) -> list[dict[str, float]]:
-    """Draw `n` psets by Latin hypercube sampling.
-
-    Each parameter's range is cut into `n` equal strata and every stratum
-    holds exactly one of the `n` values, placed uniformly inside it; the
-    strata are shuffled independently per parameter. This covers each range
-    more evenly than :func:`sample_random` for the same `n`.
-
-    Parameters
-    ----------
-    ranges
-        ``{name: (lo, hi)}``; each value lies in ``[lo, hi)``.
-    n
-        Number of psets (and of strata), >= 1.
-    seed
-        Seed of :func:`numpy.random.default_rng`; same seed, same psets.
-    log
-        Names whose strata are equal in ``log(value)`` rather than in value;
-        their ``lo`` must be > 0.
-
-    Returns
-    -------
-    list of dict
-        `n` psets of Python floats, keys in the order of `ranges`.
-
-    Raises
-    ------
-    ParamsError
-        As :func:`sample_random`.
-
-    Examples
-    --------
-    >>> from psweep.grids import sample_lhs
-    >>> params = sample_lhs({"a": (0, 10)}, 5, seed=0)
-    >>> sorted(int(p["a"] // 2) for p in params)  # one value per stratum of width 2
-    [0, 1, 2, 3, 4]
-    """
-    n, rng = _start(ranges, n, seed, "sample_lhs")
-    unit = np.empty((n, len(ranges)))
-    for jj in range(len(ranges)):
-        unit[:, jj] = (rng.permutation(n) + rng.random(n)) / n
-    return _unit_to_ranges(unit, ranges, log, "sample_lhs")

@@ -308,7 +308,7 @@ import resource, signal, sys
 sys.path.insert(0, sys.argv[1])
 import psweep as ps, workers
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead
-ps.run(workers.square, ps.plist("x", range(10)))
+ps.run(workers.blob, ps.plist("x", range(10)))  # a database already over 20 kB
 resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))  # no file may grow past 20 kB
 try:
     ps.run(workers.blob, ps.plist("x", range(100, 120)))

@@ -167,6 +167,7 @@ def run(
         raise ParamsError(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
         )
+    calc_dir = os.fspath(calc_dir)
     progress_cls = _progress_class(progress)
     git_info = git_state() if git else None
     psets = plan_psets(params)

@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 import psweep as ps
 import workers
+from helpers import read_lines, wait_until
 from psweep.executors import CHUNK_SECONDS, _next_chunk_size
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -23,20 +23,8 @@ DRIVER = os.path.join(TESTS_DIR, "drivers.py")
 distributed = pytest.importorskip("dask.distributed")
 
 
-def read_lines(path: str) -> list[str]:
-    if not os.path.exists(path):
-        return []
-    with open(path) as fd:
-        return [line.strip() for line in fd if line.strip()]
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import pytest
 
 import psweep as ps
 import workers
+from helpers import read_lines, wait_until
 from psweep.store import Journal, Store, read_journal
 
 run_module = sys.modules["psweep.run"]
@@ -36,20 +37,8 @@ def start_driver(*args: str) -> subprocess.Popen:
     )
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def read_lines(path: str) -> list[str]:
-    if not os.path.exists(path):
-        return []
-    with open(path) as fd:
-        return [line.strip() for line in fd if line.strip()]
 
 
 # -- journal format -----------------------------------------------------------

@@ -53,7 +53,7 @@ def _github_table(df: pd.DataFrame) -> str:
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
 
 
-def cmd_show(args: argparse.Namespace) -> None:
+def _cmd_show(args: argparse.Namespace) -> None:
     df = _read(args.target)
     if args.failed:
         df = df[df["_failed"].fillna(False).astype(bool)] if "_failed" in df.columns else df.iloc[0:0]
@@ -81,7 +81,7 @@ def cmd_show(args: argparse.Namespace) -> None:
         print(df.to_string(index=False))
 
 
-def cmd_runs(args: argparse.Namespace) -> None:
+def _cmd_runs(args: argparse.Namespace) -> None:
     df = _read(args.target)
     calc_dir, _ = _split_target(args.target)
     if len(df) == 0:
@@ -110,7 +110,7 @@ def cmd_runs(args: argparse.Namespace) -> None:
     print(table.reset_index().to_string(index=False))
 
 
-def cmd_export(args: argparse.Namespace) -> None:
+def _cmd_export(args: argparse.Namespace) -> None:
     df = _read(args.target)
     out = args.output or f"{os.path.splitext(_split_target(args.target)[1])[0]}.{args.to}"
     if args.to == "csv":
@@ -129,7 +129,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"wrote {len(df)} rows to {out}")
 
 
-def cmd_check(args: argparse.Namespace) -> None:
+def _cmd_check(args: argparse.Namespace) -> None:
     calc_dir, basename = _split_target(args.target)
     store = Store(calc_dir, basename)
     if not store.exists():
@@ -152,7 +152,7 @@ def cmd_check(args: argparse.Namespace) -> None:
     print(f"lock {store.lock_path}: {'free' if store.lock_is_free() else 'held'}")
 
 
-def cmd_compact(args: argparse.Namespace) -> None:
+def _cmd_compact(args: argparse.Namespace) -> None:
     calc_dir, basename = _split_target(args.target)
     store = Store(calc_dir, basename)
     before = sum(n for _, live, n in store.journal_status() if not live)
@@ -183,25 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--failed", action="store_true", help="only failed psets")
     show.add_argument("--run", metavar="RUN_ID", help="only this run (a prefix is enough)")
     show.add_argument("--format", choices=["plain", "github", "csv"], default="plain")
-    show.set_defaults(func=cmd_show)
+    show.set_defaults(func=_cmd_show)
 
     runs = sub.add_parser("runs", help="one line per run")
     runs.add_argument("target", nargs="?", default="calc", help=target_help)
-    runs.set_defaults(func=cmd_runs)
+    runs.set_defaults(func=_cmd_runs)
 
     export = sub.add_parser("export", help="write the database as csv, json or parquet")
     export.add_argument("target", help=target_help)
     export.add_argument("--to", choices=["csv", "json", "parquet"], required=True)
     export.add_argument("-o", "--output", help="output file (default: results.<format>)")
-    export.set_defaults(func=cmd_export)
+    export.set_defaults(func=_cmd_export)
 
     check = sub.add_parser("check", help="pset folders vs rows, pending rows, lock state")
     check.add_argument("target", nargs="?", default="calc", help=target_help)
-    check.set_defaults(func=cmd_check)
+    check.set_defaults(func=_cmd_check)
 
     compact = sub.add_parser("compact", help="fold pending rows into the database now")
     compact.add_argument("target", nargs="?", default="calc", help=target_help)
-    compact.set_defaults(func=cmd_compact)
+    compact.set_defaults(func=_cmd_compact)
     return parser
 
 

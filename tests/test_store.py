@@ -185,7 +185,7 @@ def test_random_sigkills_never_tear_the_database_nor_lose_rows():
     rng = random.Random(1234)
     for trial in range(25):
         proc = start_driver("calc", str(10_000 + 100 * trial), "15", "--runs", "50", "--log", "done.log")
-        wait_until(lambda: proc.stdout.readline().strip() == "started", 60, "driver start")
+        wait_until(lambda proc=proc: proc.stdout.readline().strip() == "started", 60, "driver start")
         time.sleep(rng.uniform(0.0, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -211,7 +211,7 @@ def test_concurrent_drivers_lose_no_rows(n_procs):
         for i in range(n_procs)
     ]
     for proc in procs:
-        wait_until(lambda: proc.stdout.readline().strip() == "ready", 120, "driver start")
+        wait_until(lambda proc=proc: proc.stdout.readline().strip() == "ready", 120, "driver start")
     open("go", "w").close()
     for proc in procs:
         assert proc.wait(timeout=300) == 0, proc.stderr.read()

@@ -1,0 +1,152 @@
+"""One run of N trivial psets, serial, fresh calc dir: ours vs psweep 0.16.
+
+Figures: run time and time per pset for each N, ratio ours/0.16
+[target: ours <= 0.25x 0.16], linearity of ours (per-pset time at the
+largest N vs the smallest, and a least-squares fit t = fixed + N * marginal),
+and the peak RSS of the largest run for both.
+
+    /work/venv/bin/python benchmarks/bench_run_scaling.py [--quick] [--reps R] [--profile]
+
+``--profile`` adds a cProfile of our largest run (top functions by own time
+and by cumulative time).
+"""
+
+from __future__ import annotations
+
+from _common import (
+    OURS,
+    REF,
+    base_parser,
+    fmt_s,
+    header,
+    log,
+    med,
+    repeat,
+    run_child,
+    table,
+    target,
+)
+
+BODY = """
+from _funcs import double
+params = [{"a": i} for i in range(ARGS["n"])]
+rss_before = peak_rss_mb()
+t0 = now()
+df = ps.run(double, params, calc_dir=CALC)
+seconds = now() - t0
+emit(seconds=seconds, rows=len(df), rss_before_mb=rss_before)
+"""
+
+PROFILE_BODY = """
+import cProfile, io, pstats
+from _funcs import double
+params = [{"a": i} for i in range(ARGS["n"])]
+prof = cProfile.Profile()
+prof.enable()
+ps.run(double, params, calc_dir=CALC)
+prof.disable()
+out = io.StringIO()
+stats = pstats.Stats(prof, stream=out)
+stats.sort_stats("tottime").print_stats(ARGS["top"])
+stats.sort_stats("cumulative").print_stats(ARGS["top"])
+emit(text=out.getvalue())
+"""
+
+
+def fit_linear(ns: list[int], ts: list[float]) -> tuple[float, float]:
+    """Least squares t = a + b * n; returns (a, b)."""
+    k = len(ns)
+    mn, mt = sum(ns) / k, sum(ts) / k
+    var = sum((n - mn) ** 2 for n in ns)
+    b = sum((n - mn) * (t - mt) for n, t in zip(ns, ts)) / var
+    return mt - b * mn, b
+
+
+def main() -> None:
+    parser = base_parser(__doc__)
+    parser.add_argument("--profile", action="store_true", help="cProfile our largest run")
+    opts = parser.parse_args()
+    ns = [200, 1000] if opts.quick else [1000, 5000, 20000]
+    reps = opts.reps or (2 if opts.quick else 5)
+    header("bench_run_scaling: one serial run of N trivial psets, fresh calc dir", opts.quick)
+    print(f"# median of {reps} repetitions, each in a fresh process and temp dir")
+
+    res: dict[int, dict[str, list]] = {}
+    for n in ns:
+        log(f"N = {n}")
+        res[n] = repeat(
+            reps,
+            {impl.name: (lambda impl=impl, n=n: run_child(impl, BODY, {"n": n})) for impl in (OURS, REF)},
+        )
+        for name, results in res[n].items():
+            for r in results:
+                if r["rows"] != n:
+                    print(f"WARNING: {name} N={n}: database has {r['rows']} rows, expected {n}")
+
+    rows = []
+    for n in ns:
+        t_ours, t_ref = med(res[n]["ours"], "seconds"), med(res[n]["0.16"], "seconds")
+        rows.append(
+            [
+                n,
+                fmt_s(t_ours),
+                fmt_s(t_ref),
+                f"{t_ours / n * 1e6:.1f}",
+                f"{t_ref / n * 1e6:.1f}",
+                f"{t_ours / t_ref:.2f}x",
+            ]
+        )
+    print()
+    print(table(["N", "ours", "0.16", "ours us/pset", "0.16 us/pset", "ours/0.16"], rows))
+
+    big, small = ns[-1], ns[0]
+    t_big_o, t_big_r = med(res[big]["ours"], "seconds"), med(res[big]["0.16"], "seconds")
+    per_small = med(res[small]["ours"], "seconds") / small
+    per_big = t_big_o / big
+    fixed, marginal = fit_linear(ns, [med(res[n]["ours"], "seconds") for n in ns])
+    fixed_r, marginal_r = fit_linear(ns, [med(res[n]["0.16"], "seconds") for n in ns])
+    print()
+    print(
+        f"fit t = fixed + N * marginal: ours fixed {fmt_s(fixed)}, marginal "
+        f"{marginal * 1e6:.1f} us/pset; 0.16 fixed {fmt_s(fixed_r)}, marginal "
+        f"{marginal_r * 1e6:.1f} us/pset (marginal ratio {marginal / marginal_r:.2f}x)"
+    )
+    print(
+        f"ours per-pset time at N={big} / at N={small}: {per_big / per_small:.2f} "
+        f"(<= ~1 means no superlinear cost; < 1 is the fixed cost amortised)"
+    )
+    print()
+    rss_rows = []
+    for name in ("ours", "0.16"):
+        rss_rows.append(
+            [
+                name,
+                f"{med(res[big][name], 'rss_before_mb'):.0f}",
+                f"{med(res[big][name], 'peak_rss_mb'):.0f}",
+                f"{med(res[big][name], 'peak_rss_mb') - med(res[big][name], 'rss_before_mb'):.0f}",
+            ]
+        )
+    print(f"peak RSS (VmHWM) of the N={big} run, MB:")
+    print(table(["impl", "after import+params", "peak", "growth in run"], rss_rows))
+    print()
+    target(
+        t_big_o <= 0.25 * t_big_r,
+        f"run of {big} psets ours <= 0.25x psweep 0.16",
+        f"{t_big_o / t_big_r:.2f}x ({fmt_s(t_big_o)} vs {fmt_s(t_big_r)})",
+    )
+    target(
+        per_big <= 1.2 * per_small,
+        f"ours linear in N (per-pset time N={big} <= 1.2x N={small})",
+        f"{per_big / per_small:.2f}",
+    )
+
+    if opts.profile:
+        log("profiling")
+        prof = run_child(OURS, PROFILE_BODY, {"n": big, "top": 25})
+        print()
+        print(f"cProfile of our serial run of N={big} (in-process; profiling inflates times):")
+        print(prof["text"])
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata
 import inspect
 import json
@@ -209,11 +210,23 @@ def git_state() -> dict[str, Any]:
     }
 
 
-def _version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+@functools.lru_cache(maxsize=None)
+def _static_provenance() -> dict[str, Any]:
+    """What does not change within one process; looked up once (ms each)."""
+    versions = {}
+    for name in ("psweep", "pandas", "numpy"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    uname = platform.uname()
+    return {
+        "python": sys.version,
+        "packages": versions,
+        "host": uname.node,
+        # platform.platform() would start a `uname -p` subprocess
+        "platform": f"{uname.system}-{uname.release}-{uname.machine}",
+    }
 
 
 def write_provenance(calc_dir: str, run_id: str, git: dict[str, Any] | None) -> str:
@@ -239,10 +252,7 @@ def write_provenance(calc_dir: str, run_id: str, git: dict[str, Any] | None) -> 
     """
     info: dict[str, Any] = {
         "_run_id": run_id,
-        "python": sys.version,
-        "packages": {name: _version(name) for name in ("psweep", "pandas", "numpy")},
-        "host": platform.node(),
-        "platform": platform.platform(),
+        **_static_provenance(),
         "argv": list(sys.argv),
         "cwd": os.getcwd(),
     }

@@ -245,8 +245,18 @@ _TAG_NONE, _TAG_BOOL, _TAG_INT, _TAG_FLOAT, _TAG_STR = b"N", b"B", b"I", b"F", b
 _TAG_BYTES, _TAG_SEQ, _TAG_MAP, _TAG_ARRAY, _TAG_TIME = b"Y", b"L", b"M", b"A", b"T"
 
 
+# Encoded parameter names: the same few names recur in every pset.
+_KEY_CACHE: dict[Any, bytes] = {}
+
+
 def _encode(value: Any, key: str) -> bytes:
     """Canonical bytes of `value`; see pset_hash for what counts as equal."""
+    kind = type(value)
+    if kind is str:  # fast paths for the common scalars
+        data = value.encode("utf-8")
+        return _TAG_STR + struct.pack("<Q", len(data)) + data
+    if kind is int:
+        return _TAG_INT + str(value).encode()
     if value is None or value is np.ma.masked:
         return _TAG_NONE
     if isinstance(value, (bool, np.bool_)):
@@ -339,10 +349,17 @@ def pset_hash(pset: Mapping[str, Any]) -> str:
     >>> ps.pset_hash({"a": 1}) == ps.pset_hash({"a": 1, "_pset_id": "x"})
     True
     """
-    encoded = []
-    for key in sorted(k for k in pset if not str(k).startswith("_")):
-        encoded.append(_encode(key, key) + _encode(pset[key], key))
-    return hashlib.sha1(b"".join(encoded), usedforsecurity=False).hexdigest()
+    sha = hashlib.sha1(usedforsecurity=False)
+    for key in sorted(pset):
+        if not str(key).startswith("_"):
+            encoded_key = _KEY_CACHE.get(key)
+            if encoded_key is None:
+                encoded_key = _encode(key, key)
+                if len(_KEY_CACHE) < 10_000:
+                    _KEY_CACHE[key] = encoded_key
+            sha.update(encoded_key)
+            sha.update(_encode(pset[key], key))
+    return sha.hexdigest()
 
 
 def filter_params_unique(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

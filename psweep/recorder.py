@@ -46,6 +46,9 @@ class Recorder:
         self.n_failed = 0
         self.first_exception: BaseException | None = None
         self._journal: Journal | None = None
+        # Rows recorded since the last fold (journaled or not): the fold
+        # takes them from here instead of reading the journal back.
+        self._pending: list[dict[str, Any]] = []
         self._unwritten: list[dict[str, Any]] = []
         self._warned_write = False
         self._last_compact = time.monotonic()
@@ -74,22 +77,30 @@ class Recorder:
         if not self.save:
             self.memory_rows.append(row)
             return
-        self._unwritten.append(row)
-        self._flush()
+        self._pending.append(row)
+        if self._journal is not None and not self._unwritten:
+            try:  # the common case: straight to the journal
+                self._journal.append(row)
+            except OSError:
+                self._unwritten.append(row)
+                self._flush()
+        else:
+            self._unwritten.append(row)
+            self._flush()
         if time.monotonic() - self._last_compact > self._compact_interval:
             self._compact()
 
     def _flush(self) -> None:
         """Write rows waiting in memory to the journal, in order."""
-        if self._journal is None:
-            self._journal = self.store.open_journal(self.run_id)
         while self._unwritten:
             try:
+                if self._journal is None:
+                    self._journal = self.store.open_journal(self.run_id)
                 self._journal.append(self._unwritten[0])
             except OSError as exc:
                 if not self._warned_write:
                     warnings.warn(
-                        f"psweep: could not write a row to {self._journal.path}: "
+                        f"psweep: could not write a row to {self.store.journal_dir}: "
                         f"{exc}. Keeping rows in memory and retrying with each "
                         f"new row; free disk space to let them through.",
                         RuntimeWarning,
@@ -104,9 +115,12 @@ class Recorder:
         start = time.monotonic()
         try:
             with self.store.locked(timeout=0):
-                self.store.fold(own=self._journal)
+                self.store.fold(own=self._journal, own_rows=self._pending)
         except (PsweepError, OSError):
             pass  # busy or full: the rows are safe in the journal; try later
+        else:
+            self._pending = []
+            self._unwritten = []
         took = time.monotonic() - start
         self._last_compact = time.monotonic()
         self._compact_interval = max(MIN_COMPACT_INTERVAL, COMPACT_COST_FACTOR * took)
@@ -127,26 +141,28 @@ class Recorder:
         """
         if self.progress is not None:
             self.progress.close()
-        if not self.save or (self._journal is None and not self._unwritten):
+        if not self.save or not self.n_rows:
             return None
         self._flush()
-        assert self._journal is not None
         db = None
         try:
             with self.store.locked():
-                db = self.store.fold(own=self._journal)
+                db = self.store.fold(own=self._journal, own_rows=self._pending)
         except OSError as exc:
             fold_error: OSError | None = exc
         else:
             fold_error = None
         finally:
-            self._journal.close(remove=db is not None)
+            if self._journal is not None:
+                self._journal.close(remove=db is not None)
+        if db is not None:
+            self._unwritten = []
         if self._unwritten or fold_error is not None:
             error = StoreWriteError(
                 f"psweep could not write to {self.store.calc_dir!r}: "
                 f"{fold_error or 'journal writes failed'}. "
                 f"{self.n_rows - len(self._unwritten)} rows of this run are safe "
-                f"in the journal {self._journal.path} and are folded in by the "
+                f"in the journal folder {self.store.journal_dir} and are folded in by the "
                 f"next run or ps.df_read once there is space; "
                 f"{len(self._unwritten)} rows could not be written at all and "
                 f"are attached to this error as .unsaved (a DataFrame)."

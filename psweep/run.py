@@ -6,7 +6,6 @@ import copy
 import os
 import shutil
 import sys
-import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -31,6 +30,17 @@ from psweep.worker import CAPTURE_MODES, ENGINE_KEYS
 __all__ = ["run"]
 
 _ON_ERROR = ("record", "raise")
+# Values that need no deep copy to protect the caller's params.
+_IMMUTABLE = frozenset({int, float, str, bool, type(None), bytes, complex})
+
+
+def _uuid4() -> str:
+    """A random (version 4) UUID as text; ~3x faster than str(uuid.uuid4())."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def run(
@@ -179,7 +189,7 @@ def run(
         calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
         backup = False
     store = Store(calc_dir, database_basename, lock_timeout)
-    run_id = str(uuid.uuid4())
+    run_id = _uuid4()
 
     run_seq = first_seq = 0
     if save:
@@ -199,7 +209,7 @@ def run(
     for offset, pset in enumerate(psets):
         pset.update(
             _run_id=run_id,
-            _pset_id=str(uuid.uuid4()),
+            _pset_id=_uuid4(),
             _calc_dir=calc_dir,
             _run_seq=run_seq,
             _pset_seq=first_seq + offset,
@@ -258,7 +268,7 @@ def _caller_stacklevel() -> int:
 
 def _progress_class(progress: bool | None) -> Any:
     """The tqdm class to use, or None for no progress bar."""
-    if progress is False:
+    if progress is False or (progress is None and not sys.stderr.isatty()):
         return None
     try:
         from tqdm.auto import tqdm
@@ -268,8 +278,6 @@ def _progress_class(progress: bool | None) -> Any:
                 "progress=True needs tqdm, which is not installed. Install it "
                 "with: pip install 'psweep[progress]' (or pip install tqdm)."
             ) from exc
-        return None
-    if progress is None and not sys.stderr.isatty():
         return None
     return tqdm
 
@@ -312,20 +320,24 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         )
     psets = []
     for index, pset in enumerate(params):
-        if not isinstance(pset, Mapping):
+        if type(pset) is not dict and not isinstance(pset, Mapping):
             raise ParamsTypeError(
                 f"pset #{index} is a {type(pset).__name__}, not a dict: "
                 f"{pset!r:.100}. Build params with ps.plist/ps.pgrid or a "
                 f"list of dicts."
             )
         for key in pset:
-            if not isinstance(key, str):
+            if type(key) is not str and not isinstance(key, str):
                 raise ParamsTypeError(
                     f"pset #{index} has the key {key!r} of type "
                     f"{type(key).__name__}; keys are column names and must "
                     f"be str. Rename it, e.g. to {str(key)!r}."
                 )
-        planned = {k: copy.deepcopy(v) for k, v in pset.items() if k not in ENGINE_KEYS}
+        planned = {
+            k: v if type(v) in _IMMUTABLE else copy.deepcopy(v)
+            for k, v in pset.items()
+            if k not in ENGINE_KEYS
+        }
         try:
             planned["_pset_hash"] = pset_hash(planned)
         except ParamsError as exc:

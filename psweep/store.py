@@ -58,6 +58,10 @@ _OWN_LOCK = threading.Lock()
 
 DEFAULT_LOCK_TIMEOUT = 600.0
 
+# The process umask, read once (os.umask can only be read by setting it).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 class Journal:
     """Append-only file of one run's finished rows.
@@ -76,6 +80,7 @@ class Journal:
         with _OWN_LOCK:
             _OWN_JOURNALS.add(os.path.abspath(path))
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._size = os.fstat(self._fd).st_size
         self.n_records = 0
 
     def append(self, row: dict[str, Any]) -> None:
@@ -94,20 +99,21 @@ class Journal:
         """
         payload = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
         record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
-        size_before = os.fstat(self._fd).st_size
         try:
             written = os.write(self._fd, record)
             if written != len(record):
                 raise OSError(f"short write to journal {self.path}")
         except OSError:
             with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, size_before)
+                os.ftruncate(self._fd, self._size)
             raise
+        self._size += written
         self.n_records += 1
 
     def truncate(self) -> None:
         """Drop all records, after they were folded into the database."""
         os.ftruncate(self._fd, 0)
+        self._size = 0
         self.n_records = 0
 
     def close(self, remove: bool) -> None:
@@ -217,12 +223,54 @@ def _read_pickle(path: str) -> pd.DataFrame:
     return df
 
 
+# The database this process wrote or read last, by path, with the file's
+# stat signature: extending a study many times from one process then reads
+# the file only when another process changed it. Callers always get a
+# private copy (cheap under pandas' copy-on-write), so editing a returned
+# frame never changes the cache.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(
+    getattr(pd.options.mode, "copy_on_write", False) is True
+)
+_DB_CACHE: dict[str, tuple[tuple[int, ...], pd.DataFrame]] = {}
+
+
+def _signature(path: str) -> tuple[int, ...]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _private(df: pd.DataFrame) -> pd.DataFrame:
+    return df.copy(deep=not _COPY_ON_WRITE)
+
+
+def _remember(path: str, df: pd.DataFrame) -> None:
+    _DB_CACHE.clear()  # one database at most: bounded memory
+    _DB_CACHE[os.path.abspath(path)] = (_signature(path), _private(df))
+
+
+def _read_cached(path: str) -> pd.DataFrame:
+    """The database at `path`, from the cache if the file is unchanged."""
+    cached = _DB_CACHE.get(os.path.abspath(path))
+    if cached is not None and cached[0] == _signature(path):
+        return _private(cached[1])
+    df = _read_pickle(path)
+    _remember(path, df)
+    return df
+
+
 def _atomic_write(path: str, df: pd.DataFrame) -> None:
     """Pickle `df` to `path` through a temporary file and os.replace."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); give the database the mode
+        # it had, or a new file's usual mode.
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fobj:
             pickle.dump(df, fobj, protocol=pickle.HIGHEST_PROTOCOL)
             fobj.flush()
@@ -232,6 +280,7 @@ def _atomic_write(path: str, df: pd.DataFrame) -> None:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+    _remember(path, df)
 
 
 def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -249,7 +298,12 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """
     df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
     if "_time_utc" in df.columns:
-        df.index = pd.DatetimeIndex(df["_time_utc"].to_numpy(), name=None)
+        times = df["_time_utc"]
+        if not pd.api.types.is_datetime64_any_dtype(times):
+            # Rows carry seconds since the epoch (UTC) until here.
+            times = pd.to_datetime(times.astype("float64"), unit="s")
+            df["_time_utc"] = times
+        df.index = pd.DatetimeIndex(times.to_numpy(), name=None)
     return df
 
 
@@ -357,7 +411,7 @@ class Store:
         """
         if not os.path.exists(self.db_path):
             return pd.DataFrame()
-        return _read_pickle(self.db_path)
+        return _read_cached(self.db_path)
 
     def _journal_paths(self) -> list[str]:
         try:
@@ -454,7 +508,9 @@ class Store:
 
     # -- writing -----------------------------------------------------------
 
-    def fold(self, own: Journal | None = None) -> pd.DataFrame:
+    def fold(
+        self, own: Journal | None = None, own_rows: list[dict[str, Any]] | None = None
+    ) -> pd.DataFrame:
         """Fold journals into the database. Call with the lock held.
 
         Folds `own` (this run's journal, then emptied) and the journals of
@@ -464,6 +520,9 @@ class Store:
         ----------
         own
             The calling run's journal, if any.
+        own_rows
+            The rows of `own` as the caller holds them (saves reading the
+            journal back); may include rows the journal could not take.
 
         Returns
         -------
@@ -475,10 +534,13 @@ class Store:
         rows: list[dict[str, Any]] = []
         dead: list[tuple[str, filelock.BaseFileLock]] = []
         own_path = os.path.abspath(own.path) if own is not None else None
+        if own_rows is not None:
+            rows.extend(own_rows)
         for path in self._journal_paths():
             apath = os.path.abspath(path)
             if apath == own_path:
-                rows.extend(read_journal(path, live=True))
+                if own_rows is None:
+                    rows.extend(read_journal(path, live=True))
                 continue
             if apath in _OWN_JOURNALS:
                 continue
@@ -582,7 +644,9 @@ class Store:
 
 def _new_rows(db: pd.DataFrame, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows whose ``_pset_id`` is neither in `db` nor earlier in `rows`."""
-    seen = set(db["_pset_id"]) if "_pset_id" in db.columns else set()
+    if not rows:
+        return []
+    seen = set(db["_pset_id"].tolist()) if "_pset_id" in db.columns else set()
     fresh = []
     for row in rows:
         pset_id = row.get("_pset_id")

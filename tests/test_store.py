@@ -105,6 +105,17 @@ def test_fold_crash_between_replace_and_journal_removal_gives_no_duplicates():
     assert df["_pset_id"].is_unique
 
 
+def test_database_file_gets_the_usual_permissions():
+    """results.pk is created with the umask's mode (not mkstemp's private 0600) and keeps a chosen mode."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat("calc/results.pk").st_mode & 0o777 == 0o666 & ~umask
+    os.chmod("calc/results.pk", 0o640)
+    ps.run(workers.square, ps.plist("x", [2]))
+    assert os.stat("calc/results.pk").st_mode & 0o777 == 0o640
+
+
 def test_recording_a_row_does_not_rewrite_the_database():
     """During a run rows go to the journal only; results.pk is rewritten once at the end."""
     ps.run(workers.square, ps.plist("x", range(50)))
@@ -326,3 +337,28 @@ def test_full_disk_loses_nothing_and_leaves_database_whole():
     unsaved_x = set(eval(lines[0].split(" ", 2)[2]))
     assert set(new["x"]) | unsaved_x == set(range(100, 120))
     assert not set(new["x"]) & unsaved_x
+
+
+def test_editing_a_returned_frame_does_not_change_what_is_read_next():
+    """Frames returned by run/df_read are the caller's own: editing one never leaks into later reads."""
+    df = ps.run(workers.square, ps.plist("x", [1, 2]))
+    df["y"] = -1
+    df.loc[df.index[0], "x"] = 99
+    df["extra"] = "edited"
+    again = ps.df_read("calc/results.pk")
+    assert sorted(again["x"]) == [1, 2] and sorted(again["y"]) == [1, 4]
+    assert "extra" not in again.columns
+    again["y"] = 0
+    third = ps.run(workers.square, ps.plist("x", [3]))
+    assert sorted(third["y"]) == [1, 4, 9]
+
+
+def test_database_replaced_by_another_process_is_read_again():
+    """A change of results.pk by another process is seen, not hidden by this process's cache."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import psweep as ps, workers; "
+            "ps.run(workers.square, ps.plist('x', [2]))")
+    subprocess.run([sys.executable, "-c", code, TESTS_DIR], check=True, timeout=120)
+    assert sorted(ps.df_read("calc/results.pk")["x"]) == [1, 2]
+    ps.df_write("calc/results.pk", pd.DataFrame({"x": [7]}))
+    assert ps.df_read("calc/results.pk")["x"].tolist() == [7]

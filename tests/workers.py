@@ -64,5 +64,5 @@ def noisy(pset):
 
 
 def blob(pset):
-    """A result of a few kB, to fill files quickly."""
-    return {"blob": "x" * 3000}
+    """A result of a few kB (a distinct string per pset), to fill files quickly."""
+    return {"blob": f"{pset['x']}:" + "x" * 3000}

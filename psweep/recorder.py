@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 
 from psweep.errors import PsweepError, StoreWriteError
-from psweep.store import Journal, Store, rows_to_frame
+from psweep.dbfile import rows_to_frame
+from psweep.journal import Journal
+from psweep.store import Store
 from psweep.worker import EXC_KEY
 
 __all__ = ["Recorder"]

@@ -24,7 +24,8 @@ from psweep.errors import (
 from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.params import pset_hash
 from psweep.recorder import Recorder
-from psweep.store import Store, concat_rows, rows_to_frame
+from psweep.dbfile import concat_rows, rows_to_frame
+from psweep.store import Store
 from psweep.worker import CAPTURE_MODES, ENGINE_KEYS
 
 __all__ = ["run"]

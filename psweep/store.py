@@ -1,6 +1,8 @@
-"""One calc dir's database: lock, journals, compaction, atomic writes.
+"""One calc dir's database: lock, journals, compaction.
 
-This is the only module that touches the database file. The layout, for
+This module (with its helpers :mod:`psweep.journal` for the journal format
+and :mod:`psweep.dbfile` for reading and atomically writing the file) is
+the only place that touches the database. The layout, for
 ``calc_dir="calc"`` and the default ``database_basename="results.pk"``::
 
     calc/results.pk                       the folded database (a pickled DataFrame)
@@ -23,311 +25,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle
-import struct
-import tempfile
-import threading
-import warnings
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import filelock
 import pandas as pd
 
-from psweep.errors import (
-    DatabaseError,
-    DatabaseNotFoundError,
-    LockTimeoutError,
-)
+from psweep.dbfile import concat_rows, read_database, rows_to_frame, write_database
+from psweep.errors import DatabaseNotFoundError, LockTimeoutError
+from psweep.journal import Journal, journal_is_live, owned_by_this_process, read_journal
 
-__all__ = ["Store", "Journal", "df_read", "df_write"]
-
-# A journal record: magic, payload length, crc32 of the payload, payload
-# (a pickled row dict). The magic lets a reader find the next record after a
-# half-written one.
-_MAGIC = b"PSJ1"
-_HEADER = struct.Struct("<4sII")
-
-# Journals owned by live runs of this process. flock() conflicts between two
-# file descriptors of one process too, so probing our own journal's liveness
-# lock would wrongly call it live-elsewhere (harmless) or, worse, a stale
-# path could be mistaken; we never probe these.
-_OWN_JOURNALS: set[str] = set()
-_OWN_LOCK = threading.Lock()
+__all__ = ["Store", "df_read", "df_write"]
 
 DEFAULT_LOCK_TIMEOUT = 600.0
-
-# The process umask, read once (os.umask can only be read by setting it).
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-class Journal:
-    """Append-only file of one run's finished rows.
-
-    Parameters
-    ----------
-    path
-        The journal file; created, and its ``.live`` lock taken, on open.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._live = filelock.FileLock(path + ".live", timeout=0)
-        self._live.acquire()
-        with _OWN_LOCK:
-            _OWN_JOURNALS.add(os.path.abspath(path))
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        self._size = os.fstat(self._fd).st_size
-        self.n_records = 0
-
-    def append(self, row: dict[str, Any]) -> None:
-        """Write one row; it survives a SIGKILL of this process once this returns.
-
-        Parameters
-        ----------
-        row
-            The row dict.
-
-        Raises
-        ------
-        OSError
-            If the write fails (e.g. disk full). The journal is cut back to
-            its last whole record first, so it stays readable.
-        """
-        payload = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
-        record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
-        try:
-            written = os.write(self._fd, record)
-            if written != len(record):
-                raise OSError(f"short write to journal {self.path}")
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, self._size)
-            raise
-        self._size += written
-        self.n_records += 1
-
-    def truncate(self) -> None:
-        """Drop all records, after they were folded into the database."""
-        os.ftruncate(self._fd, 0)
-        self._size = 0
-        self.n_records = 0
-
-    def close(self, remove: bool) -> None:
-        """Close the journal, release its liveness lock, optionally delete it.
-
-        Parameters
-        ----------
-        remove
-            Delete the journal file (its rows are folded).
-        """
-        os.close(self._fd)
-        if remove:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(self.path)
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(self.path + ".live")
-        self._live.release()
-        with _OWN_LOCK:
-            _OWN_JOURNALS.discard(os.path.abspath(self.path))
-
-
-def read_journal(path: str, *, live: bool) -> list[dict[str, Any]]:
-    """Read all whole records of a journal.
-
-    A damaged record (a run killed in the middle of a write, a bad disk
-    block) is skipped with a warning and reading goes on at the next record;
-    an incomplete record at the end of a *live* run's journal is a write in
-    progress and skipped silently.
-
-    Parameters
-    ----------
-    path
-        The journal file.
-    live
-        Whether its run is still running.
-
-    Returns
-    -------
-    list of dict
-        The rows.
-    """
-    try:
-        with open(path, "rb") as fd:
-            data = fd.read()
-    except FileNotFoundError:
-        return []
-    rows = []
-    pos = 0
-    while pos < len(data):
-        end = _record_end(data, pos)
-        if end is not None:
-            rows.append(pickle.loads(data[pos + _HEADER.size : end]))
-            pos = end
-            continue
-        nxt = data.find(_MAGIC, pos + 1)
-        if nxt == -1 and live:
-            break
-        stop = len(data) if nxt == -1 else nxt
-        warnings.warn(
-            f"psweep: skipped {stop - pos} bytes of a damaged record at "
-            f"offset {pos} of journal {path} (a run killed while writing "
-            f"it); the records after it are kept.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        if nxt == -1:
-            break
-        pos = nxt
-    return rows
-
-
-def _record_end(data: bytes, pos: int) -> int | None:
-    """End offset of a whole, intact record at `pos`, else None."""
-    if len(data) - pos < _HEADER.size:
-        return None
-    magic, length, crc = _HEADER.unpack_from(data, pos)
-    end = pos + _HEADER.size + length
-    if magic != _MAGIC or end > len(data):
-        return None
-    if zlib.crc32(data[pos + _HEADER.size : end]) != crc:
-        return None
-    return end
-
-
-def _read_pickle(path: str) -> pd.DataFrame:
-    try:
-        with open(path, "rb") as fd:
-            df = pickle.load(fd)
-    except FileNotFoundError as exc:
-        raise DatabaseNotFoundError(
-            f"no psweep database at {path!r}. Check the path, or run a study "
-            f"first (ps.run / f.over) to create it."
-        ) from exc
-    except Exception as exc:
-        raise DatabaseError(
-            f"cannot read the database {path!r}: {type(exc).__name__}: {exc}. "
-            f"The file was left unchanged. Restore it from a backup "
-            f"(calc_<timestamp> folders from backup=True) or move it away to "
-            f"start a new database."
-        ) from exc
-    if not isinstance(df, pd.DataFrame):
-        raise DatabaseError(
-            f"the database {path!r} holds a {type(df).__name__}, not a "
-            f"pandas DataFrame. The file was left unchanged; move it away or "
-            f"pass another database_basename."
-        )
-    return df
-
-
-# The database this process wrote or read last, by path, with the file's
-# stat signature: extending a study many times from one process then reads
-# the file only when another process changed it. Callers always get a
-# private copy (cheap under pandas' copy-on-write), so editing a returned
-# frame never changes the cache.
-_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(
-    getattr(pd.options.mode, "copy_on_write", False) is True
-)
-_DB_CACHE: dict[str, tuple[tuple[int, ...], pd.DataFrame]] = {}
-
-
-def _signature(path: str) -> tuple[int, ...]:
-    st = os.stat(path)
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def _private(df: pd.DataFrame) -> pd.DataFrame:
-    return df.copy(deep=not _COPY_ON_WRITE)
-
-
-def _remember(path: str, df: pd.DataFrame) -> None:
-    _DB_CACHE.clear()  # one database at most: bounded memory
-    _DB_CACHE[os.path.abspath(path)] = (_signature(path), _private(df))
-
-
-def _read_cached(path: str) -> pd.DataFrame:
-    """The database at `path`, from the cache if the file is unchanged."""
-    cached = _DB_CACHE.get(os.path.abspath(path))
-    if cached is not None and cached[0] == _signature(path):
-        return _private(cached[1])
-    df = _read_pickle(path)
-    _remember(path, df)
-    return df
-
-
-def _atomic_write(path: str, df: pd.DataFrame) -> None:
-    """Pickle `df` to `path` through a temporary file and os.replace."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private (0600); give the database the mode
-        # it had, or a new file's usual mode.
-        try:
-            mode = os.stat(path).st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fobj:
-            pickle.dump(df, fobj, protocol=pickle.HIGHEST_PROTOCOL)
-            fobj.flush()
-            os.fsync(fobj.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    _remember(path, df)
-
-
-def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """DataFrame of row dicts, indexed by their ``_time_utc``.
-
-    Parameters
-    ----------
-    rows
-        Row dicts as the run loop makes them.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per dict; columns the union of keys, missing values NA.
-    """
-    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
-    if "_time_utc" in df.columns:
-        times = df["_time_utc"]
-        if not pd.api.types.is_datetime64_any_dtype(times):
-            # Rows carry seconds since the epoch (UTC) until here.
-            times = pd.to_datetime(times.astype("float64"), unit="s")
-            df["_time_utc"] = times
-        df.index = pd.DatetimeIndex(times.to_numpy(), name=None)
-    return df
-
-
-def concat_rows(df: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Append `new` below `df`, keeping natural dtypes where values agree.
-
-    Parameters
-    ----------
-    df, new
-        Frames to join; either may be empty.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The rows of both; columns the union, missing values NA.
-    """
-    if len(new.columns) == 0:
-        return df
-    if len(df.columns) == 0:
-        return new
-    with warnings.catch_warnings():
-        # pandas < 3 warns about all-NA columns changing dtype inference.
-        warnings.simplefilter("ignore", FutureWarning)
-        return pd.concat([df, new], sort=False)
 
 
 class Store:
@@ -411,7 +121,7 @@ class Store:
         """
         if not os.path.exists(self.db_path):
             return pd.DataFrame()
-        return _read_cached(self.db_path)
+        return read_database(self.db_path)
 
     def _journal_paths(self) -> list[str]:
         try:
@@ -465,7 +175,7 @@ class Store:
         """
         rows: list[dict[str, Any]] = []
         for path in self._journal_paths():
-            rows.extend(read_journal(path, live=self._journal_is_live(path)))
+            rows.extend(read_journal(path, live=journal_is_live(path)))
         return concat_rows(db, rows_to_frame(_new_rows(db, rows)))
 
     def journal_status(self) -> list[tuple[str, bool, int]]:
@@ -477,7 +187,7 @@ class Store:
         """
         status = []
         for path in self._journal_paths():
-            live = self._journal_is_live(path)
+            live = journal_is_live(path)
             status.append((path, live, len(read_journal(path, live=live))))
         return status
 
@@ -493,18 +203,6 @@ class Store:
                 return True
         except LockTimeoutError:
             return False
-
-    @staticmethod
-    def _journal_is_live(path: str) -> bool:
-        if os.path.abspath(path) in _OWN_JOURNALS:
-            return True
-        probe = filelock.FileLock(path + ".live", timeout=0)
-        try:
-            probe.acquire()
-        except filelock.Timeout:
-            return True
-        probe.release()
-        return False
 
     # -- writing -----------------------------------------------------------
 
@@ -542,7 +240,7 @@ class Store:
                 if own_rows is None:
                     rows.extend(read_journal(path, live=True))
                 continue
-            if apath in _OWN_JOURNALS:
+            if owned_by_this_process(path):
                 continue
             probe = filelock.FileLock(path + ".live", timeout=0)
             try:
@@ -555,7 +253,7 @@ class Store:
             new_rows = _new_rows(db, rows)
             if new_rows:
                 db = concat_rows(db, rows_to_frame(new_rows))
-                _atomic_write(self.db_path, db)
+                write_database(self.db_path, db)
             if own is not None:
                 own.truncate()
             for path, _ in dead:
@@ -587,7 +285,7 @@ class Store:
         df
             The new database.
         """
-        _atomic_write(self.db_path, df)
+        write_database(self.db_path, df)
 
     def reserve_seqs(self, n_psets: int, db: pd.DataFrame | None) -> tuple[int, int]:
         """Hand out a ``_run_seq`` and a block of `n_psets` ``_pset_seq``.

@@ -20,7 +20,8 @@ import pytest
 import psweep as ps
 import workers
 from helpers import read_lines, wait_until
-from psweep.store import Journal, Store, read_journal
+from psweep.journal import Journal, read_journal
+from psweep.store import Store
 
 run_module = sys.modules["psweep.run"]
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from psweep.errors import DatabaseError, DatabaseNotFoundError
+from psweep.worker import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = ["read_database", "write_database", "rows_to_frame", "concat_rows"]
 
@@ -147,6 +148,12 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         One row per dict; columns the union of keys, missing values NA.
     """
     df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    # Column order: the psets' own keys, then results, then bookkeeping
+    # (rows carry bookkeeping keys first; sorting once here is cheaper than
+    # per row).
+    engine = [c for c in ENGINE_KEY_ORDER if c in df.columns]
+    if engine:
+        df = df[[c for c in df.columns if c not in ENGINE_KEYS] + engine]
     if "_time_utc" in df.columns:
         times = df["_time_utc"]
         if not pd.api.types.is_datetime64_any_dtype(times):

@@ -35,13 +35,15 @@ _ON_ERROR = ("record", "raise")
 _IMMUTABLE = frozenset({int, float, str, bool, type(None), bytes, complex})
 
 
-def _uuid4() -> str:
-    """A random (version 4) UUID as text; ~3x faster than str(uuid.uuid4())."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+def _uuid4s(n: int) -> list[str]:
+    """`n` random (version 4) UUIDs as text, ~4x faster than str(uuid.uuid4())."""
+    raw = os.urandom(16 * n)
+    ids = []
+    for i in range(0, 16 * n, 16):
+        h = raw[i : i + 16].hex()
+        variant = "89ab"[int(h[16], 16) & 3]
+        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}")
+    return ids
 
 
 def run(
@@ -190,7 +192,7 @@ def run(
         calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
         backup = False
     store = Store(calc_dir, database_basename, lock_timeout)
-    run_id = _uuid4()
+    run_id = _uuid4s(1)[0]
 
     run_seq = first_seq = 0
     if save:
@@ -207,14 +209,12 @@ def run(
     elif skip_dups and df is not None:
         psets = _skip_done(psets, df)
 
-    for offset, pset in enumerate(psets):
-        pset.update(
-            _run_id=run_id,
-            _pset_id=_uuid4(),
-            _calc_dir=calc_dir,
-            _run_seq=run_seq,
-            _pset_seq=first_seq + offset,
-        )
+    for offset, (pset, pset_id) in enumerate(zip(psets, _uuid4s(len(psets)))):
+        pset["_run_id"] = run_id
+        pset["_pset_id"] = pset_id
+        pset["_calc_dir"] = calc_dir
+        pset["_run_seq"] = run_seq
+        pset["_pset_seq"] = first_seq + offset
     if save and psets:
         write_provenance(calc_dir, run_id, git_info)
         if source is not None:

@@ -145,13 +145,15 @@ def execute_pset(
                 exc_txt = traceback.format_exc()
                 exception = exc
     runtime = time.perf_counter() - t0
-    # Column order: the pset's own keys, then results, then bookkeeping.
-    row = {k: v for k, v in pset.items() if k not in ENGINE_KEYS}
+    row = dict(pset)
     if not failed:
         if ret is None:
             ret = {}
         if type(ret) is dict or isinstance(ret, Mapping):
-            row.update((k, v) for k, v in ret.items() if k not in ENGINE_KEYS)
+            if ENGINE_KEYS.isdisjoint(ret):
+                row.update(ret)
+            else:  # func returned (part of) the pset: bookkeeping stays ours
+                row.update((k, v) for k, v in ret.items() if k not in ENGINE_KEYS)
         else:
             failed = True
             exc_txt = (
@@ -160,9 +162,6 @@ def execute_pset(
                 f"as {{'result': 1.23}} (or None for no results)."
             )
             exception = TypeError(exc_txt)
-    for key in ENGINE_KEY_ORDER:
-        if key in pset:
-            row[key] = pset[key]
     # Seconds since the epoch while in transit (a float pickles ~6x faster
     # than a Timestamp); store.rows_to_frame makes the column datetimes.
     row["_time_utc"] = start

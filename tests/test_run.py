@@ -202,3 +202,23 @@ def test_simulate_uses_copy_and_does_not_call_func():
     assert len(ps.df_read("calc.simulate/results.pk")) == 4
     assert open("calc/results.pk", "rb").read() == before
     assert not [d for d in os.listdir(".") if d.startswith("calc_")]
+
+
+def test_column_order_params_results_then_bookkeeping():
+    """Columns come as the pset's keys, then results, then _ bookkeeping columns."""
+    df = ps.run(workers.square, [{"x": 1, "_label": "a", "z": 0}])
+    cols = list(df.columns)
+    assert cols[:4] == ["x", "_label", "z", "y"]
+    assert cols[4:] == ["_run_id", "_pset_id", "_calc_dir", "_pset_hash", "_pset_seq", "_run_seq",
+                        "_time_utc", "_exec_host", "_pset_runtime", "_failed", "_exc_txt"]
+
+
+def test_returned_bookkeeping_keys_do_not_override_the_engine():
+    """A func returning _pset_id etc. (e.g. the whole pset, changed) cannot corrupt bookkeeping."""
+    def sneaky(pset):
+        return {**pset, "_pset_id": "forged", "_run_seq": 99, "y": 1}
+
+    df = ps.run(sneaky, ps.plist("x", [1, 2]))
+    assert "forged" not in set(df["_pset_id"])
+    assert set(df["_run_seq"]) == {0}
+    assert df["y"].tolist() == [1, 1]

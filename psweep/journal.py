@@ -183,7 +183,7 @@ def journal_is_live(path: str) -> bool:
     -------
     bool
     """
-    if os.path.abspath(path) in _OWN_JOURNALS:
+    if owned_by_this_process(path):
         return True
     probe = filelock.FileLock(path + ".live", timeout=0)
     try:

@@ -80,15 +80,8 @@ class Recorder:
             self.memory_rows.append(row)
             return
         self._pending.append(row)
-        if self._journal is not None and not self._unwritten:
-            try:  # the common case: straight to the journal
-                self._journal.append(row)
-            except OSError:
-                self._unwritten.append(row)
-                self._flush()
-        else:
-            self._unwritten.append(row)
-            self._flush()
+        self._unwritten.append(row)
+        self._flush()
         if time.monotonic() - self._last_compact > self._compact_interval:
             self._compact()
 

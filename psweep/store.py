@@ -33,7 +33,7 @@ import pandas as pd
 
 from psweep.dbfile import concat_rows, read_database, rows_to_frame, write_database
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
-from psweep.journal import Journal, journal_is_live, owned_by_this_process, read_journal
+from psweep.journal import Journal, journal_is_live, read_journal
 
 __all__ = ["Store", "df_read", "df_write"]
 
@@ -230,40 +230,32 @@ class Store:
         self._remove_stale_tempfiles()
         db = self.read_db_file()
         rows: list[dict[str, Any]] = []
-        dead: list[tuple[str, filelock.BaseFileLock]] = []
+        dead: list[str] = []
         own_path = os.path.abspath(own.path) if own is not None else None
         if own_rows is not None:
             rows.extend(own_rows)
         for path in self._journal_paths():
-            apath = os.path.abspath(path)
-            if apath == own_path:
+            if os.path.abspath(path) == own_path:
                 if own_rows is None:
                     rows.extend(read_journal(path, live=True))
                 continue
-            if owned_by_this_process(path):
+            # Folding happens under the database lock, so nobody else
+            # folds or removes this dead journal meanwhile.
+            if journal_is_live(path):
                 continue
-            probe = filelock.FileLock(path + ".live", timeout=0)
-            try:
-                probe.acquire()
-            except filelock.Timeout:
-                continue
-            dead.append((path, probe))
+            dead.append(path)
             rows.extend(read_journal(path, live=False))
-        try:
-            new_rows = _new_rows(db, rows)
-            if new_rows:
-                db = concat_rows(db, rows_to_frame(new_rows))
-                write_database(self.db_path, db)
-            if own is not None:
-                own.truncate()
-            for path, _ in dead:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(path)
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(path + ".live")
-        finally:
-            for _, probe in dead:
-                probe.release()
+        new_rows = _new_rows(db, rows)
+        if new_rows:
+            db = concat_rows(db, rows_to_frame(new_rows))
+            write_database(self.db_path, db)
+        if own is not None:
+            own.truncate()
+        for path in dead:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path + ".live")
         return db
 
     def _remove_stale_tempfiles(self) -> None:

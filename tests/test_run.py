@@ -31,6 +31,19 @@ def test_run_returns_db_with_bookkeeping_and_appends_to_disk():
     pd.testing.assert_frame_equal(on_disk, df)
 
 
+def test_ids_are_version_4_uuids_in_canonical_text():
+    """_run_id and _pset_id (built in a batch with numpy) are valid, distinct uuid4 texts."""
+    import uuid
+
+    df = ps.run(workers.square, ps.plist("x", range(300)))
+    ids = df["_pset_id"].tolist() + [df["_run_id"].iloc[0]]
+    assert len(set(ids)) == len(ids) == 301
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
 def test_second_run_appends_with_new_run_id():
     """A second run appends rows under a new _run_id and the next _run_seq."""
     ps.run(workers.square, ps.plist("x", [1, 2]))

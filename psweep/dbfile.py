@@ -147,22 +147,28 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     pandas.DataFrame
         One row per dict; columns the union of keys, missing values NA.
     """
-    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
-    # Column order: the psets' own keys, then results, then bookkeeping
-    # (rows carry bookkeeping keys first; sorting once here is cheaper than
-    # per row).
-    engine = [c for c in ENGINE_KEY_ORDER if c in df.columns]
-    if engine:
-        df = df[[c for c in df.columns if c not in ENGINE_KEYS] + engine]
-    if "_time_utc" in df.columns:
+    if not rows:
+        return pd.DataFrame()
+    # Columns: the union of keys in first-seen order, then the psets' own
+    # keys and results before the bookkeeping (rows carry bookkeeping keys
+    # first); naming the columns up front spares pandas a reindexing copy.
+    first = rows[0].keys()
+    keys = dict.fromkeys(first)
+    for row in rows:
+        if row.keys() != first:
+            keys.update(dict.fromkeys(row))
+    columns = [k for k in keys if k not in ENGINE_KEYS]
+    columns += [k for k in ENGINE_KEY_ORDER if k in keys]
+    df = pd.DataFrame.from_records(rows, columns=columns)
+    if "_time_utc" in keys:
         times = df["_time_utc"]
         if not pd.api.types.is_datetime64_any_dtype(times):
             # Rows carry seconds since the epoch (UTC) until here; numpy
             # converts a short column ~100x faster than pd.to_datetime.
             nanoseconds = np.round(times.to_numpy(dtype="float64") * 1e9).astype("int64")
-            times = pd.Series(nanoseconds.astype("datetime64[ns]"), index=df.index)
+            times = nanoseconds.astype("datetime64[ns]")
             df["_time_utc"] = times
-        df.index = pd.DatetimeIndex(times.to_numpy(), name=None)
+        df.index = pd.DatetimeIndex(times, name=None)
     return df
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -297,25 +298,34 @@ class Store:
         -------
         run_seq, first_pset_seq
         """
-        counters = {"run_seq": -1, "pset_seq": -1}
+        fd = os.open(self._counters_file(), os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            with open(self.counters_path) as fd:
-                counters.update(json.load(fd))
-        except (FileNotFoundError, ValueError):
-            if db is None:
-                db = self.with_pending(self.read_db_file())
-            for col, key in (("_run_seq", "run_seq"), ("_pset_seq", "pset_seq")):
-                if col in db.columns and db[col].notna().any():
-                    counters[key] = max(counters[key], int(db[col].max()))
-        run_seq = counters["run_seq"] + 1
-        first = counters["pset_seq"] + 1
-        counters = {"run_seq": run_seq, "pset_seq": first + n_psets - 1}
-        os.makedirs(os.path.dirname(self.counters_path), exist_ok=True)
-        tmp = f"{self.counters_path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as fd:
-            json.dump(counters, fd)
-        os.replace(tmp, self.counters_path)
+            data = os.read(fd, 4096)
+            counters = _parse_counters(data)
+            if counters is None:  # new, or damaged: rebuild from the rows
+                counters = {"run_seq": -1, "pset_seq": -1}
+                if db is None:
+                    db = self.with_pending(self.read_db_file())
+                for col, key in (("_run_seq", "run_seq"), ("_pset_seq", "pset_seq")):
+                    if col in db.columns and db[col].notna().any():
+                        counters[key] = int(db[col].max())
+            run_seq = counters["run_seq"] + 1
+            first = counters["pset_seq"] + 1
+            # Rewritten in place, one small write, under the lock: much
+            # cheaper than a temp file and rename. A write torn by a power
+            # cut fails the check and the counters are rebuilt.
+            text = _format_counters(run_seq, first + n_psets - 1)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, text)
+            if len(data) > len(text):  # a damaged, longer file
+                os.ftruncate(fd, len(text))
+        finally:
+            os.close(fd)
         return run_seq, first
+
+    def _counters_file(self) -> str:
+        os.makedirs(os.path.dirname(self.counters_path), exist_ok=True)
+        return self.counters_path
 
     def open_journal(self, run_id: str) -> Journal:
         """Start the journal of run `run_id`.
@@ -330,6 +340,35 @@ class Store:
         Journal
         """
         return Journal(os.path.join(self.journal_dir, f"{run_id}.jnl"))
+
+
+# The counters file: JSON padded to a fixed size, so that each rewrite in
+# place covers the previous text, with a check value of the numbers.
+_COUNTERS_SIZE = 96
+
+
+def _counters_check(run_seq: int, pset_seq: int) -> int:
+    return zlib.crc32(f"{run_seq} {pset_seq}".encode())
+
+
+def _format_counters(run_seq: int, pset_seq: int) -> bytes:
+    text = json.dumps(
+        {"run_seq": run_seq, "pset_seq": pset_seq, "check": _counters_check(run_seq, pset_seq)}
+    )
+    return text.encode().ljust(_COUNTERS_SIZE)
+
+
+def _parse_counters(data: bytes) -> dict[str, int] | None:
+    """The counters in `data`, or None if missing or damaged."""
+    try:
+        counters = json.loads(data)
+        run_seq, pset_seq = int(counters["run_seq"]), int(counters["pset_seq"])
+        check = counters["check"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if check != _counters_check(run_seq, pset_seq):
+        return None
+    return {"run_seq": run_seq, "pset_seq": pset_seq}
 
 
 def _new_rows(db: pd.DataFrame, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

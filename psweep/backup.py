@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from psweep.errors import PsweepError
+from psweep.journal import NEW_SUFFIX
 
 __all__ = [
     "backup_name",
@@ -86,7 +87,7 @@ def backup_calc_dir(calc_dir: str, db: pd.DataFrame) -> str | None:
             calc_dir,
             tmp,
             symlinks=True,
-            ignore=shutil.ignore_patterns("*.jnl.live"),
+            ignore=shutil.ignore_patterns(f"*.jnl.*{NEW_SUFFIX}"),
         )
         os.rename(tmp, dst)
     except OSError:

@@ -4,13 +4,15 @@ A run appends each finished row to its own journal with one ``write`` (O(1)
 whatever the database size), so a SIGKILL loses at most the pset in flight.
 Each record is framed (magic, length, crc32), so a record torn by a crash is
 detected and skipped, and reading goes on at the next one. While its run
-lives, a journal's ``.live`` file is locked; a journal whose lock is free
-belongs to a finished or dead run and may be folded by anyone.
+lives, the journal file is locked (``flock``, which the OS releases when the
+process dies, even by SIGKILL); a journal whose lock is free belongs to a
+finished or dead run and may be folded by anyone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pickle
 import struct
@@ -19,7 +21,6 @@ import warnings
 import zlib
 from typing import Any
 
-import filelock
 
 __all__ = ["Journal", "read_journal", "journal_is_live"]
 
@@ -29,6 +30,9 @@ __all__ = ["Journal", "read_journal", "journal_is_live"]
 _MAGIC = b"PSJ1"
 _HEADER = struct.Struct("<4sII")
 
+# Suffix of a journal being created (locked, then renamed to its .jnl name).
+NEW_SUFFIX = ".new"
+
 # Journals owned by live runs of this process. flock() conflicts between two
 # file descriptors of one process too, so probing our own journal's liveness
 # lock would wrongly call it live-elsewhere (harmless) or, worse, a stale
@@ -36,23 +40,38 @@ _HEADER = struct.Struct("<4sII")
 _OWN_JOURNALS: set[str] = set()
 _OWN_LOCK = threading.Lock()
 
+
 class Journal:
     """Append-only file of one run's finished rows.
 
     Parameters
     ----------
     path
-        The journal file; created, and its ``.live`` lock taken, on open.
+        The journal file; created, already locked, on open.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._live = filelock.FileLock(path + ".live", timeout=0)
-        self._live.acquire()
-        with _OWN_LOCK:
-            _OWN_JOURNALS.add(os.path.abspath(path))
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        # Lock the file before it appears under its name: a reader seeing
+        # an unlocked journal takes it for a dead run's and may fold and
+        # remove it. The temporary name does not end in .jnl, so readers
+        # ignore it; link() never replaces an existing journal.
+        tmp = f"{path}.{os.getpid()}{NEW_SUFFIX}"
+        self._fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with _OWN_LOCK:
+                _OWN_JOURNALS.add(os.path.abspath(path))
+            os.link(tmp, path)
+            os.remove(tmp)
+        except BaseException:
+            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            with _OWN_LOCK:
+                _OWN_JOURNALS.discard(os.path.abspath(path))
+            raise
         self._size = os.fstat(self._fd).st_size
         self.n_records = 0
 
@@ -90,20 +109,17 @@ class Journal:
         self.n_records = 0
 
     def close(self, remove: bool) -> None:
-        """Close the journal, release its liveness lock, optionally delete it.
+        """Close the journal, which releases its lock; optionally delete it.
 
         Parameters
         ----------
         remove
             Delete the journal file (its rows are folded).
         """
-        os.close(self._fd)
         if remove:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(self.path)
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(self.path + ".live")
-        self._live.release()
+        os.close(self._fd)  # releases the lock
         with _OWN_LOCK:
             _OWN_JOURNALS.discard(os.path.abspath(self.path))
 
@@ -185,12 +201,32 @@ def journal_is_live(path: str) -> bool:
     """
     if owned_by_this_process(path):
         return True
-    probe = filelock.FileLock(path + ".live", timeout=0)
+    return is_locked(path)
+
+
+def is_locked(path: str) -> bool:
+    """Whether some process holds the lock of the file at `path`.
+
+    Parameters
+    ----------
+    path
+        A journal file, or the temporary file of one being created.
+
+    Returns
+    -------
+    bool
+        False also when the file does not exist.
+    """
     try:
-        probe.acquire()
-    except filelock.Timeout:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
         return True
-    probe.release()
+    finally:
+        os.close(fd)  # releases our probe's lock, if taken
     return False
 
 

@@ -7,8 +7,8 @@ the only place that touches the database. The layout, for
 
     calc/results.pk                       the folded database (a pickled DataFrame)
     calc/results.pk.lock                  filelock guarding every change of it
-    calc/.psweep/journal/results.pk/<_run_id>.jnl       rows of a run not yet folded
-    calc/.psweep/journal/results.pk/<_run_id>.jnl.live  held locked while the run lives
+    calc/.psweep/journal/results.pk/<_run_id>.jnl  rows of a run not yet folded,
+                                                   locked (flock) while the run lives
     calc/.psweep/results.pk.counters.json  last _run_seq / _pset_seq handed out
 
 A run appends each finished row to its own journal (one ``write`` per row,
@@ -34,7 +34,7 @@ import pandas as pd
 
 from psweep.dbfile import concat_rows, read_database, rows_to_frame, write_database
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
-from psweep.journal import Journal, journal_is_live, read_journal
+from psweep.journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read_journal
 
 __all__ = ["Store", "df_read", "df_write"]
 
@@ -125,12 +125,8 @@ class Store:
         return read_database(self.db_path)
 
     def _journal_paths(self) -> list[str]:
-        try:
-            names = os.listdir(self.journal_dir)
-        except FileNotFoundError:
-            return []
         return sorted(
-            os.path.join(self.journal_dir, n) for n in names if n.endswith(".jnl")
+            os.path.join(self.journal_dir, n) for n in _listdir(self.journal_dir) if n.endswith(".jnl")
         )
 
     def read(self) -> pd.DataFrame:
@@ -255,20 +251,28 @@ class Store:
         for path in dead:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path + ".live")
         return db
 
     def _remove_stale_tempfiles(self) -> None:
-        # Only a compaction writes these, and compactions hold the lock:
-        # any present now was left by a process killed mid-write.
+        # Only a compaction writes database temp files, and compactions hold
+        # the lock: any present now was left by a process killed mid-write.
+        # A journal still under its temporary name is empty; unlocked, its
+        # process died while creating it.
         folder = os.path.dirname(os.path.abspath(self.db_path))
         prefix = f".{os.path.basename(self.db_path)}."
-        with contextlib.suppress(FileNotFoundError):
-            for name in os.listdir(folder):
-                if name.startswith(prefix) and name.endswith(".tmp"):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.remove(os.path.join(folder, name))
+        stale = [
+            os.path.join(folder, name)
+            for name in _listdir(folder)
+            if name.startswith(prefix) and name.endswith(".tmp")
+        ]
+        stale += [
+            path
+            for path in (os.path.join(self.journal_dir, name) for name in _listdir(self.journal_dir))
+            if path.endswith(NEW_SUFFIX) and not is_locked(path)
+        ]
+        for path in stale:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
 
     def write(self, df: pd.DataFrame) -> None:
         """Replace the database by `df`, atomically. Call with the lock held.
@@ -340,6 +344,13 @@ class Store:
         Journal
         """
         return Journal(os.path.join(self.journal_dir, f"{run_id}.jnl"))
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except FileNotFoundError:
+        return []
 
 
 # The counters file: JSON padded to a fixed size, so that each rewrite in

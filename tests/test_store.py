@@ -58,18 +58,45 @@ def test_journal_roundtrip(tmp_path):
 
 def test_damaged_record_is_skipped_with_warning_and_later_records_kept(tmp_path):
     """A torn record in the middle is skipped with a warning; records after it survive."""
+    parts = []
+    for name in ("a", "b"):
+        journal = Journal(str(tmp_path / f"{name}.jnl"))
+        journal.append({"_pset_id": name})
+        journal.close(remove=False)
+        parts.append(open(journal.path, "rb").read())
+    path = str(tmp_path / "run.jnl")
+    with open(path, "wb") as fd:  # record a, a record cut short by a crash, record b
+        fd.write(parts[0] + b"PSJ1\x10\x00\x00\x00\x00\x00" + parts[1])
+    with pytest.warns(RuntimeWarning, match="damaged record"):
+        rows = read_journal(path, live=False)
+    assert [r["_pset_id"] for r in rows] == ["a", "b"]
+
+
+def test_journal_never_replaces_an_existing_one(tmp_path):
+    """Opening a journal whose file exists fails instead of losing its rows."""
     path = str(tmp_path / "run.jnl")
     journal = Journal(path)
     journal.append({"_pset_id": "a"})
     journal.close(remove=False)
-    with open(path, "ab") as fd:  # a record cut short by a crash
-        fd.write(b"PSJ1\x10\x00\x00\x00\x00\x00")
-    journal = Journal(path)
-    journal.append({"_pset_id": "b"})
-    journal.close(remove=False)
-    with pytest.warns(RuntimeWarning, match="damaged record"):
-        rows = read_journal(path, live=False)
-    assert [r["_pset_id"] for r in rows] == ["a", "b"]
+    with pytest.raises(FileExistsError):
+        Journal(path)
+    assert read_journal(path, live=False) == [{"_pset_id": "a"}]
+    assert os.listdir(tmp_path) == ["run.jnl"]
+
+
+def test_journal_left_under_its_temporary_name_is_removed_when_unlocked():
+    """A process killed while creating its journal leaves an empty temp file,
+    removed by the next fold; one still locked by its process is kept."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    folder = "calc/.psweep/journal/results.pk"
+    dead = os.path.join(folder, "dead.jnl.999.new")
+    open(dead, "wb").close()
+    live = Journal(os.path.join(folder, "live.jnl"))  # path + ".<pid>.new" while created
+    os.link(live.path, live.path + ".1.new")  # the same locked file under a temp name
+    ps.run(workers.square, ps.plist("x", [2]))
+    assert not os.path.exists(dead)
+    assert os.path.exists(live.path + ".1.new")
+    live.close(remove=True)
 
 
 def test_half_written_tail_of_dead_run_is_skipped_on_read():

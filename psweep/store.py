@@ -387,6 +387,10 @@ def _new_rows(db: pd.DataFrame, rows: list[dict[str, Any]]) -> list[dict[str, An
     if not rows:
         return []
     seen = set(db["_pset_id"].tolist()) if "_pset_id" in db.columns else set()
+    ids = [row.get("_pset_id") for row in rows]
+    unique = set(ids)
+    if len(unique) == len(ids) and unique.isdisjoint(seen):
+        return rows  # the usual case, checked in C
     fresh = []
     for row in rows:
         pset_id = row.get("_pset_id")

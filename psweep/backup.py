@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.metadata
 import inspect
 import json
 import os
@@ -17,6 +16,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from psweep.errors import PsweepError
@@ -214,12 +214,15 @@ def git_state() -> dict[str, Any]:
 @functools.lru_cache(maxsize=None)
 def _static_provenance() -> dict[str, Any]:
     """What does not change within one process; looked up once (ms each)."""
-    versions = {}
-    for name in ("psweep", "pandas", "numpy"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+    import psweep  # the package imports this module: look it up late
+
+    # The modules' own version attributes: importlib.metadata would parse
+    # package metadata files, milliseconds on the first run of a process.
+    versions = {
+        "psweep": psweep.__version__,
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+    }
     uname = platform.uname()
     return {
         "python": sys.version,

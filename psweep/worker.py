@@ -94,9 +94,12 @@ def _captured(pset: Mapping[str, Any], capture_logs: str | None) -> Iterator[lis
             os.remove(path)
 
 
-# Reusable no-op context: entering a generator context manager per pset costs
-# a few µs, a noticeable share of a trivial pset.
-_NO_CAPTURE = contextlib.nullcontext()
+def _call(func: Callable[[dict[str, Any]], Any], pset: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """``func(copy of pset)``: (returned value, exception or None, traceback text or None)."""
+    try:
+        return func(dict(pset)), None, None
+    except Exception as exc:
+        return None, exc, traceback.format_exc()
 
 
 def execute_pset(
@@ -131,31 +134,23 @@ def execute_pset(
     """
     start = time.time()
     t0 = time.perf_counter()
-    failed = False
-    exc_txt = None
-    exception = None
-    ret: Any = None
+    ret = exception = exc_txt = None
     logs: list[str] | None = None
-    if not simulate:
-        with _captured(pset, capture_logs) if capture_logs else _NO_CAPTURE as logs:
-            try:
-                ret = func(dict(pset))
-            except Exception as exc:
-                failed = True
-                exc_txt = traceback.format_exc()
-                exception = exc
+    if simulate:
+        pass
+    elif capture_logs:
+        with _captured(pset, capture_logs) as logs:
+            ret, exception, exc_txt = _call(func, pset)
+    else:
+        ret, exception, exc_txt = _call(func, pset)
     runtime = time.perf_counter() - t0
     row = dict(pset)
-    if not failed:
-        if ret is None:
-            ret = {}
-        if type(ret) is dict or isinstance(ret, Mapping):
-            if ENGINE_KEYS.isdisjoint(ret):
-                row.update(ret)
-            else:  # func returned (part of) the pset: bookkeeping stays ours
-                row.update((k, v) for k, v in ret.items() if k not in ENGINE_KEYS)
+    if exception is None and ret is not None:
+        if type(ret) is dict and ENGINE_KEYS.isdisjoint(ret):
+            row.update(ret)
+        elif isinstance(ret, Mapping):  # bookkeeping keys stay ours
+            row.update((k, v) for k, v in ret.items() if k not in ENGINE_KEYS)
         else:
-            failed = True
             exc_txt = (
                 f"TypeError: the function returned a {type(ret).__name__} "
                 f"({ret!r:.200}), but psweep expects a dict of results such "
@@ -167,7 +162,7 @@ def execute_pset(
     row["_time_utc"] = start
     row["_exec_host"] = _HOST
     row["_pset_runtime"] = runtime
-    row["_failed"] = failed
+    row["_failed"] = exception is not None
     row["_exc_txt"] = exc_txt
     if capture_logs in ("db", "db+file"):
         row["_logs"] = logs[0] if logs else None

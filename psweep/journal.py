@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import os
 import pickle
 import struct
@@ -74,6 +75,26 @@ class Journal:
             raise
         self._size = os.fstat(self._fd).st_size
         self.n_records = 0
+        self._new_pickler()
+
+    def _new_pickler(self) -> None:
+        # One reused pickler without memo ("fast" mode) pickles a row ~10%
+        # faster than pickle.dumps; it refuses cyclic objects (ValueError),
+        # which then go through pickle.dumps.
+        self._buffer = io.BytesIO()
+        self._pickler = pickle.Pickler(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        self._pickler.fast = True
+
+    def _dumps(self, row: dict[str, Any]) -> bytes:
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        try:
+            self._pickler.dump(row)
+        except BaseException:
+            self._new_pickler()  # its state after a failed dump is undefined
+            return pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        return buffer.getvalue()
 
     def append(self, row: dict[str, Any]) -> None:
         """Write one row; it survives a SIGKILL of this process once this returns.
@@ -89,7 +110,7 @@ class Journal:
             If the write fails (e.g. disk full). The journal is cut back to
             its last whole record first, so it stays readable.
         """
-        payload = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = self._dumps(row)
         record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
         try:
             written = os.write(self._fd, record)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from psweep.errors import PsweepError, StoreWriteError
+from psweep.errors import LockTimeoutError, PsweepError, StoreWriteError
 from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
 from psweep.store import Store
@@ -53,6 +53,9 @@ class Recorder:
         self._pending: list[dict[str, Any]] = []
         self._unwritten: list[dict[str, Any]] = []
         self._warned_write = False
+        # Whether a fold may have stored rows of _pending already (it failed
+        # after writing the database): then the next fold checks them.
+        self._maybe_folded = False
         self._last_compact = time.monotonic()
         self._compact_interval = MIN_COMPACT_INTERVAL
 
@@ -110,12 +113,15 @@ class Recorder:
         start = time.monotonic()
         try:
             with self.store.locked(timeout=0):
-                self.store.fold(own=self._journal, own_rows=self._pending)
+                self.store.fold(self._journal, self._pending, not self._maybe_folded)
+        except LockTimeoutError:
+            pass  # busy: the rows are safe in the journal; try later
         except (PsweepError, OSError):
-            pass  # busy or full: the rows are safe in the journal; try later
+            self._maybe_folded = True  # e.g. full: try later
         else:
             self._pending = []
             self._unwritten = []
+            self._maybe_folded = False
         took = time.monotonic() - start
         self._last_compact = time.monotonic()
         self._compact_interval = max(MIN_COMPACT_INTERVAL, COMPACT_COST_FACTOR * took)
@@ -142,7 +148,7 @@ class Recorder:
         db = None
         try:
             with self.store.locked():
-                db = self.store.fold(own=self._journal, own_rows=self._pending)
+                db = self.store.fold(self._journal, self._pending, not self._maybe_folded)
         except OSError as exc:
             fold_error: OSError | None = exc
         else:

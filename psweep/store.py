@@ -204,7 +204,10 @@ class Store:
     # -- writing -----------------------------------------------------------
 
     def fold(
-        self, own: Journal | None = None, own_rows: list[dict[str, Any]] | None = None
+        self,
+        own: Journal | None = None,
+        own_rows: list[dict[str, Any]] | None = None,
+        own_rows_unseen: bool = False,
     ) -> pd.DataFrame:
         """Fold journals into the database. Call with the lock held.
 
@@ -218,6 +221,9 @@ class Store:
         own_rows
             The rows of `own` as the caller holds them (saves reading the
             journal back); may include rows the journal could not take.
+        own_rows_unseen
+            No fold has taken `own_rows` before (not even one that failed
+            after writing), so they need no check for rows already stored.
 
         Returns
         -------
@@ -229,7 +235,7 @@ class Store:
         rows: list[dict[str, Any]] = []
         dead: list[str] = []
         own_path = os.path.abspath(own.path) if own is not None else None
-        if own_rows is not None:
+        if own_rows is not None and not own_rows_unseen:
             rows.extend(own_rows)
         for path in self._journal_paths():
             if os.path.abspath(path) == own_path:
@@ -243,6 +249,8 @@ class Store:
             dead.append(path)
             rows.extend(read_journal(path, live=False))
         new_rows = _new_rows(db, rows)
+        if own_rows and own_rows_unseen:
+            new_rows = own_rows + new_rows
         if new_rows:
             db = concat_rows(db, rows_to_frame(new_rows))
             write_database(self.db_path, db)

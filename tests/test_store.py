@@ -434,3 +434,45 @@ def test_damaged_counters_file_is_rebuilt_from_the_rows(damage):
     assert df["_pset_seq"].tolist() == [0, 1, 2, 3, 4, 5]
     df = ps.run(workers.square, ps.plist("x", [11]))
     assert df["_pset_seq"].tolist()[-1] == 6
+
+
+def test_journal_keeps_rows_with_cyclic_and_shared_values(tmp_path):
+    """Rows holding a cycle or one object twice are journaled and read back equal."""
+    cyclic: list = [1]
+    cyclic.append(cyclic)
+    shared = {"k": [1, 2]}
+    journal = Journal(str(tmp_path / "run.jnl"))
+    journal.append({"_pset_id": "a", "v": cyclic})
+    journal.append({"_pset_id": "b", "u": shared, "w": shared})
+    journal.append({"_pset_id": "c", "v": 3})
+    journal.close(remove=False)
+    rows = read_journal(journal.path, live=False)
+    assert [r["_pset_id"] for r in rows] == ["a", "b", "c"]
+    assert rows[0]["v"][1] is rows[0]["v"]
+    assert rows[1]["u"] == rows[1]["w"] == shared
+    assert rows[2]["v"] == 3
+
+
+def test_fold_failing_after_writing_during_a_run_adds_no_duplicates(monkeypatch):
+    """A compaction that wrote results.pk but then failed (here: emptying the
+    journal raises once) leaves the rows pending; the next fold must not store
+    them twice."""
+    recorder_module = sys.modules["psweep.recorder"]
+    monkeypatch.setattr(recorder_module, "MIN_COMPACT_INTERVAL", 0.0)
+    monkeypatch.setattr(recorder_module, "COMPACT_COST_FACTOR", 0.0)
+    real_truncate = Journal.truncate
+    calls = []
+
+    def truncate_failing_once(self):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("simulated failure after the database was written")
+        real_truncate(self)
+
+    monkeypatch.setattr(Journal, "truncate", truncate_failing_once)
+    df = ps.run(workers.square, ps.plist("x", range(6)))
+    assert len(calls) >= 3
+    assert sorted(df["x"]) == list(range(6))
+    on_disk = pickle.load(open("calc/results.pk", "rb"))
+    assert sorted(on_disk["x"]) == list(range(6))
+    assert on_disk["_pset_id"].is_unique

@@ -359,22 +359,29 @@ def pset_hash(pset: Mapping[str, Any]) -> str:
     >>> ps.pset_hash({"a": 1}) == ps.pset_hash({"a": 1, "_pset_id": "x"})
     True
     """
+    return hash_with_layout(pset, key_layout(tuple(pset)))
+
+
+def hash_with_layout(pset: Mapping[str, Any], layout: tuple[tuple[Any, bytes], ...]) -> str:
+    """:func:`pset_hash` of `pset`, given the :func:`key_layout` of its keys
+    (for callers that look layouts up once per key set)."""
     parts = []
-    for key, encoded_key in _layout(tuple(pset)):
+    for key, encoded_key in layout:
+        value = pset[key]
         parts.append(encoded_key)
-        parts.append(_encode(pset[key], key))
+        parts.append(b"I%d" % value if type(value) is int else _encode(value, key))
     return _sha1(b"".join(parts)).hexdigest()
 
 
-def _layout(keys: tuple[Any, ...]) -> tuple[tuple[Any, bytes], ...]:
+def key_layout(keys: tuple[Any, ...]) -> tuple[tuple[Any, bytes], ...]:
     """The hashed keys of a pset with keys `keys`, sorted, with their encodings."""
-    layout = _LAYOUTS.get(keys)
-    if layout is None:
+    found = _LAYOUTS.get(keys)
+    if found is None:
         hashed = sorted(key for key in keys if not str(key).startswith("_"))
-        layout = tuple((key, _encode(key, key)) for key in hashed)
+        found = tuple((key, _encode(key, key)) for key in hashed)
         if len(_LAYOUTS) < _MAX_LAYOUTS:
-            _LAYOUTS[keys] = layout
-    return layout
+            _LAYOUTS[keys] = found
+    return found
 
 
 def filter_params_unique(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

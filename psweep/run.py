@@ -23,7 +23,7 @@ from psweep.errors import (
     PsweepError,
 )
 from psweep.executors import run_serial, run_with_executor, resolve_executor
-from psweep.params import pset_hash
+from psweep.params import hash_with_layout, key_layout
 from psweep.recorder import Recorder
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.store import Store
@@ -334,6 +334,7 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             f"list of dicts such as [{{'a': 1}}, {{'a': 2}}]."
         )
     psets = []
+    layouts: dict[tuple[Any, ...], Any] = {}  # per key set, checked once
     for index, pset in enumerate(params):
         if type(pset) is not dict and not isinstance(pset, Mapping):
             raise ParamsTypeError(
@@ -341,20 +342,24 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 f"{pset!r:.100}. Build params with ps.plist/ps.pgrid or a "
                 f"list of dicts."
             )
-        for key in pset:
-            if type(key) is not str and not isinstance(key, str):
-                raise ParamsTypeError(
-                    f"pset #{index} has the key {key!r} of type "
-                    f"{type(key).__name__}; keys are column names and must "
-                    f"be str. Rename it, e.g. to {str(key)!r}."
-                )
+        keys = tuple(pset)
+        layout = layouts.get(keys)
+        if layout is None:
+            for key in keys:
+                if type(key) is not str and not isinstance(key, str):
+                    raise ParamsTypeError(
+                        f"pset #{index} has the key {key!r} of type "
+                        f"{type(key).__name__}; keys are column names and must "
+                        f"be str. Rename it, e.g. to {str(key)!r}."
+                    )
+            layout = layouts[keys] = key_layout(keys)
         planned = {
             k: v if type(v) in _IMMUTABLE else copy.deepcopy(v)
             for k, v in pset.items()
             if k not in ENGINE_KEYS
         }
         try:
-            planned["_pset_hash"] = pset_hash(planned)
+            planned["_pset_hash"] = hash_with_layout(planned, layout)
         except ParamsError as exc:
             raise type(exc)(f"pset #{index}: {exc}") from exc
         psets.append(planned)

@@ -235,3 +235,21 @@ def test_returned_bookkeeping_keys_do_not_override_the_engine():
     assert "forged" not in set(df["_pset_id"])
     assert set(df["_run_seq"]) == {0}
     assert df["y"].tolist() == [1, 1]
+
+
+def test_planned_hashes_equal_pset_hash_across_key_sets_and_types():
+    """The run's per-key-set hashing gives exactly ps.pset_hash of each pset."""
+    params = [
+        {"a": 1, "b": 2.5},
+        {"b": 2.5, "a": 1},
+        {"a": 2**70},
+        {"a": True},
+        {"a": 1.0},
+        {"c": "x", "_note": 3},
+        {"a": [1, {"x": 2}], "b": None},
+        {"a": -7, "b": "y"},
+    ]
+    df = ps.run(lambda pset: {}, params, save=False)
+    assert df["_pset_hash"].tolist() == [ps.pset_hash(p) for p in params]
+    assert df["_pset_hash"].iloc[0] == df["_pset_hash"].iloc[1]
+    assert df["_pset_hash"].iloc[3] != df["_pset_hash"].iloc[4]

@@ -164,8 +164,8 @@ def test_extending_does_not_rehash_old_rows(monkeypatch):
     """A run hashes only its own psets, never the rows already stored."""
     ps.run(workers.square, ps.plist("x", range(200)))
     calls = []
-    real = run_module.pset_hash
-    monkeypatch.setattr(run_module, "pset_hash", lambda p: calls.append(1) or real(p))
+    real = run_module.hash_with_layout
+    monkeypatch.setattr(run_module, "hash_with_layout", lambda *args: calls.append(1) or real(*args))
     ps.run(workers.square, ps.plist("x", range(200, 205)), skip_dups=True)
     assert len(calls) == 5
 

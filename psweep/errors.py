@@ -8,6 +8,9 @@ which matters because they cross process boundaries in pools and on Dask.
 
 from __future__ import annotations
 
+import os
+import sys
+
 __all__ = [
     "PsweepError",
     "ParamsError",
@@ -60,3 +63,20 @@ class SweepPickleError(PsweepError, TypeError):
 
 class StoreWriteError(PsweepError, OSError):
     """Rows could not be written to the calc dir (e.g. the disk is full)."""
+
+
+def caller_stacklevel() -> int:
+    """``stacklevel`` for :func:`warnings.warn` that points at the first
+    frame outside psweep (the user's call), however deep psweep calls it.
+
+    Returns
+    -------
+    int
+    """
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level

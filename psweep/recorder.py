@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from psweep.errors import LockTimeoutError, PsweepError, StoreWriteError
+from psweep.errors import LockTimeoutError, PsweepError, StoreWriteError, caller_stacklevel
 from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
 from psweep.store import Store
@@ -83,8 +83,15 @@ class Recorder:
             self.memory_rows.append(row)
             return
         self._pending.append(row)
-        self._unwritten.append(row)
-        self._flush()
+        if self._unwritten or self._journal is None:
+            self._unwritten.append(row)
+            self._flush()
+        else:  # the usual case, kept short: rows of trivial psets add up
+            try:
+                self._journal.append(row)
+            except OSError as exc:
+                self._unwritten.append(row)
+                self._write_failed(exc)
         if time.monotonic() - self._last_compact > self._compact_interval:
             self._compact()
 
@@ -96,17 +103,21 @@ class Recorder:
                     self._journal = self.store.open_journal(self.run_id)
                 self._journal.append(self._unwritten[0])
             except OSError as exc:
-                if not self._warned_write:
-                    warnings.warn(
-                        f"psweep: could not write a row to {self.store.journal_dir}: "
-                        f"{exc}. Keeping rows in memory and retrying with each "
-                        f"new row; free disk space to let them through.",
-                        RuntimeWarning,
-                        stacklevel=4,
-                    )
-                    self._warned_write = True
+                self._write_failed(exc)
                 return
             self._unwritten.pop(0)
+
+    def _write_failed(self, exc: OSError) -> None:
+        """Warn once that rows wait in memory for space on disk."""
+        if not self._warned_write:
+            warnings.warn(
+                f"psweep: could not write a row to {self.store.journal_dir}: "
+                f"{exc}. Keeping rows in memory and retrying with each "
+                f"new row; free disk space to let them through.",
+                RuntimeWarning,
+                stacklevel=caller_stacklevel(),
+            )
+            self._warned_write = True
 
     def _compact(self) -> None:
         """Fold this run's journal now if nobody holds the lock."""

@@ -21,6 +21,7 @@ from psweep.errors import (
     ParamsError,
     ParamsTypeError,
     PsweepError,
+    caller_stacklevel,
 )
 from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.params import hash_with_layout, key_layout
@@ -256,7 +257,7 @@ def run(
             f"their rows have _failed=True and the traceback in _exc_txt. "
             f"Select them with df[df._failed]; re-run them with skip_dups=True.",
             UserWarning,
-            stacklevel=_caller_stacklevel(),
+            stacklevel=caller_stacklevel(),
         )
     if not save:
         new = rows_to_frame(recorder.memory_rows)
@@ -268,17 +269,6 @@ def run(
     if df is None:
         return db
     return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
-
-
-def _caller_stacklevel() -> int:
-    """Stack level of the first frame outside psweep, for warnings."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def _progress_class(progress: bool | None) -> Any:

@@ -356,6 +356,9 @@ def test_full_disk_loses_nothing_and_leaves_database_whole():
     n_unsaved = int(lines[0].split()[1])
     assert 0 < n_unsaved < 20
     assert "could not write" in lines[1]
+    # The warning about rows kept in memory points at the user's call of run.
+    warning = [line for line in proc.stderr.splitlines() if "could not write a row" in line]
+    assert warning and warning[0].startswith("<string>:9: RuntimeWarning"), proc.stderr
     assert not [n for n in os.listdir("calc") if n.endswith(".tmp")]
     with open("calc/results.pk", "rb") as fd:
         assert len(pickle.load(fd)) == 10  # the old database, whole

@@ -173,7 +173,8 @@ class Store:
         rows: list[dict[str, Any]] = []
         for path in self._journal_paths():
             rows.extend(read_journal(path, live=journal_is_live(path)))
-        return concat_rows(db, rows_to_frame(_new_rows(db, rows)))
+        new_rows = _new_rows(db, rows)
+        return concat_rows(db, rows_to_frame(new_rows)) if new_rows else db
 
     def journal_status(self) -> list[tuple[str, bool, int]]:
         """Journals beside the database: path, whether its run is live, rows.

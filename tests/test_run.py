@@ -253,3 +253,20 @@ def test_planned_hashes_equal_pset_hash_across_key_sets_and_types():
     assert df["_pset_hash"].tolist() == [ps.pset_hash(p) for p in params]
     assert df["_pset_hash"].iloc[0] == df["_pset_hash"].iloc[1]
     assert df["_pset_hash"].iloc[3] != df["_pset_hash"].iloc[4]
+
+
+def test_bookkeeping_keys_in_params_are_replaced_and_mutable_values_copied():
+    """Psets taken from an old database (bookkeeping keys included) get fresh
+    bookkeeping; a func mutating its pset never reaches the caller's params."""
+    old = {"x": 1, "lst": [1], "_pset_id": "old", "_run_id": "old", "_pset_hash": "bogus", "_pset_seq": 7}
+
+    def mutate(pset):
+        pset["lst"].append(99)
+        return {"n": len(pset["lst"])}
+
+    df = ps.run(mutate, [old, {"x": 2, "lst": [5]}])
+    assert old["lst"] == [1] and old["_pset_id"] == "old"
+    assert df["n"].tolist() == [2, 2]
+    assert "old" not in set(df["_pset_id"]) | set(df["_run_id"])
+    assert df["_pset_hash"].iloc[0] == ps.pset_hash({"x": 1, "lst": [1]})
+    assert df["_pset_seq"].tolist() == [0, 1]

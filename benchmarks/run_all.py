@@ -21,6 +21,7 @@ SCRIPTS = [
     "bench_concurrent.py",
     "bench_skip_dups.py",
     "bench_pool.py",
+    "bench_instructions.py",
 ]
 
 

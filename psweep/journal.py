@@ -23,7 +23,7 @@ import zlib
 from typing import Any
 
 
-__all__ = ["Journal", "read_journal", "journal_is_live"]
+__all__ = ["Journal", "read_journal", "journal_is_live", "is_locked", "NEW_SUFFIX"]
 
 # A journal record: magic, payload length, crc32 of the payload, payload
 # (a pickled row dict). The magic lets a reader find the next record after a

@@ -57,15 +57,17 @@ class Journal:
         # Lock the file before it appears under its name: a reader seeing
         # an unlocked journal takes it for a dead run's and may fold and
         # remove it. The temporary name does not end in .jnl, so readers
-        # ignore it; link() never replaces an existing journal.
+        # ignore it. Journal names are run ids (random uuids); the check
+        # guards against reopening one, which would replace its rows.
+        if os.path.lexists(path):
+            raise FileExistsError(f"journal {path} exists already; a journal is written by one run only")
         tmp = f"{path}.{os.getpid()}{NEW_SUFFIX}"
         self._fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             with _OWN_LOCK:
                 _OWN_JOURNALS.add(os.path.abspath(path))
-            os.link(tmp, path)
-            os.remove(tmp)
+            os.rename(tmp, path)  # no hard links needed on the file system
         except BaseException:
             os.close(self._fd)
             with contextlib.suppress(OSError):

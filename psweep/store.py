@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -39,6 +40,9 @@ from psweep.journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read
 __all__ = ["Store", "df_read", "df_write"]
 
 DEFAULT_LOCK_TIMEOUT = 600.0
+# Seconds after which an unlocked journal under its temporary name is left
+# over from a process that died while creating it.
+STALE_NEW_JOURNAL_AGE = 60.0
 
 
 class Store:
@@ -265,8 +269,9 @@ class Store:
     def _remove_stale_tempfiles(self) -> None:
         # Only a compaction writes database temp files, and compactions hold
         # the lock: any present now was left by a process killed mid-write.
-        # A journal still under its temporary name is empty; unlocked, its
-        # process died while creating it.
+        # A journal still under its temporary name is empty; unlocked and
+        # not brand-new (its process may be between creating and locking
+        # it), its process died while creating it.
         folder = os.path.dirname(os.path.abspath(self.db_path))
         prefix = f".{os.path.basename(self.db_path)}."
         stale = [
@@ -277,7 +282,7 @@ class Store:
         stale += [
             path
             for path in (os.path.join(self.journal_dir, name) for name in _listdir(self.journal_dir))
-            if path.endswith(NEW_SUFFIX) and not is_locked(path)
+            if path.endswith(NEW_SUFFIX) and _age(path) > STALE_NEW_JOURNAL_AGE and not is_locked(path)
         ]
         for path in stale:
             with contextlib.suppress(FileNotFoundError):
@@ -353,6 +358,14 @@ class Store:
         Journal
         """
         return Journal(os.path.join(self.journal_dir, f"{run_id}.jnl"))
+
+
+def _age(path: str) -> float:
+    """Seconds since `path` was last modified (0 if it is gone)."""
+    try:
+        return time.time() - os.stat(path).st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _listdir(folder: str) -> list[str]:

@@ -86,15 +86,22 @@ def test_journal_never_replaces_an_existing_one(tmp_path):
 
 def test_journal_left_under_its_temporary_name_is_removed_when_unlocked():
     """A process killed while creating its journal leaves an empty temp file,
-    removed by the next fold; one still locked by its process is kept."""
+    removed by the next fold once it is a minute old; one still locked by its
+    process, or brand-new (maybe not locked yet), is kept."""
     ps.run(workers.square, ps.plist("x", [1]))
     folder = "calc/.psweep/journal/results.pk"
     dead = os.path.join(folder, "dead.jnl.999.new")
-    open(dead, "wb").close()
+    young = os.path.join(folder, "young.jnl.998.new")  # maybe being created right now
+    for path in (dead, young):
+        open(path, "wb").close()
+    old_time = time.time() - 3600
+    os.utime(dead, (old_time, old_time))
     live = Journal(os.path.join(folder, "live.jnl"))  # path + ".<pid>.new" while created
     os.link(live.path, live.path + ".1.new")  # the same locked file under a temp name
+    os.utime(live.path, (old_time, old_time))
     ps.run(workers.square, ps.plist("x", [2]))
     assert not os.path.exists(dead)
+    assert os.path.exists(young)
     assert os.path.exists(live.path + ".1.new")
     live.close(remove=True)
 

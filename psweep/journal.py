@@ -93,8 +93,10 @@ class Journal:
         buffer.truncate()
         try:
             self._pickler.dump(row)
-        except BaseException:
+        except BaseException as exc:
             self._new_pickler()  # its state after a failed dump is undefined
+            if not isinstance(exc, Exception):  # e.g. KeyboardInterrupt
+                raise
             return pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
         return buffer.getvalue()
 

@@ -363,8 +363,23 @@ def pset_hash(pset: Mapping[str, Any]) -> str:
 
 
 def hash_with_layout(pset: Mapping[str, Any], layout: tuple[tuple[Any, bytes], ...]) -> str:
-    """:func:`pset_hash` of `pset`, given the :func:`key_layout` of its keys
-    (for callers that look layouts up once per key set)."""
+    """:func:`pset_hash` of `pset`, given the :func:`key_layout` of its keys.
+
+    For callers that hash many psets with the same keys and look the layout
+    up once per key set.
+
+    Parameters
+    ----------
+    pset
+        One pset.
+    layout
+        ``key_layout(tuple(pset))``.
+
+    Returns
+    -------
+    str
+        40 hex digits, equal to ``pset_hash(pset)``.
+    """
     parts = []
     for key, encoded_key in layout:
         value = pset[key]
@@ -374,7 +389,20 @@ def hash_with_layout(pset: Mapping[str, Any], layout: tuple[tuple[Any, bytes], .
 
 
 def key_layout(keys: tuple[Any, ...]) -> tuple[tuple[Any, bytes], ...]:
-    """The hashed keys of a pset with keys `keys`, sorted, with their encodings."""
+    """The keys that :func:`pset_hash` hashes, sorted, with their encodings.
+
+    Cached per key set (up to 10 000 of them).
+
+    Parameters
+    ----------
+    keys
+        A pset's keys, in its order.
+
+    Returns
+    -------
+    tuple of (key, bytes)
+        Keys not starting with ``_``, sorted.
+    """
     found = _LAYOUTS.get(keys)
     if found is None:
         hashed = sorted(key for key in keys if not str(key).startswith("_"))

@@ -151,11 +151,9 @@ def execute_pset(
         row = {**pset, **ret}
     else:
         row = dict(pset)
-        if ret is None:
-            pass
-        elif isinstance(ret, Mapping):  # bookkeeping keys stay ours
+        if isinstance(ret, Mapping):  # bookkeeping keys stay ours
             row.update((k, v) for k, v in ret.items() if k not in ENGINE_KEYS)
-        else:
+        elif ret is not None:
             exc_txt = (
                 f"TypeError: the function returned a {type(ret).__name__} "
                 f"({ret!r:.200}), but psweep expects a dict of results such "

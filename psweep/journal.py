@@ -76,7 +76,6 @@ class Journal:
                 _OWN_JOURNALS.discard(os.path.abspath(path))
             raise
         self._size = os.fstat(self._fd).st_size
-        self.n_records = 0
         self._new_pickler()
 
     def _new_pickler(self) -> None:
@@ -125,13 +124,11 @@ class Journal:
                 os.ftruncate(self._fd, self._size)
             raise
         self._size += written
-        self.n_records += 1
 
     def truncate(self) -> None:
         """Drop all records, after they were folded into the database."""
         os.ftruncate(self._fd, 0)
         self._size = 0
-        self.n_records = 0
 
     def close(self, remove: bool) -> None:
         """Close the journal, which releases its lock; optionally delete it.

@@ -152,24 +152,47 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     # Columns: the union of keys in first-seen order, then the psets' own
     # keys and results before the bookkeeping (rows carry bookkeeping keys
     # first); naming the columns up front spares pandas a reindexing copy.
-    first = rows[0].keys()
-    keys = dict.fromkeys(first)
-    for row in rows:
-        if row.keys() != first:
-            keys.update(dict.fromkeys(row))
+    # Usually all rows have the first row's keys, which one set union (in
+    # C) shows.
+    keys = rows[0].keys()
+    if len(set().union(*rows)) != len(keys):
+        union = dict.fromkeys(keys)
+        for row in rows:
+            union.update(dict.fromkeys(row))
+        keys = union.keys()
     columns = [k for k in keys if k not in ENGINE_KEYS]
     columns += [k for k in ENGINE_KEY_ORDER if k in keys]
     df = pd.DataFrame.from_records(rows, columns=columns)
     if "_time_utc" in keys:
-        times = df["_time_utc"]
-        if not pd.api.types.is_datetime64_any_dtype(times):
-            # Rows carry seconds since the epoch (UTC) until here; numpy
-            # converts a short column ~100x faster than pd.to_datetime.
-            nanoseconds = np.round(times.to_numpy(dtype="float64") * 1e9).astype("int64")
-            times = nanoseconds.astype("datetime64[ns]")
-            df["_time_utc"] = times
-        df.index = pd.DatetimeIndex(times, name=None)
+        times = _datetimes(rows)
+        df.isetitem(columns.index("_time_utc"), times)
+        df.index = pd.DatetimeIndex(times, name=None, copy=True)
     return df
+
+
+def _datetimes(rows: list[dict[str, Any]]) -> Any:
+    """The ``_time_utc`` values of `rows` as datetime64[ns].
+
+    Rows carry seconds since the epoch (UTC) until here: numpy converts
+    them ~100x faster than pd.to_datetime, straight from the rows. Other
+    values (Timestamps of older journals) go through pandas.
+    """
+    values = [row.get("_time_utc") for row in rows]
+    try:
+        seconds = np.array(values, dtype="float64")
+    except (TypeError, ValueError):
+        stamps = [pd.Timestamp(v, unit="s") if isinstance(v, (int, float)) else pd.Timestamp(v) for v in values]
+        return pd.DatetimeIndex(stamps).to_numpy(dtype="datetime64[ns]")
+    finite = np.isfinite(seconds)
+    seconds = np.where(finite, seconds, 0.0)
+    # Whole seconds and the fraction apart: their product with 1e9 in one
+    # float would round away ~100 ns.
+    whole = np.floor(seconds)
+    nanoseconds = whole.astype("int64") * 1_000_000_000 + np.round((seconds - whole) * 1e9).astype("int64")
+    nanoseconds = nanoseconds.view("datetime64[ns]")
+    if not finite.all():  # a missing time
+        nanoseconds[~finite] = np.datetime64("NaT")
+    return nanoseconds
 
 
 def concat_rows(df: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

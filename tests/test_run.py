@@ -270,3 +270,30 @@ def test_bookkeeping_keys_in_params_are_replaced_and_mutable_values_copied():
     assert "old" not in set(df["_pset_id"]) | set(df["_run_id"])
     assert df["_pset_hash"].iloc[0] == ps.pset_hash({"x": 1, "lst": [1]})
     assert df["_pset_seq"].tolist() == [0, 1]
+
+
+def test_rows_to_frame_mixed_keys_missing_and_old_style_times():
+    """Rows with differing keys get the union of columns (first-seen order,
+    bookkeeping last); float times become datetimes and the index, a missing
+    time is NaT, and Timestamp times (older journals) convert too."""
+    from psweep.dbfile import rows_to_frame
+
+    t0 = 1_790_000_000.25
+    df = rows_to_frame([
+        {"a": 1, "_pset_id": "p1", "_time_utc": t0, "y": 1.5},
+        {"a": 2, "_pset_id": "p2", "z": "only here", "_time_utc": t0 + 1},
+        {"_pset_id": "p3", "a": 3, "y": 2.5},
+    ])
+    assert list(df.columns) == ["a", "y", "z", "_pset_id", "_time_utc"]
+    assert df["a"].tolist() == [1, 2, 3]
+    assert df["z"].isna().tolist() == [True, False, True]
+    assert str(df["_time_utc"].dtype) == "datetime64[ns]"
+    assert df["_time_utc"].iloc[0] == pd.Timestamp(t0, unit="s")
+    assert df["_time_utc"].iloc[1] - df["_time_utc"].iloc[0] == pd.Timedelta(seconds=1)
+    assert pd.isna(df["_time_utc"].iloc[2])
+    assert isinstance(df.index, pd.DatetimeIndex)
+    assert df.index.equals(pd.DatetimeIndex(df["_time_utc"]))
+
+    old = rows_to_frame([{"x": 1, "_time_utc": pd.Timestamp("2026-01-01")}, {"x": 2, "_time_utc": t0}])
+    assert old["_time_utc"].iloc[0] == pd.Timestamp("2026-01-01")
+    assert old["_time_utc"].iloc[1] == pd.Timestamp(t0, unit="s")

@@ -236,7 +236,8 @@ class Store:
             The database as written.
         """
         self._remove_stale_tempfiles()
-        db = self.read_db_file()
+        # No empty frame for a missing file: a first run saves building one.
+        db = read_database(self.db_path) if os.path.exists(self.db_path) else None
         rows: list[dict[str, Any]] = []
         dead: list[str] = []
         own_path = os.path.abspath(own.path) if own is not None else None
@@ -257,14 +258,15 @@ class Store:
         if own_rows and own_rows_unseen:
             new_rows = own_rows + new_rows
         if new_rows:
-            db = concat_rows(db, rows_to_frame(new_rows))
+            new = rows_to_frame(new_rows)
+            db = new if db is None else concat_rows(db, new)
             write_database(self.db_path, db)
         if own is not None:
             own.truncate()
         for path in dead:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
-        return db
+        return pd.DataFrame() if db is None else db
 
     def _remove_stale_tempfiles(self) -> None:
         # Only a compaction writes database temp files, and compactions hold
@@ -322,10 +324,10 @@ class Store:
             counters = _parse_counters(data)
             if counters is None:  # new, or damaged: rebuild from the rows
                 counters = {"run_seq": -1, "pset_seq": -1}
-                if db is None:
+                if db is None and self.exists():
                     db = self.with_pending(self.read_db_file())
                 for col, key in (("_run_seq", "run_seq"), ("_pset_seq", "pset_seq")):
-                    if col in db.columns and db[col].notna().any():
+                    if db is not None and col in db.columns and db[col].notna().any():
                         counters[key] = int(db[col].max())
             run_seq = counters["run_seq"] + 1
             first = counters["pset_seq"] + 1
@@ -404,11 +406,11 @@ def _parse_counters(data: bytes) -> dict[str, int] | None:
     return {"run_seq": run_seq, "pset_seq": pset_seq}
 
 
-def _new_rows(db: pd.DataFrame, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows whose ``_pset_id`` is neither in `db` nor earlier in `rows`."""
+def _new_rows(db: pd.DataFrame | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose ``_pset_id`` is neither in `db` (if any) nor earlier in `rows`."""
     if not rows:
         return []
-    seen = set(db["_pset_id"].tolist()) if "_pset_id" in db.columns else set()
+    seen = set(db["_pset_id"].tolist()) if db is not None and "_pset_id" in db.columns else set()
     ids = [row.get("_pset_id") for row in rows]
     unique = set(ids)
     if len(unique) == len(ids) and unique.isdisjoint(seen):

@@ -86,18 +86,12 @@ class Journal:
         self._pickler = pickle.Pickler(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)
         self._pickler.fast = True
 
-    def _dumps(self, row: dict[str, Any]) -> bytes:
-        buffer = self._buffer
-        buffer.seek(0)
-        buffer.truncate()
-        try:
-            self._pickler.dump(row)
-        except BaseException as exc:
-            self._new_pickler()  # its state after a failed dump is undefined
-            if not isinstance(exc, Exception):  # e.g. KeyboardInterrupt
-                raise
-            return pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
-        return buffer.getvalue()
+    def _dumps_slowly(self, row: dict[str, Any], exc: BaseException) -> bytes:
+        """`row` pickled after the reused pickler failed on it with `exc`."""
+        self._new_pickler()  # its state after a failed dump is undefined
+        if not isinstance(exc, Exception):  # e.g. KeyboardInterrupt
+            raise exc
+        return pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
 
     def append(self, row: dict[str, Any]) -> None:
         """Write one row; it survives a SIGKILL of this process once this returns.
@@ -113,7 +107,14 @@ class Journal:
             If the write fails (e.g. disk full). The journal is cut back to
             its last whole record first, so it stays readable.
         """
-        payload = self._dumps(row)
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        try:
+            self._pickler.dump(row)
+            payload = buffer.getvalue()
+        except BaseException as exc:
+            payload = self._dumps_slowly(row, exc)
         record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
         try:
             written = os.write(self._fd, record)

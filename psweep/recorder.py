@@ -67,11 +67,11 @@ class Recorder:
         row
             A row from a worker.
         """
-        exception = row.pop(EXC_KEY, None)
         self.n_rows += 1
         if self.progress is not None:
             self.progress.update(1)
         if row["_failed"]:
+            exception = row.pop(EXC_KEY, None)  # only failed rows carry one
             self.n_failed += 1
             if self.progress is not None:
                 self.progress.set_postfix_str(f"failed={self.n_failed}", refresh=False)

@@ -42,6 +42,8 @@ ENGINE_KEYS = frozenset(ENGINE_KEY_ORDER)
 EXC_KEY = "__psweep_exception__"
 
 _HOST = platform.node()
+_now = time.time
+_clock = time.perf_counter
 
 
 CAPTURE_MODES = (None, "db", "file", "db+file")
@@ -132,8 +134,8 @@ def execute_pset(
         The pset merged with what `func` returned, plus ``_time_utc``,
         ``_exec_host``, ``_pset_runtime``, ``_failed`` and ``_exc_txt``.
     """
-    start = time.time()
-    t0 = time.perf_counter()
+    start = _now()
+    t0 = _clock()
     ret = exception = exc_txt = None
     logs: list[str] | None = None
     if simulate:
@@ -146,32 +148,44 @@ def execute_pset(
             ret = func(dict(pset))
         except Exception as exc:
             exception, exc_txt = exc, traceback.format_exc()
-    runtime = time.perf_counter() - t0
-    if type(ret) is dict and ENGINE_KEYS.isdisjoint(ret):
-        row = {**pset, **ret}
-    else:
-        row = dict(pset)
-        if isinstance(ret, Mapping):  # bookkeeping keys stay ours
-            row.update((k, v) for k, v in ret.items() if k not in ENGINE_KEYS)
-        elif ret is not None:
-            exc_txt = (
-                f"TypeError: the function returned a {type(ret).__name__} "
-                f"({ret!r:.200}), but psweep expects a dict of results such "
-                f"as {{'result': 1.23}} (or None for no results)."
-            )
-            exception = TypeError(exc_txt)
-    # Seconds since the epoch while in transit (a float pickles ~6x faster
-    # than a Timestamp); store.rows_to_frame makes the column datetimes.
-    row["_time_utc"] = start
-    row["_exec_host"] = _HOST
-    row["_pset_runtime"] = runtime
-    row["_failed"] = exception is not None
-    row["_exc_txt"] = exc_txt
+    runtime = _clock() - t0
+    if type(ret) is not dict or not ENGINE_KEYS.isdisjoint(ret):
+        ret, error = _results(ret)
+        if error is not None:
+            exception, exc_txt = TypeError(error), error
+    # _time_utc: seconds since the epoch while in transit (a float pickles
+    # ~6x faster than a Timestamp); dbfile.rows_to_frame makes datetimes.
+    row = {
+        **pset,
+        **ret,
+        "_time_utc": start,
+        "_exec_host": _HOST,
+        "_pset_runtime": runtime,
+        "_failed": exception is not None,
+        "_exc_txt": exc_txt,
+    }
     if capture_logs in ("db", "db+file"):
         row["_logs"] = logs[0] if logs else None
     if keep_exception and exception is not None and _pickles(exception):
         row[EXC_KEY] = exception
     return row
+
+
+def _results(ret: Any) -> tuple[dict[str, Any], str | None]:
+    """What a function returned as results, and an error text if unusable.
+
+    A mapping gives its items except bookkeeping keys (those stay the
+    engine's); None gives no results; anything else is an error.
+    """
+    if isinstance(ret, Mapping):
+        return {k: v for k, v in ret.items() if k not in ENGINE_KEYS}, None
+    if ret is None:
+        return {}, None
+    return {}, (
+        f"TypeError: the function returned a {type(ret).__name__} "
+        f"({ret!r:.200}), but psweep expects a dict of results such "
+        f"as {{'result': 1.23}} (or None for no results)."
+    )
 
 
 def failure_row(pset: Mapping[str, Any], exc_txt: str) -> dict[str, Any]:

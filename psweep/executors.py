@@ -210,6 +210,18 @@ def _lost_text(exc: BaseException, n_psets: int) -> str:
     )
 
 
+def _joined(chunk: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of a chunk's psets from what the worker sent back for them
+    (:func:`~psweep.worker.execute_chunk`, for the first psets in order).
+
+    The run's planned psets become the rows (updated in place, about half
+    the cost of new dicts): a pset whose outcome is back is not sent again.
+    """
+    for pset, outcome in zip(chunk, outcomes):
+        pset.update(outcome)
+    return chunk[: len(outcomes)]
+
+
 def _update_estimate(per_pset: float | None, rows: list[dict[str, Any]]) -> float | None:
     """Running estimate of seconds per pset from a finished chunk."""
     runtimes = [r["_pset_runtime"] for r in rows if r["_pset_runtime"] == r["_pset_runtime"]]
@@ -290,7 +302,7 @@ def run_with_executor(
             for fut in done:
                 chunk, executor = in_flight.pop(fut)
                 try:
-                    rows = fut.result()
+                    rows = _joined(chunk, fut.result())
                 except Exception as exc:
                     broken = isinstance(exc, cf.BrokenExecutor) and plan.make is not None
                     if broken and executor is plan.executor:
@@ -317,7 +329,7 @@ def run_with_executor(
         done, _ = cf.wait(in_flight, timeout=INTERRUPT_GRACE)
         for fut in done:
             if not fut.cancelled() and fut.exception() is None:
-                for row in fut.result():
+                for row in _joined(in_flight[fut][0], fut.result()):
                     record(row)
         raise
     finally:

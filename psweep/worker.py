@@ -43,6 +43,7 @@ EXC_KEY = "__psweep_exception__"
 
 _HOST = platform.node()
 _now = time.time
+_NO_KEYS: Mapping[str, Any] = {}
 _clock = time.perf_counter
 
 
@@ -110,6 +111,7 @@ def execute_pset(
     simulate: bool = False,
     keep_exception: bool = False,
     capture_logs: str | None = None,
+    whole_row: bool = True,
 ) -> dict[str, Any]:
     """Call ``func(pset)`` and build the database row.
 
@@ -127,6 +129,10 @@ def execute_pset(
     capture_logs
         None, ``"db"`` (output to the ``_logs`` column), ``"file"``
         (to ``<_calc_dir>/<_pset_id>/logs.txt``) or ``"db+file"``.
+    whole_row
+        False leaves the pset's own keys out of the returned dict (a pool
+        worker sends less back; the driver, which has the pset, joins them
+        as ``{**pset, **returned}``).
 
     Returns
     -------
@@ -156,7 +162,7 @@ def execute_pset(
     # _time_utc: seconds since the epoch while in transit (a float pickles
     # ~6x faster than a Timestamp); dbfile.rows_to_frame makes datetimes.
     row = {
-        **pset,
+        **(pset if whole_row else _NO_KEYS),
         **ret,
         "_time_utc": start,
         "_exec_host": _HOST,
@@ -230,8 +236,10 @@ def execute_chunk(
     keep_exception: bool = False,
     capture_logs: str | None = None,
 ) -> list[dict[str, Any]]:
-    """:func:`execute_pset` over a chunk of psets, in order.
+    """:func:`execute_pset` over a chunk of psets, in order, for a pool.
 
+    Returns per pset only what the worker adds (results and bookkeeping),
+    not the pset's own keys, which the driver has: less to pickle back.
     With ``keep_exception``, stops after the first failure (the rest of the
     chunk is not run, as in a plain loop).
 
@@ -251,16 +259,18 @@ def execute_chunk(
     Returns
     -------
     list of dict
-        One row per pset run.
+        For the first psets of the chunk, in order (all of them unless it
+        stopped early), ``execute_pset(..., whole_row=False)``; the row of
+        ``psets[i]`` is ``{**psets[i], **returned[i]}``.
     """
-    rows = []
+    outcomes = []
     for pset in psets:
         try:
-            row = execute_pset(func, pset, simulate, keep_exception, capture_logs)
+            outcome = execute_pset(func, pset, simulate, keep_exception, capture_logs, whole_row=False)
         except KeyboardInterrupt:
             # In a thread or Dask worker: return what finished, drop the rest.
             break
-        rows.append(row)
-        if keep_exception and row["_failed"]:
+        outcomes.append(outcome)
+        if keep_exception and outcome["_failed"]:
             break
-    return rows
+    return outcomes

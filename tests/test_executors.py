@@ -55,6 +55,33 @@ def test_spawn_process_pool_executor():
     assert os.getpid() not in set(df["pid"])
 
 
+def test_pool_rows_equal_serial_rows():
+    """Rows joined from what pool workers send back (results only) equal the
+    serial rows: same columns in the same order, same values; func sees the
+    bookkeeping keys in both, and a failure is recorded alike."""
+    params = [{"x": x, "x_label": "?"} for x in range(6)]
+    frames = {}
+    with cf.ThreadPoolExecutor(2) as threads:
+        for name, kwargs in {
+            "serial": {},
+            "pool": {"poolsize": 2},
+            "threads": {"executor": threads, "chunksize": 2},
+        }.items():
+            with pytest.warns(UserWarning, match="1 of 6 psets failed"):
+                df = ps.run(workers.echo_bookkeeping, params, calc_dir=f"calc_{name}", **kwargs)
+            frames[name] = df.sort_values("x").reset_index(drop=True)
+    serial = frames["serial"]
+    assert serial["seen_id"].dropna().tolist() == serial["_pset_id"][serial["x"] != 3].tolist()
+    volatile = ["_run_id", "_pset_id", "seen_id", "_calc_dir", "_time_utc", "_exec_host",
+                "_pset_runtime", "_exc_txt"]
+    for name in ("pool", "threads"):
+        other = frames[name]
+        assert list(other.columns) == list(serial.columns), name
+        assert (other["seen_id"].dropna() == other["_pset_id"][other["x"] != 3]).all(), name
+        assert other["_exc_txt"].notna().tolist() == serial["_exc_txt"].notna().tolist(), name
+        assert other.drop(columns=volatile).equals(serial.drop(columns=volatile)), name
+
+
 def test_poolsize_and_executor_together_is_an_error():
     """poolsize and executor exclude each other, before any work."""
     with cf.ThreadPoolExecutor(1) as pool, pytest.raises(ps.PsweepError, match="either"):

@@ -66,3 +66,11 @@ def noisy(pset):
 def blob(pset):
     """A result of a few kB (a distinct string per pset), to fill files quickly."""
     return {"blob": f"{pset['x']}:" + "x" * 3000}
+
+
+def echo_bookkeeping(pset):
+    """Results that show what func saw: its bookkeeping keys; fails on x == 3;
+    returns a key of its own and overrides the pset's x_label."""
+    if pset["x"] == 3:
+        raise ValueError("x is 3")
+    return {"seen_id": pset["_pset_id"], "seen_seq": pset["_pset_seq"], "x_label": f"x={pset['x']}"}

@@ -1,16 +1,20 @@
-"""CPU instructions per pset of a serial run, ours vs psweep 0.16 (valgrind).
+"""CPU instructions per pset and per run of a serial run, ours vs psweep 0.16 (valgrind).
 
 Wall-clock figures on this shared 2-core machine move by +-30 % with the load.
 Counting the user-space instructions a run executes (valgrind's callgrind) is
 deterministic, so this script gives a steady view of the CPU work per pset:
 instructions of a run of N trivial psets minus those of a run of 10, divided
-by N - 10 (imports and start-up cancel out). System calls (e.g. our one
-journal ``write`` per row) happen in the kernel and are not counted, so this
-complements bench_run_scaling.py's wall-clock ratio rather than replacing it.
+by N - 10 (imports and start-up cancel out). It also gives the whole run of
+1000 psets (instructions of that process minus those of a process that only
+imports and builds params), the CPU side of bench_run_scaling.py's 1k figure,
+fixed cost per run included. System calls (e.g. our one journal ``write`` per
+row) happen in the kernel and are not counted, and neither do cache misses, so
+this complements bench_run_scaling.py's wall-clock ratio rather than replacing
+it.
 
     /work/venv/bin/python benchmarks/bench_instructions.py [--quick] [-n N]
 
-Needs ``valgrind`` on PATH (skipped with a note otherwise); takes ~1-2 min.
+Needs ``valgrind`` on PATH (skipped with a note otherwise); takes ~2-3 min.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ from _common import OURS, REF, base_parser, child_env, header, log, table, write
 BODY = """
 from _funcs import double
 params = [{"a": i} for i in range(ARGS["n"])]
-df = ps.run(double, params, calc_dir=CALC)
-assert len(df) == ARGS["n"]
+if ARGS["n"]:  # 0: imports and params only, the baseline of a whole run
+    df = ps.run(double, params, calc_dir=CALC)
+    assert len(df) == ARGS["n"]
 """
 
 SMALL = 10
+WHOLE = 1000
 
 
 def instructions(impl, n: int) -> int:
@@ -65,8 +71,8 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed: skipped (apt install valgrind)")
         return
-    jobs = [(impl, size) for impl in (OURS, REF) for size in (SMALL, n)]
-    log(f"4 valgrind runs, 2 at a time ({', '.join(f'{i.name} N={s}' for i, s in jobs)})")
+    jobs = [(impl, size) for impl in (OURS, REF) for size in sorted({0, SMALL, WHOLE, n})]
+    log(f"{len(jobs)} valgrind runs, 2 at a time ({', '.join(f'{i.name} N={s}' for i, s in jobs)})")
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         counts = dict(zip(jobs, pool.map(lambda job: instructions(*job), jobs)))
     per = {impl.name: (counts[(impl, n)] - counts[(impl, SMALL)]) / (n - SMALL) for impl in (OURS, REF)}
@@ -83,6 +89,17 @@ def main() -> None:
     print(table(["impl", f"Minstr N={SMALL}", f"Minstr N={n}", "k instr/pset"], rows))
     print()
     print(f"ours/0.16 instructions per pset: {per['ours'] / per['0.16']:.3f}x")
+    whole = {impl.name: counts[(impl, WHOLE)] - counts[(impl, 0)] for impl in (OURS, REF)}
+    small = {impl.name: counts[(impl, SMALL)] - counts[(impl, 0)] for impl in (OURS, REF)}
+    print()
+    print(
+        f"whole run of {WHOLE} psets (imports excluded): ours {whole['ours'] / 1e6:.1f} M, "
+        f"0.16 {whole['0.16'] / 1e6:.1f} M instructions: {whole['ours'] / whole['0.16']:.3f}x"
+    )
+    print(
+        f"run of {SMALL} psets (mostly a run's fixed cost): ours {small['ours'] / 1e6:.1f} M, "
+        f"0.16 {small['0.16'] / 1e6:.1f} M instructions"
+    )
 
 
 if __name__ == "__main__":

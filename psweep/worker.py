@@ -2,7 +2,9 @@
 
 Everything here is module-level and free of driver state, so it pickles by
 reference into process pools (fork, spawn, forkserver) and onto Dask
-workers. Workers never touch the database; they return plain row dicts.
+workers. Workers never touch the database; they return plain dicts: whole
+rows in the driver's own loop, and from pools only the results and timing
+or failure they add to each pset (the driver, which has the pset, joins them).
 """
 
 from __future__ import annotations

@@ -71,6 +71,10 @@ class Store:
         self.journal_dir = os.path.join(calc_dir, ".psweep", "journal", database_basename)
         self.counters_path = os.path.join(calc_dir, ".psweep", database_basename + ".counters.json")
         self.lock_timeout = lock_timeout
+        # One lock object per store, made on first use: a run takes the lock
+        # twice, and making a filelock object costs about as much as a
+        # round trip of the lock.
+        self._lock: filelock.FileLock | None = None
 
     # -- locking -----------------------------------------------------------
 
@@ -90,9 +94,11 @@ class Store:
         """
         timeout = self.lock_timeout if timeout is None else timeout
         os.makedirs(self.calc_dir, exist_ok=True)
-        lock = filelock.FileLock(self.lock_path, timeout=timeout)
+        if self._lock is None:
+            self._lock = filelock.FileLock(self.lock_path)
+        lock = self._lock
         try:
-            lock.acquire()
+            lock.acquire(timeout=timeout)
         except filelock.Timeout as exc:
             raise LockTimeoutError(
                 f"could not take the lock {self.lock_path!r} within {timeout} s: "

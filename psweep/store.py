@@ -130,9 +130,12 @@ class Store:
         -------
         pandas.DataFrame
         """
-        if not os.path.exists(self.db_path):
-            return pd.DataFrame()
-        return read_database(self.db_path)
+        db = self._db_file_or_none()
+        return pd.DataFrame() if db is None else db
+
+    def _db_file_or_none(self) -> pd.DataFrame | None:
+        # None for a missing file: a first run's fold builds no empty frame.
+        return read_database(self.db_path) if os.path.exists(self.db_path) else None
 
     def _journal_paths(self) -> list[str]:
         return sorted(
@@ -242,8 +245,7 @@ class Store:
             The database as written.
         """
         self._remove_stale_tempfiles()
-        # No empty frame for a missing file: a first run saves building one.
-        db = read_database(self.db_path) if os.path.exists(self.db_path) else None
+        db = self._db_file_or_none()
         rows: list[dict[str, Any]] = []
         dead: list[str] = []
         own_path = os.path.abspath(own.path) if own is not None else None

@@ -45,8 +45,8 @@ EXC_KEY = "__psweep_exception__"
 
 _HOST = platform.node()
 _now = time.time
-_NO_KEYS: Mapping[str, Any] = {}
 _clock = time.perf_counter
+_NO_KEYS: Mapping[str, Any] = {}
 
 
 CAPTURE_MODES = (None, "db", "file", "db+file")

@@ -3,7 +3,10 @@
 Figures: run time and time per pset for each N, ratio ours/0.16
 [target, at each N: ours <= 0.25x 0.16], linearity of ours (per-pset time at the
 largest N vs the smallest, and a least-squares fit t = fixed + N * marginal),
-and the peak RSS of the largest run for both.
+and the peak RSS of the largest run for both. Also measured: a run of one pset
+(a run's fixed cost: locks, files, the first frame and pickle of the process,
+the fsync'ed write), and, at each N, the ratio of the time beyond that fixed
+cost, (t(N) - t(1)) / (N - 1), which is what each further pset costs.
 
     /work/venv/bin/python benchmarks/bench_run_scaling.py [--quick] [--reps R] [--profile]
 
@@ -72,7 +75,7 @@ def main() -> None:
     print(f"# median of {reps} repetitions, each in a fresh process and temp dir")
 
     res: dict[int, dict[str, list]] = {}
-    for n in ns:
+    for n in [1, *ns]:
         log(f"N = {n}")
         res[n] = repeat(
             reps,
@@ -83,9 +86,11 @@ def main() -> None:
                 if r["rows"] != n:
                     print(f"WARNING: {name} N={n}: database has {r['rows']} rows, expected {n}")
 
+    one = {name: med(res[1][name], "seconds") for name in ("ours", "0.16")}
     rows = []
     for n in ns:
         t_ours, t_ref = med(res[n]["ours"], "seconds"), med(res[n]["0.16"], "seconds")
+        beyond = (t_ours - one["ours"]) / (t_ref - one["0.16"])
         rows.append(
             [
                 n,
@@ -94,10 +99,21 @@ def main() -> None:
                 f"{t_ours / n * 1e6:.1f}",
                 f"{t_ref / n * 1e6:.1f}",
                 f"{t_ours / t_ref:.2f}x",
+                f"{beyond:.2f}x",
             ]
         )
     print()
-    print(table(["N", "ours", "0.16", "ours us/pset", "0.16 us/pset", "ours/0.16"], rows))
+    print(
+        table(
+            ["N", "ours", "0.16", "ours us/pset", "0.16 us/pset", "ours/0.16", "beyond 1-pset run"],
+            rows,
+        )
+    )
+    print()
+    print(
+        f"a run of 1 pset (the fixed cost of a run): ours {fmt_s(one['ours'])}, "
+        f"0.16 {fmt_s(one['0.16'])} ({one['ours'] / one['0.16']:.2f}x)"
+    )
 
     big, small = ns[-1], ns[0]
     t_big_o = med(res[big]["ours"], "seconds")

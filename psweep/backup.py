@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import inspect
@@ -11,6 +12,7 @@ import platform
 import subprocess
 import shutil
 import sys
+import textwrap
 import uuid
 import warnings
 from collections.abc import Callable
@@ -123,17 +125,39 @@ def read_source(func: Callable[..., Any]) -> str | None:
             with open(path, encoding="utf-8") as fd:
                 return fd.read()
     try:
-        return inspect.getsource(func)
+        text = inspect.getsource(func)
     except (OSError, TypeError):
-        warnings.warn(
-            f"psweep: no source found for {getattr(func, '__qualname__', func)!r} "
-            f"(defined in a REPL or with python -c?); backup_script/ will "
-            f"not record the code of this study. Put the function in a "
-            f".py file to have it recorded.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return None
+        text = None
+    if text is not None and _defines(text, func):
+        return text
+    warnings.warn(
+        f"psweep: no source found for {getattr(func, '__qualname__', func)!r} "
+        f"(defined in a REPL or with python -c?); backup_script/ will "
+        f"not record the code of this study. Put the function in a "
+        f".py file to have it recorded.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return None
+
+
+def _defines(text: str, func: Callable[..., Any]) -> bool:
+    """Whether `text`, from ``inspect.getsource(func)``, is `func`'s definition.
+
+    inspect finds source by file name and line number in linecache, which
+    may hold other text under the same pseudo file name: on Python 3.13,
+    the program of ``python -c`` is cached as "<string>", the file name of
+    all code run by ``exec``, so getsource returns lines of the program.
+    """
+    name = getattr(func, "__name__", None)
+    if name == "<lambda>":
+        return "lambda" in text
+    try:
+        body = ast.parse(textwrap.dedent(text)).body
+    except SyntaxError:
+        return False
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return any(isinstance(node, kinds) and node.name == name for node in body)
 
 
 def write_source(calc_dir: str, run_id: str, source: str) -> str:

@@ -209,3 +209,51 @@ def test_no_source_file_falls_back_or_warns_never_fails():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["1", "True"]
+
+
+def _exec_under(filename: str, cached_text: str, code: str):
+    """Define `f` from `code` compiled as `filename`, while linecache holds `cached_text` for that name.
+
+    This is what Python 3.13 does for ``python -c``: the program's text is
+    in linecache as "<string>", the pseudo file name exec'd code has too.
+    """
+    import linecache
+
+    lines = cached_text.splitlines(keepends=True)
+    linecache.cache[filename] = (len(cached_text), None, lines, filename)
+    ns: dict = {}
+    exec(compile(code, filename, "exec"), ns)
+    return ns["f"]
+
+
+def test_read_source_rejects_other_text_under_the_same_pseudo_file_name():
+    """Regression: on Python 3.13, a function exec'd under python -c had
+    lines of the -c program recorded as its source."""
+    import linecache
+
+    from psweep.backup import read_source
+
+    name = "<psweep-test-other-text>"
+    try:
+        f = _exec_under(name, "import os, psweep as ps\nx = 1\n", "def f(pset):\n    return {'y': 1}\n")
+        assert inspect.getsource(f) == "import os, psweep as ps\n"  # what inspect makes of it
+        with pytest.warns(UserWarning, match="no source found for 'f'"):
+            assert read_source(f) is None
+    finally:
+        linecache.cache.pop(name, None)
+
+
+def test_read_source_of_function_from_a_cached_cell():
+    """A function whose text is in linecache under its pseudo file name (as
+    in notebooks) has that text recorded."""
+    import linecache
+
+    from psweep.backup import read_source
+
+    name = "<psweep-test-cell>"
+    code = "import math\n\n@staticmethod\ndef f(pset):\n    return {'y': math.pi}\n"
+    try:
+        f = _exec_under(name, code, code).__func__
+        assert read_source(f) == "@staticmethod\ndef f(pset):\n    return {'y': math.pi}\n"
+    finally:
+        linecache.cache.pop(name, None)

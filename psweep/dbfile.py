@@ -191,7 +191,7 @@ def _datetimes(rows: list[dict[str, Any]]) -> Any:
     nanoseconds = whole.astype("int64") * 1_000_000_000 + np.round((seconds - whole) * 1e9).astype("int64")
     nanoseconds = nanoseconds.view("datetime64[ns]")
     if not finite.all():  # a missing time
-        nanoseconds[~finite] = np.datetime64("NaT")
+        nanoseconds[~finite] = np.datetime64("NaT", "ns")
     return nanoseconds
 
 

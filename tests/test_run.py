@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import pickle
+import warnings
 
 import pandas as pd
 import pytest
@@ -279,11 +280,14 @@ def test_rows_to_frame_mixed_keys_missing_and_old_style_times():
     from psweep.dbfile import rows_to_frame
 
     t0 = 1_790_000_000.25
-    df = rows_to_frame([
-        {"a": 1, "_pset_id": "p1", "_time_utc": t0, "y": 1.5},
-        {"a": 2, "_pset_id": "p2", "z": "only here", "_time_utc": t0 + 1},
-        {"_pset_id": "p3", "a": 3, "y": 2.5},
-    ])
+    with warnings.catch_warnings():
+        # numpy >= 2.5 deprecates a NaT without a unit (it was one here).
+        warnings.simplefilter("error", DeprecationWarning)
+        df = rows_to_frame([
+            {"a": 1, "_pset_id": "p1", "_time_utc": t0, "y": 1.5},
+            {"a": 2, "_pset_id": "p2", "z": "only here", "_time_utc": t0 + 1},
+            {"_pset_id": "p3", "a": 3, "y": 2.5},
+        ])
     assert list(df.columns) == ["a", "y", "z", "_pset_id", "_time_utc"]
     assert df["a"].tolist() == [1, 2, 3]
     assert df["z"].isna().tolist() == [True, False, True]

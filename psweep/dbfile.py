@@ -6,7 +6,6 @@ import contextlib
 import os
 import pickle
 import tempfile
-import threading
 import warnings
 from typing import Any
 
@@ -17,11 +16,6 @@ from psweep.errors import DatabaseError, DatabaseNotFoundError
 from psweep.worker import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = ["read_database", "write_database", "rows_to_frame", "concat_rows"]
-
-# Replacing a database at least this large keeps the old file under another
-# name and unlinks it in a thread: freeing its blocks can take ~1 ms per MB
-# (seen on ext4 mounted with discard), which the caller need not wait for.
-_UNLINK_IN_THREAD = 256 * 1024
 
 # The process umask, read once (os.umask can only be read by setting it).
 _UMASK = os.umask(0o022)
@@ -108,9 +102,7 @@ def write_database(path: str, df: pd.DataFrame) -> None:
     """Pickle `df` to `path` through a temporary file and ``os.replace``.
 
     The file is never torn: readers see the old or the new database. Call
-    with the database lock held. A large old file is removed in a thread
-    (under a temporary name), so the call does not wait for its blocks to
-    be freed.
+    with the database lock held.
 
     Parameters
     ----------
@@ -122,47 +114,24 @@ def write_database(path: str, df: pd.DataFrame) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    trash = None
     try:
         # mkstemp makes the file private (0600); give the database the mode
         # it had, or a new file's usual mode.
         try:
-            old = os.stat(path)
-            mode = old.st_mode & 0o7777
+            mode = os.stat(path).st_mode & 0o7777
         except FileNotFoundError:
-            old, mode = None, 0o666 & ~_UMASK
+            mode = 0o666 & ~_UMASK
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fobj:
             pickle.dump(df, fobj, protocol=pickle.HIGHEST_PROTOCOL)
             fobj.flush()
             os.fsync(fobj.fileno())
-        if old is not None and old.st_size >= _UNLINK_IN_THREAD:
-            # Named like a temp file, so that the next fold removes it if
-            # this process dies before the thread does.
-            trash = tmp[: -len(".tmp")] + ".old.tmp"
-            try:
-                os.link(path, trash)
-            except OSError:  # no hard links here: unlink in place
-                trash = None
         os.replace(tmp, path)
     except BaseException:
-        for name in (tmp, trash):
-            if name is not None:
-                with contextlib.suppress(OSError):
-                    os.remove(name)
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
         raise
     _remember(path, df)
-    if trash is not None:
-        try:
-            threading.Thread(target=_remove_quietly, args=(trash,), name="psweep-unlink-old-db").start()
-        except RuntimeError:  # no new threads at interpreter shutdown
-            _remove_quietly(trash)
-
-
-def _remove_quietly(path: str) -> None:
-    # A fold in another process may have removed it first.
-    with contextlib.suppress(OSError):
-        os.remove(path)
 
 
 def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -151,33 +151,6 @@ def test_database_file_gets_the_usual_permissions():
     assert os.stat("calc/results.pk").st_mode & 0o777 == 0o640
 
 
-def test_replaced_large_database_is_unlinked_and_crash_leftovers_are_removed():
-    """A large old results.pk is unlinked in a thread under a temp name: none is
-    left behind, and one left by a process killed before unlinking goes at the
-    next fold."""
-    import threading
-
-    from psweep.dbfile import _UNLINK_IN_THREAD
-
-    ps.run(workers.square, ps.plist("x", range(2500)))
-    assert os.path.getsize("calc/results.pk") >= _UNLINK_IN_THREAD  # the threaded path runs below
-    old = os.stat("calc/results.pk")
-    df = ps.run(workers.square, ps.plist("x", range(2500, 2510)))
-    for thread in threading.enumerate():
-        if thread.name == "psweep-unlink-old-db":
-            thread.join(timeout=30)
-    assert len(df) == 2510 and df["_pset_id"].is_unique
-    assert os.stat("calc/results.pk").st_ino != old.st_ino
-    assert not [n for n in os.listdir("calc") if n.endswith(".tmp")]
-
-    # As a SIGKILL between the rename and the unlink leaves it: a second link.
-    os.link("calc/results.pk", "calc/.results.pk.k1ll3d.old.tmp")
-    assert len(ps.df_read("calc/results.pk")) == 2510
-    ps.run(workers.square, ps.plist("x", [-1]))
-    assert not [n for n in os.listdir("calc") if n.endswith(".tmp")]
-    assert len(ps.df_read("calc/results.pk")) == 2511
-
-
 def test_recording_a_row_does_not_rewrite_the_database():
     """During a run rows go to the journal only; results.pk is rewritten once at the end."""
     ps.run(workers.square, ps.plist("x", range(50)))

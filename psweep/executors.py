@@ -28,6 +28,9 @@ MAX_CHUNK = 10_000
 # After Ctrl-C, how long to wait for chunks already running to come back
 # (a chunk is ~CHUNK_SECONDS of work) before the workers are stopped.
 INTERRUPT_GRACE = 2.0
+# How long to wait for a broken pool's threads to end before starting its
+# replacement (they end once its stopped workers are reaped: milliseconds).
+POOL_THREADS_TIMEOUT = 10.0
 
 Record = Callable[[dict[str, Any]], None]
 
@@ -67,15 +70,23 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _stop_workers(executor: cf.Executor) -> None:
-    """Stop a process pool we own without waiting for running psets."""
+def _stop_workers(executor: cf.Executor, join_threads: bool = False) -> None:
+    """Stop a process pool we own without waiting for running psets.
+
+    With `join_threads`, also wait (briefly) until the pool's own threads
+    end, before a new pool forks: forking while they run may deadlock the
+    child (Python >= 3.12 warns about it).
+    """
+    manager = getattr(executor, "_executor_manager_thread", None)
     terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
     if terminate is not None:
         terminate()
-        return
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
-        process.terminate()
-    executor.shutdown(wait=False, cancel_futures=True)
+    else:
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            process.terminate()
+        executor.shutdown(wait=False, cancel_futures=True)
+    if join_threads and manager is not None:
+        manager.join(timeout=POOL_THREADS_TIMEOUT)
 
 
 def _is_dask_client(obj: Any) -> bool:
@@ -292,7 +303,7 @@ def run_with_executor(
                     (suspects if chunk[0]["_pset_id"] in suspect_ids else queue).extendleft(
                         reversed(chunk)
                     )
-                    _stop_workers(plan.executor)
+                    _stop_workers(plan.executor, join_threads=True)
                     plan.executor = plan.make()
                     continue
                 in_flight[fut] = (chunk, plan.executor)
@@ -306,7 +317,7 @@ def run_with_executor(
                 except Exception as exc:
                     broken = isinstance(exc, cf.BrokenExecutor) and plan.make is not None
                     if broken and executor is plan.executor:
-                        _stop_workers(executor)
+                        _stop_workers(executor, join_threads=True)
                         plan.executor = plan.make()
                     retry = [p for p in chunk if p["_pset_id"] not in suspect_ids] if broken else []
                     suspects.extend(retry)

@@ -72,6 +72,34 @@ def test_worker_process_crash_fails_only_the_crashing_pset(chunksize):
         assert sorted(ok["x"]) == [0, 1, 2, 4, 5, 6, 7]
 
 
+FORK_THREADS = """
+import os, sys, threading, warnings
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+counts = []
+os.register_at_fork(before=lambda: counts.append(threading.active_count()))
+if __name__ == "__main__":
+    for _ in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "1 of 8 psets failed"
+            df = ps.run(workers.crash_on_3, ps.plist("x", range(8)), poolsize=2, chunksize=1, save=False)
+        assert df["_failed"].sum() == 1, df
+    print(" ".join(map(str, counts)))
+"""
+
+
+def test_replacement_pool_forks_with_no_other_thread_running():
+    """Regression: a pool replaced after a worker crash forked while the broken
+    pool's manager thread still ran (Python >= 3.12 warns that the child may
+    deadlock)."""
+    proc = subprocess.run([sys.executable, "-c", FORK_THREADS, os.path.dirname(workers.__file__)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    counts = [int(c) for c in proc.stdout.split()]
+    assert len(counts) > 2 * 3  # the first pool and at least one replacement per run
+    assert set(counts) == {1}, counts
+
+
 @pytest.mark.parametrize("value, shown", [(42, "int"), ("text", "str"), ([1], "list")])
 def test_non_dict_return_is_a_failure_row(value, shown):
     """func returning a non-dict gives a failure row saying what came back."""

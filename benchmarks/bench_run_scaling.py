@@ -5,8 +5,8 @@ Figures: run time and time per pset for each N, ratio ours/0.16
 largest N vs the smallest, and a least-squares fit t = fixed + N * marginal),
 and the peak RSS of the largest run for both. Also measured: a run of one pset
 (a run's fixed cost: locks, files, the first frame and pickle of the process,
-the fsync'ed write), and, at each N, the ratio of the time beyond that fixed
-cost, (t(N) - t(1)) / (N - 1), which is what each further pset costs.
+the fsync'ed write), and, at each N, the ratio ours/0.16 of the time beyond that
+fixed cost, (t(N) - t(1)) / (t_0.16(N) - t_0.16(1)): what the further psets cost.
 
     /work/venv/bin/python benchmarks/bench_run_scaling.py [--quick] [--reps R] [--profile]
 

@@ -11,17 +11,20 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from psweep.backup import backup_calc_dir
+from psweep.batch import df_gather, prep_batch
 from psweep.errors import (
     CalcDirError,
     DatabaseError,
     DatabaseNotFoundError,
     FuncTypeError,
     LockTimeoutError,
+    MissingDependencyError,
     ParamsError,
     ParamsTypeError,
     PsweepError,
     StoreWriteError,
     SweepPickleError,
+    TemplateError,
 )
 from psweep.frames import df_extract_params, df_filter_conds, df_print
 from psweep.grids import intspace, logspace, stargrid
@@ -40,6 +43,7 @@ from psweep.run import run
 from psweep.sampling import sample_lhs, sample_random
 from psweep.store import df_read, df_write
 from psweep.sweep import Sweep, sweep
+from psweep.templates import FileTemplate, Machine, gather_calc_templates, gather_machines
 
 try:
     __version__ = version("psweep")
@@ -71,6 +75,12 @@ __all__ = [
     "df_filter_conds",
     "df_print",
     "backup_calc_dir",
+    "prep_batch",
+    "FileTemplate",
+    "Machine",
+    "gather_calc_templates",
+    "gather_machines",
+    "df_gather",
     "PsweepError",
     "ParamsError",
     "ParamsTypeError",
@@ -81,4 +91,6 @@ __all__ = [
     "LockTimeoutError",
     "StoreWriteError",
     "SweepPickleError",
+    "TemplateError",
+    "MissingDependencyError",
 ]

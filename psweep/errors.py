@@ -22,6 +22,8 @@ __all__ = [
     "SweepPickleError",
     "FuncTypeError",
     "StoreWriteError",
+    "TemplateError",
+    "MissingDependencyError",
 ]
 
 
@@ -63,6 +65,14 @@ class SweepPickleError(PsweepError, TypeError):
 
 class StoreWriteError(PsweepError, OSError):
     """Rows could not be written to the calc dir (e.g. the disk is full)."""
+
+
+class TemplateError(PsweepError, ValueError):
+    """A batch template or machine description cannot be used (see ``prep_batch``)."""
+
+
+class MissingDependencyError(PsweepError, ImportError):
+    """An optional dependency a feature needs is not installed."""
 
 
 def caller_stacklevel() -> int:

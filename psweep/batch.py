@@ -1,0 +1,514 @@
+"""Studies on a batch system without Dask: pset folders, job scripts, results read back.
+
+:func:`prep_batch` is one :func:`psweep.run` whose function fills the
+templates (:mod:`psweep.templates`) into ``<calc_dir>/<_pset_id>/``; rows,
+``skip_dups``, backups, simulate, locks and journals are the run's. After
+the run it writes, under the database lock, a submit script per machine
+(``<calc_dir>/run_<machine>.sh``) and, for machines that use them, one job
+array per run. psweep never submits or polls jobs: you run the script.
+:func:`df_gather` reads the jobs' output files back into the database frame.
+
+Files written, for ``calc_dir="calc"`` and a machine ``cluster``::
+
+    calc/<_pset_id>/...                 the filled calc templates
+    calc/<_pset_id>/jobscript_cluster   the filled job script
+    calc/<_pset_id>/pset.pk             the pset (write_pset=True)
+    calc/run_cluster.sh                 submits the new psets (or arrays)
+    calc/array_cluster_run<R>.txt       job array of run R: its pset folders
+    calc/array_cluster_run<R>.sh        job array of run R: the job script
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import re
+import shlex
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from psweep.errors import ParamsError, PsweepError, TemplateError
+from psweep.run import _prepare_simulate_dir, _skip_done, plan_psets, run
+from psweep.store import DEFAULT_LOCK_TIMEOUT, Store
+from psweep.templates import (
+    SCHEDULERS,
+    TEMPLATE_MODES,
+    FileTemplate,
+    Machine,
+    gather_calc_templates,
+    gather_machines,
+)
+
+__all__ = ["prep_batch", "df_gather", "Gathered"]
+
+PSET_FILE = "pset.pk"
+# Stands in for the bookkeeping values run() assigns, when the templates are
+# checked against every pset before the run starts.
+_STAND_IN_ID = "00000000-0000-4000-8000-000000000000"
+# The trailing comment of each submit line: which run (and pset) it is.
+_LINE_TAG = re.compile(r"#\s*run_seq=(\d+)(?:\s+pset_seq=(\d+))?[^#]*$")
+
+
+def run_script_name(machine: Machine) -> str:
+    return f"run_{machine.name}.sh"
+
+
+def array_names(machine: Machine, run_seq: int) -> tuple[str, str]:
+    """File names of run `run_seq`'s job array on `machine`: (list, script)."""
+    stem = f"array_{machine.name}_run{run_seq}"
+    return stem + ".txt", stem + ".sh"
+
+
+class _PsetWriter:
+    """The function prep_batch runs over the psets: fill and write the templates.
+
+    Module level and free of driver state, so it pickles into pools.
+    """
+
+    def __init__(self, templates: list[FileTemplate], mode: str, write_pset: bool) -> None:
+        self.templates = templates
+        self.mode = mode
+        self.write_pset = write_pset
+
+    def __call__(self, pset: dict[str, Any]) -> dict[str, Any]:
+        folder = os.path.join(pset["_calc_dir"], pset["_pset_id"])
+        # Everything is filled in memory first: a failing template leaves no
+        # half-written pset folder.
+        filled = [(templ, templ.fill(pset, self.mode)) for templ in self.templates]
+        for templ, content in filled:
+            path = os.path.join(folder, templ.targetname)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            data = content if isinstance(content, bytes) else content.encode("utf-8")
+            with open(path, "wb") as fd:
+                fd.write(data)
+            os.chmod(path, templ.mode_bits)
+        if self.write_pset:
+            with open(os.path.join(folder, PSET_FILE), "wb") as fd:
+                pickle.dump(pset, fd)
+        return {}
+
+
+def prep_batch(
+    params: Iterable[Mapping[str, Any]],
+    *,
+    calc_templ_dir: str | os.PathLike[str] = "templates/calc",
+    machine_templ_dir: str | os.PathLike[str] = "templates/machines",
+    git: bool = False,
+    write_pset: bool = False,
+    template_mode: str = "jinja",
+    array: bool = False,
+    **run_kwds: Any,
+) -> pd.DataFrame:
+    """Write a folder of filled-in templates per pset, and scripts that submit their jobs.
+
+    One :func:`~psweep.run` over `params` whose function writes every file
+    of `calc_templ_dir` (subfolders included, same names) and each
+    machine's job script ``jobscript_<machine>`` into
+    ``<calc_dir>/<_pset_id>/``. Then, per machine, ``<calc_dir>/run_<machine>.sh``
+    gets one line per pset, ``(cd <pset dir> && <subcmd> jobscript_<machine>)``;
+    lines of runs listed there before this call started are commented out,
+    so running the script submits the new psets only. Two calls on one calc
+    dir at the same time lose no line.
+
+    Parameters
+    ----------
+    params
+        The psets, as for :func:`~psweep.run`.
+    calc_templ_dir
+        Folder of the files each pset gets.
+    machine_templ_dir
+        One subfolder per machine, each with ``info.yaml`` (``subcmd:``,
+        the submit command; optional ``scheduler:``, ``array:``,
+        ``array_limit:``) and a ``jobscript`` template.
+    git
+        Record the git commit and diff of the study, as ``run(git=True)``.
+    write_pset
+        Also write each pset (bookkeeping keys included) to
+        ``<calc_dir>/<_pset_id>/pset.pk``.
+    template_mode
+        ``"jinja"`` (``{{name}}``; a placeholder no pset key fills is an
+        error) or ``"dollar"`` (``$name``, :class:`string.Template`).
+    array
+        Submit each run as one job array on every machine with a batch
+        system (``scheduler:`` in ``info.yaml``, or ``subcmd: sbatch``):
+        ``<calc_dir>/array_<machine>_run<R>.txt`` lists the run's pset
+        folders, ``array_<machine>_run<R>.sh`` runs task *k* in folder *k*,
+        and ``run_<machine>.sh`` submits it with ``sbatch --array=0-<n-1>``
+        (PBS ``-J``, SGE ``-t``). ``array: true`` in ``info.yaml`` does the
+        same for one machine.
+    **run_kwds
+        Passed to :func:`~psweep.run`: `calc_dir`, `skip_dups`, `backup`,
+        `simulate` (fills the templates into ``<calc_dir>.simulate/``), ...
+
+    Returns
+    -------
+    pandas.DataFrame
+        The database after the run, as :func:`~psweep.run` returns it.
+
+    Raises
+    ------
+    TemplateError
+        A template placeholder that a pset does not fill (naming the file,
+        the key and the pset), a bad machine folder, or clashing file
+        names; raised before anything is written.
+    MissingDependencyError
+        jinja2 or pyyaml is not installed (``pip install 'psweep[batch]'``).
+
+    Examples
+    --------
+    >>> import psweep as ps
+    >>> (tmp / "templates/calc").mkdir(parents=True)
+    >>> (tmp / "templates/machines/local").mkdir(parents=True)
+    >>> _ = (tmp / "templates/calc/input.txt").write_text("a = {{a}}\\n")
+    >>> _ = (tmp / "templates/machines/local/info.yaml").write_text("subcmd: sh\\n")
+    >>> _ = (tmp / "templates/machines/local/jobscript").write_text("cat input.txt > out.txt\\n")
+    >>> df = ps.prep_batch(ps.plist("a", [1, 2]))
+    >>> sorted(p.name for p in (tmp / "calc" / df._pset_id.iloc[0]).iterdir())
+    ['input.txt', 'jobscript_local']
+    >>> print((tmp / "calc" / df._pset_id.iloc[1] / "input.txt").read_text(), end="")
+    a = 2
+    >>> (tmp / "calc/run_local.sh").read_text().count("sh jobscript_local")
+    2
+    """
+    if template_mode not in TEMPLATE_MODES:
+        raise ParamsError(f"template_mode={template_mode!r}: use one of {TEMPLATE_MODES}.")
+    if "func" in run_kwds:
+        raise ParamsError("prep_batch writes files instead of calling a function: drop func=.")
+    if isinstance(params, Iterator):
+        params = list(params)
+    calc_dir = os.fspath(run_kwds.pop("calc_dir", "calc"))
+    basename = run_kwds.pop("database_basename", "results.pk")
+    lock_timeout = run_kwds.pop("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+    simulate = bool(run_kwds.pop("simulate", False))
+    save = run_kwds.get("save", True)
+
+    planned = plan_psets(params)
+    machines = gather_machines(machine_templ_dir)
+    templates = gather_calc_templates(calc_templ_dir) + [m.template for m in machines]
+    _check_names(templates, write_pset)
+    array_machines = _array_machines(machines, array)
+    # Runs already listed in the submit scripts: this call comments them out.
+    announced = _listed_runs(calc_dir, machines)
+    _check_fill(planned, templates, template_mode, calc_dir, basename, lock_timeout, save, run_kwds)
+
+    if simulate:
+        calc_dir = _prepare_simulate_dir(calc_dir, basename, lock_timeout)
+        run_kwds["backup"] = False
+        run_kwds.pop("backup_calc_dir", None)
+    writer = _PsetWriter(templates, template_mode, write_pset)
+    df = run(writer, params, calc_dir=calc_dir, database_basename=basename,
+             lock_timeout=lock_timeout, git=git, **run_kwds)
+    store = Store(calc_dir, basename, lock_timeout)
+    if save:
+        with store.locked():
+            live = {os.path.basename(path)[: -len(".jnl")] for path, is_live, _ in store.journal_status()
+                    if is_live}
+            db = store.fold()
+            if len(db):
+                db = db[~db["_run_id"].isin(live)]
+            _write_submit_files(calc_dir, machines, array_machines, db, announced)
+    else:
+        _write_submit_files(calc_dir, machines, array_machines, df, announced)
+    return df
+
+
+def _check_names(templates: list[FileTemplate], write_pset: bool) -> None:
+    seen: dict[str, str] = {PSET_FILE: "write_pset=True"} if write_pset else {}
+    for templ in templates:
+        other = seen.get(templ.targetname)
+        if other is not None:
+            raise TemplateError(
+                f"two files would be written as {templ.targetname!r} in each pset "
+                f"folder: from {other!r} and {templ.filename!r}. Rename one of them."
+            )
+        seen[templ.targetname] = templ.filename
+
+
+def _array_machines(machines: list[Machine], array: bool) -> list[Machine]:
+    chosen = [m for m in machines if m.array or (array and m.scheduler is not None)]
+    if array and not chosen:
+        names = ", ".join(repr(m.name) for m in machines) or "none"
+        raise TemplateError(
+            f"array=True, but no machine has a batch system for job arrays "
+            f"(machines: {names}). Add 'scheduler: slurm' (or pbs, sge) to a "
+            f"machine's info.yaml; 'subcmd: sbatch' implies slurm."
+        )
+    return chosen
+
+
+def _check_fill(
+    planned: list[dict[str, Any]],
+    templates: list[FileTemplate],
+    mode: str,
+    calc_dir: str,
+    basename: str,
+    lock_timeout: float,
+    save: bool,
+    run_kwds: dict[str, Any],
+) -> None:
+    """Fill every template for every pset that will run, in memory, before the run.
+
+    So an unfilled placeholder stops the study before any pset folder or
+    row is written. Psets skip_dups will skip are not checked.
+    """
+    todo = list(enumerate(planned))
+    if run_kwds.get("skip_dups"):
+        store = Store(calc_dir, basename, lock_timeout)
+        db = store.read() if save and store.exists() else run_kwds.get("df")
+        if db is not None and len(db):
+            keep = {id(p) for p in _skip_done(planned, db)}
+            todo = [(i, p) for i, p in todo if id(p) in keep]
+    stand_ins = {"_run_id": _STAND_IN_ID, "_pset_id": _STAND_IN_ID, "_calc_dir": calc_dir,
+                 "_run_seq": 0, "_pset_seq": 0}
+    for index, pset in todo:
+        context = {**pset, **stand_ins}
+        for templ in templates:
+            try:
+                templ.fill(context, mode)
+            except TemplateError as exc:
+                shown = {k: v for k, v in pset.items() if not k.startswith("_")}
+                raise TemplateError(f"pset #{index} {shown!r:.200}: {exc} Nothing was written.") from None
+
+
+def _listed_runs(calc_dir: str, machines: list[Machine]) -> set[int]:
+    """The ``_run_seq`` of every run listed in a submit script of `calc_dir`."""
+    runs = set()
+    for machine in machines:
+        for _, run_seq, _ in _read_lines(os.path.join(calc_dir, run_script_name(machine))):
+            runs.add(run_seq)
+    return runs
+
+
+def _read_lines(path: str) -> list[tuple[str, int, bool]]:
+    """The submit lines of a run script: (line, run_seq, commented out)."""
+    try:
+        with open(path, encoding="utf-8") as fd:
+            text = fd.read()
+    except FileNotFoundError:
+        return []
+    lines = []
+    for line in text.splitlines():
+        match = _LINE_TAG.search(line)
+        if match:
+            lines.append((line, int(match.group(1)), line.lstrip().startswith("#")))
+    return lines
+
+
+def _write_submit_files(
+    calc_dir: str,
+    machines: list[Machine],
+    array_machines: list[Machine],
+    db: pd.DataFrame,
+    announced: set[int],
+) -> None:
+    """Write every machine's run script (and new job arrays) from the rows in `db`.
+
+    Call with the database lock held: the scripts are rebuilt from the
+    database, so two prep_batch calls finishing one after the other each
+    write every line. A run's lines are commented out if the run was listed
+    before this call started, or the script already had them commented.
+    """
+    if len(db) == 0 or "_pset_id" not in db.columns:
+        return
+    rows = db
+    if "_failed" in rows.columns:
+        rows = rows[~rows["_failed"].fillna(False).astype(bool)]
+    rows = rows.sort_values("_pset_seq", kind="stable")
+    for machine in machines:
+        script = os.path.join(calc_dir, run_script_name(machine))
+        commented = set(announced)
+        commented.update(seq for _, seq, is_comment in _read_lines(script) if is_comment)
+        by_run: dict[int, list[tuple[str, int]]] = {}
+        for pset_id, pset_seq, run_seq in zip(rows["_pset_id"], rows["_pset_seq"], rows["_run_seq"]):
+            run_seq = int(run_seq)
+            # A row of a plain run() in the same calc dir has no job script.
+            if run_seq not in commented and not os.path.exists(
+                os.path.join(calc_dir, pset_id, machine.template.targetname)
+            ):
+                continue
+            by_run.setdefault(run_seq, []).append((pset_id, int(pset_seq)))
+        lines = []
+        for run_seq, psets in by_run.items():
+            prefix = "# " if run_seq in commented else ""
+            list_name, array_script = array_names(machine, run_seq)
+            if machine in array_machines and run_seq not in commented:
+                if not os.path.exists(os.path.join(calc_dir, list_name)):
+                    _write_array(calc_dir, machine, run_seq, [p for p, _ in psets])
+            if os.path.exists(os.path.join(calc_dir, list_name)):
+                n_tasks = _count_lines(os.path.join(calc_dir, list_name))
+                option = SCHEDULERS[machine.scheduler or "slurm"].array_option(
+                    n_tasks, machine.array_limit)
+                cmd = " ".join(x for x in (machine.subcmd, option, array_script) if x)
+                lines.append(f'{prefix}(cd "$here" && {cmd})  # run_seq={run_seq} array of {n_tasks} psets')
+                continue
+            job = shlex.quote(machine.template.targetname)
+            lines.extend(
+                f'{prefix}(cd "$here/{pset_id}" && {machine.subcmd} {job})  # run_seq={run_seq} pset_seq={seq}'
+                for pset_id, seq in psets
+            )
+        header = (
+            "#!/bin/sh\n"
+            f"# Submits the jobs of machine {machine.name!r}; written by psweep.prep_batch.\n"
+            "# Lines of runs that were listed here before the latest prep_batch call\n"
+            "# are commented out: running this script submits the new psets only.\n"
+            'here=$(cd "$(dirname "$0")" && pwd)\n'
+        )
+        _write_atomic(script, (header + "".join(line + "\n" for line in lines)).encode(), 0o755)
+
+
+def _count_lines(path: str) -> int:
+    with open(path, encoding="utf-8") as fd:
+        return sum(1 for line in fd if line.strip())
+
+
+def _write_array(calc_dir: str, machine: Machine, run_seq: int, pset_ids: list[str]) -> None:
+    """Write the pset folder list and the job script of one run's job array."""
+    list_name, script_name = array_names(machine, run_seq)
+    sched = SCHEDULERS[machine.scheduler or "slurm"]
+    jobscript = machine.template.targetname
+    with open(os.path.join(calc_dir, pset_ids[0], jobscript), encoding="utf-8", errors="replace") as fd:
+        first = fd.read().splitlines()
+    interpreter = first[0][2:].strip() if first and first[0].startswith("#!") else "sh"
+    # The batch system reads its options from the comment block at the top,
+    # so the first pset's options are the whole array's.
+    options = []
+    for line in first[1:] if first and first[0].startswith("#!") else first:
+        if line.strip() and not line.startswith("#"):
+            break
+        if line.startswith(sched.directive):
+            options.append(line)
+    first_task = sched.first_task
+    text = "\n".join([
+        "#!/bin/sh",
+        *options,
+        f"# Job array of psweep.prep_batch on machine {machine.name!r}: {len(pset_ids)} tasks,",
+        f"# task k runs {jobscript} in the pset folder on line k+{1 - first_task} of {list_name}.",
+        f"task=${{{sched.task_var}:-{first_task}}}",
+        f"case $task in ''|*[!0-9]*) task={first_task} ;; esac",
+        f'cd "${{{sched.submit_dir_var}:-$(dirname "$0")}}" || exit 1',
+        f'pset_dir=$(sed -n "$((task + {1 - first_task}))p" {list_name})',
+        'if [ -z "$pset_dir" ]; then',
+        f'    echo "{script_name}: no pset folder for task $task in {list_name}" >&2',
+        "    exit 1",
+        "fi",
+        'cd "$pset_dir" || exit 1',
+        f"exec {interpreter} {shlex.quote(jobscript)}",
+        "",
+    ])
+    _write_atomic(os.path.join(calc_dir, list_name), "".join(p + "\n" for p in pset_ids).encode(), 0o644)
+    _write_atomic(os.path.join(calc_dir, script_name), text.encode(), 0o755)
+
+
+def _write_atomic(path: str, data: bytes, mode: int) -> None:
+    """Write `path` through a temporary file and ``os.replace``: never torn."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+class Gathered(NamedTuple):
+    """What :func:`df_gather` returns: unpack as ``df, missing = ps.df_gather(...)``."""
+
+    df: pd.DataFrame
+    """The frame with the loaded columns (missing where a pset's output is missing)."""
+    missing: pd.DataFrame
+    """The rows whose output is missing: jobs that have not run (or not finished)."""
+
+
+def df_gather(
+    df: pd.DataFrame,
+    load: Callable[[str], Mapping[str, Any] | None],
+    *,
+    calc_dir: str | os.PathLike[str] | None = None,
+) -> Gathered:
+    """Read each pset's output files back into new columns of the database frame.
+
+    Parameters
+    ----------
+    df
+        Rows of a database, e.g. ``ps.df_read("calc/results.pk")``.
+    load
+        ``load(pset_dir) -> dict``: reads the output in the pset's folder and
+        returns the values of new columns. Returning None, or raising
+        ``FileNotFoundError``, means the output is not there (yet).
+    calc_dir
+        Where the pset folders are, if not at each row's ``_calc_dir`` (e.g.
+        the calc dir was copied back from a cluster to another path).
+
+    Returns
+    -------
+    Gathered
+        ``(df, missing)``: a copy of `df` with the loaded columns (a column
+        that `df` has already keeps its values in rows without output), and
+        the rows of `df` whose output is missing.
+
+    Raises
+    ------
+    PsweepError
+        If `load` raises anything else; the message names the pset folder.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, psweep as ps
+    >>> df = pd.DataFrame({"a": [1, 2], "_pset_id": ["p1", "p2"], "_calc_dir": "calc"})
+    >>> (tmp / "calc" / "p1").mkdir(parents=True)
+    >>> np.save(tmp / "calc" / "p1" / "out.npy", np.array([1.0, 3.0]))
+    >>> def load(pset_dir):
+    ...     return {"mean_": np.load(f"{pset_dir}/out.npy").mean()}
+    >>> df, missing = ps.df_gather(df, load)
+    >>> df["mean_"].tolist()
+    [2.0, nan]
+    >>> missing["_pset_id"].tolist()
+    ['p2']
+    """
+    if not callable(load):
+        raise ParamsError(
+            f"load is a {type(load).__name__}, not callable: pass a function "
+            f"load(pset_dir) -> dict of new columns."
+        )
+    for col in ("_pset_id",) + (() if calc_dir is not None else ("_calc_dir",)):
+        if col not in df.columns:
+            raise ParamsError(f"df has no column {col!r}: pass rows of a psweep database.")
+    dirs = (
+        [os.path.join(os.fspath(calc_dir), pid) for pid in df["_pset_id"]]
+        if calc_dir is not None
+        else [os.path.join(cd, pid) for cd, pid in zip(df["_calc_dir"], df["_pset_id"])]
+    )
+    loaded: list[Mapping[str, Any] | None] = []
+    for pset_dir in dirs:
+        try:
+            values = load(pset_dir)
+        except FileNotFoundError:
+            values = None
+        except Exception as exc:
+            raise PsweepError(f"load({pset_dir!r}) raised {type(exc).__name__}: {exc}") from exc
+        if values is not None and not isinstance(values, Mapping):
+            raise ParamsError(
+                f"load({pset_dir!r}) returned a {type(values).__name__}; return a dict "
+                f"of new columns, or None when the output is missing."
+            )
+        loaded.append(values)
+    out = df.copy()
+    columns = list(dict.fromkeys(key for values in loaded if values for key in values))
+    for col in columns:
+        old = out[col].tolist() if col in out.columns else [float("nan")] * len(out)
+        new = [old[i] if values is None or col not in values else values[col]
+               for i, values in enumerate(loaded)]
+        out[col] = pd.Series(new, index=out.index, dtype=object).infer_objects()
+    is_missing = [values is None for values in loaded]
+    return Gathered(out, df[is_missing])

@@ -39,16 +39,22 @@ def discover_examples() -> list[str]:
     return names
 
 
+def _ignore_outputs(top: Path) -> Callable[[str, list[str]], list[str]]:
+    """Ignore what running an example left in its folder: calc dirs at its top
+    only (templates/calc/ of the batch examples is part of them)."""
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        at_top = Path(folder) == top
+        return [n for n in names if n == "__pycache__" or (at_top and n.startswith("calc"))]
+
+    return ignore
+
+
 def copy_example(name: str, dst: Path) -> None:
     """Copy a script, or the contents of an example folder, into `dst`."""
     src = EXAMPLES_DIR / name
     if src.is_dir():
-        shutil.copytree(
-            src,
-            dst,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("calc*", "__pycache__"),
-        )
+        shutil.copytree(src, dst, dirs_exist_ok=True, ignore=_ignore_outputs(src))
     else:
         shutil.copy(src, dst / name)
 
@@ -222,7 +228,63 @@ def check_dask_slurm(tmp_path: Path) -> None:
     assert "SLURMCluster(" in (tmp_path / "dask_slurm.py").read_text()
 
 
+def _batch_env() -> dict[str, str]:
+    # The local job scripts run ${PYTHON:-python3}: the interpreter of the tests.
+    return {**os.environ, "PYTHON": sys.executable}
+
+
+def check_batch_templates(tmp_path: Path) -> None:
+    run_python(tmp_path, "10input.py")
+    first = read_db()
+    assert len(first) == 6
+    for pset_id in first["_pset_id"]:
+        assert sorted(os.listdir(tmp_path / "calc" / pset_id)) == ["jobscript_cluster", "jobscript_local", "run.py"]
+    run_script(tmp_path, "sh", "calc/run_local.sh", env=_batch_env())
+    run_python(tmp_path, "15input.py")
+    df = read_db()
+    assert len(df) == 9 and df["_pset_hash"].is_unique
+    assert len(glob.glob("calc_*")) == 1  # backup=True before the second prep
+    active = [ln for ln in (tmp_path / "calc/run_local.sh").read_text().splitlines()
+              if "run_seq=" in ln and not ln.startswith("#")]
+    assert len(active) == 3 and all("run_seq=1" in ln for ln in active)
+    new = df[df["_run_seq"] == 1]
+    assert not any((tmp_path / "calc" / p / "result.json").exists() for p in new["_pset_id"])
+    run_script(tmp_path, "sh", "calc/run_local.sh", env=_batch_env())
+    out = run_python(tmp_path, "20eval.py")
+    assert "jobs without output: 0" in out
+    evaluated = read_db("calc/results_eval.pk")
+    assert evaluated["pi_estimate"].notna().all() and len(evaluated) == 9
+    big = evaluated[evaluated["n_samples"] == 100_000]["pi_estimate"]
+    assert (abs(big - math.pi) < 0.05).all()
+    # The same steps as one shell script.
+    run_script(tmp_path, "sh", "run_example.sh", env=_batch_env())
+    assert len(read_db("calc/results_eval.pk")) == 9
+
+
+def check_batch_job_array(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "10input.py")
+    df = read_db()
+    assert len(df) == 200
+    assert "sbatch --array=0-199%50 array_cluster_run0.sh" in out
+    calc = tmp_path / "calc"
+    listed = (calc / "array_cluster_run0.txt").read_text().split()
+    assert listed == df["_pset_id"].tolist()
+    script = calc / "array_cluster_run0.sh"
+    assert "#SBATCH --time=00:05:00" in script.read_text()
+    if shutil.which("bash"):
+        run_script(tmp_path, "bash", "-n", str(script))
+    # No SLURM here: run three tasks the way SLURM would, by their index.
+    for task in (0, 57, 199):
+        env = {**_batch_env(), "SLURM_ARRAY_TASK_ID": str(task), "SLURM_SUBMIT_DIR": str(calc)}
+        run_script(tmp_path, "sh", str(script), env=env)
+        assert (calc / listed[task] / "result.json").exists()
+    out = run_python(tmp_path, "20eval.py")
+    assert "tasks without output: 197" in out
+
+
 CHECKS: dict[str, Callable[[Path], None]] = {
+    "batch_templates": check_batch_templates,
+    "batch_job_array": check_batch_job_array,
     "resume_after_crash.py": check_resume_after_crash,
     "dask_local.py": check_dask_local,
     "dask_slurm.py": check_dask_slurm,

@@ -471,6 +471,32 @@ def test_concurrent_prep_batch_calls_lose_nothing(tmp_path):
     assert not [p for p in os.listdir("calc") if p.endswith(".tmp")]
 
 
+KILLED = """
+import sys
+import batch_gate
+import psweep as ps
+
+params = [{"a": a, "_gate": ""} for a in (1, 2, 3)] + [{"a": 4, "_gate": batch_gate.KillOnRun("kill.mark")}]
+ps.prep_batch(params, calc_templ_dir=sys.argv[1], machine_templ_dir=sys.argv[2])
+"""
+
+
+def test_psets_of_a_killed_prep_batch_get_submit_lines_next_time(tmp_path):
+    """Rows a SIGKILLed prep_batch recorded are listed (active) by the next call, not lost."""
+    kw = make_templates(tmp_path / "t", calc={"run.sh": "echo {{a}} > out.txt\n", "gate.txt": "{{_gate}}"})
+    proc = subprocess.run([sys.executable, "-c", KILLED, kw["calc_templ_dir"], kw["machine_templ_dir"]],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == -9, proc.stderr
+    assert not Path("calc/run_local.sh").exists()
+    killed = ps.df_read("calc/results.pk")
+    assert killed["a"].tolist() == [1, 2, 3]
+    df = ps.prep_batch([{"a": a, "_gate": ""} for a in (1, 2, 3, 4)], skip_dups=True, **kw)
+    assert df["a"].tolist() == [1, 2, 3, 4]
+    active, commented = submit_lines(Path("calc/run_local.sh"))
+    assert not commented
+    assert sorted(line.split("$here/")[1][:36] for line in active) == sorted(df["_pset_id"])
+
+
 # -- optional dependencies ---------------------------------------------------------------
 
 HIDDEN = """

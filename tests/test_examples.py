@@ -238,7 +238,8 @@ def check_batch_templates(tmp_path: Path) -> None:
     first = read_db()
     assert len(first) == 6
     for pset_id in first["_pset_id"]:
-        assert sorted(os.listdir(tmp_path / "calc" / pset_id)) == ["jobscript_cluster", "jobscript_local", "run.py"]
+        files = sorted(os.listdir(tmp_path / "calc" / pset_id))
+        assert files == ["jobscript_cluster", "jobscript_local", "run.py"]
     run_script(tmp_path, "sh", "calc/run_local.sh", env=_batch_env())
     run_python(tmp_path, "15input.py")
     df = read_db()

@@ -43,7 +43,8 @@ from psweep.run import run
 from psweep.sampling import sample_lhs, sample_random
 from psweep.store import df_read, df_write
 from psweep.sweep import Sweep, sweep
-from psweep.templates import FileTemplate, Machine, gather_calc_templates, gather_machines
+from psweep.machines import Machine, gather_machines
+from psweep.templates import FileTemplate, gather_calc_templates
 
 try:
     __version__ = version("psweep")

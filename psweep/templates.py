@@ -1,11 +1,11 @@
-"""Template files and machine descriptions for :func:`psweep.prep_batch`.
+"""Template files for :func:`psweep.prep_batch`: read, filled in per pset.
 
 A template folder holds the files every pset gets (``templates/calc/``)
 and one folder per machine (``templates/machines/<name>/``) with a job
 script template ``jobscript`` and an ``info.yaml`` that says how jobs are
-submitted there. This module reads them and fills in placeholders; the
-workflow that writes pset folders and submit scripts is
-:mod:`psweep.batch`.
+submitted there (:mod:`psweep.machines`). This module reads template files
+and fills in placeholders; the workflow is :mod:`psweep.batch`, the submit
+scripts :mod:`psweep.jobscripts`.
 
 jinja2 and pyyaml are optional (``pip install 'psweep[batch]'``): they are
 imported when a template is filled or a machine is read, never when psweep
@@ -14,10 +14,8 @@ is imported.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
-import shlex
 import string
 from collections.abc import Mapping
 from types import ModuleType
@@ -25,16 +23,7 @@ from typing import Any
 
 from psweep.errors import MissingDependencyError, TemplateError
 
-__all__ = [
-    "FileTemplate",
-    "Machine",
-    "Scheduler",
-    "SCHEDULERS",
-    "TEMPLATE_MODES",
-    "gather_calc_templates",
-    "gather_machines",
-    "require",
-]
+__all__ = ["FileTemplate", "TEMPLATE_MODES", "check_folder", "gather_calc_templates", "require"]
 
 TEMPLATE_MODES = ("jinja", "dollar")
 
@@ -74,6 +63,40 @@ def require(module: str, purpose: str) -> ModuleType:
             f"Install the batch extra with: pip install 'psweep[batch]' "
             f"(or pip install {package})."
         ) from exc
+
+
+def check_folder(option: str, path: str | os.PathLike[str], fix: str) -> str:
+    """`path` as str if it is a folder, else a TemplateError naming `option` and `fix`.
+
+    Parameters
+    ----------
+    option
+        The keyword that gave `path`, for the message.
+    path
+        The folder.
+    fix
+        What to do, for the message.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TemplateError
+
+    Examples
+    --------
+    >>> from psweep.templates import check_folder
+    >>> check_folder("calc_templ_dir", tmp / "nope", "Create it")
+    Traceback (most recent call last):
+    ...
+    psweep.errors.TemplateError: calc_templ_dir='.../nope' is not a folder. Create it, or pass its path.
+    """
+    root = os.fspath(path)
+    if not os.path.isdir(root):
+        raise TemplateError(f"{option}={root!r} is not a folder. {fix}, or pass its path.")
+    return root
 
 
 def _is_binary(data: bytes) -> bool:
@@ -290,12 +313,9 @@ def gather_calc_templates(calc_templ_dir: str | os.PathLike[str]) -> list[FileTe
     >>> [t.targetname for t in ps.gather_calc_templates(tmp / "calc_templ")]
     ['run.py', 'sub/data.txt']
     """
-    root = os.fspath(calc_templ_dir)
-    if not os.path.isdir(root):
-        raise TemplateError(
-            f"calc_templ_dir={root!r} is not a folder. Create it with the files "
-            f"each pset needs (e.g. templates/calc/run.py), or pass its path."
-        )
+    root = check_folder(
+        "calc_templ_dir", calc_templ_dir, "Create it with the files each pset needs (e.g. run.py)"
+    )
     templates = []
     for folder, dirs, files in os.walk(root):
         dirs.sort()
@@ -304,233 +324,3 @@ def gather_calc_templates(calc_templ_dir: str | os.PathLike[str]) -> list[FileTe
             rel = os.path.relpath(path, root).replace(os.sep, "/")
             templates.append(FileTemplate(path, targetname=rel))
     return templates
-
-
-@dataclasses.dataclass(frozen=True)
-class Scheduler:
-    """How one batch system runs job arrays.
-
-    Attributes
-    ----------
-    name : str
-        ``"slurm"``, ``"pbs"`` or ``"sge"``.
-    directive : str
-        Prefix of its option lines in job scripts, e.g. ``"#SBATCH"``.
-    task_var : str
-        Environment variable holding the task's index.
-    first_task : int
-        Index of the first task (SGE counts from 1).
-    submit_dir_var : str
-        Environment variable holding the folder the job was submitted from.
-    """
-
-    name: str
-    directive: str
-    task_var: str
-    first_task: int
-    submit_dir_var: str
-
-    def array_option(self, n_tasks: int, limit: int | None = None) -> str:
-        """The submit command's option for an array of `n_tasks` tasks.
-
-        Parameters
-        ----------
-        n_tasks
-            Number of tasks (psets).
-        limit
-            At most this many tasks running at once.
-
-        Returns
-        -------
-        str
-            Empty for a single task (PBS refuses arrays of one).
-
-        Examples
-        --------
-        >>> from psweep.templates import SCHEDULERS
-        >>> SCHEDULERS["slurm"].array_option(5000, limit=50)
-        '--array=0-4999%50'
-        >>> SCHEDULERS["sge"].array_option(10)
-        '-t 1-10'
-        """
-        if n_tasks < 2:
-            return ""
-        first, last = self.first_task, self.first_task + n_tasks - 1
-        if self.name == "slurm":
-            return f"--array={first}-{last}" + (f"%{limit}" if limit else "")
-        if self.name == "pbs":
-            return f"-J {first}-{last}" + (f"%{limit}" if limit else "")
-        return f"-t {first}-{last}" + (f" -tc {limit}" if limit else "")
-
-
-SCHEDULERS = {
-    "slurm": Scheduler("slurm", "#SBATCH", "SLURM_ARRAY_TASK_ID", 0, "SLURM_SUBMIT_DIR"),
-    "pbs": Scheduler("pbs", "#PBS", "PBS_ARRAY_INDEX", 0, "PBS_O_WORKDIR"),
-    "sge": Scheduler("sge", "#$", "SGE_TASK_ID", 1, "SGE_O_WORKDIR"),
-}
-
-# Attributes of Machine that info.yaml must not replace.
-_RESERVED = ("name", "dir", "template", "info", "info_path")
-
-
-class Machine:
-    """A machine to submit jobs on: ``<machine_dir>/info.yaml`` and its job script template.
-
-    Parameters
-    ----------
-    machine_dir
-        E.g. ``templates/machines/cluster``; its name is the machine's name.
-    jobscript_name
-        The job script template's file name in `machine_dir`.
-
-    Attributes
-    ----------
-    name : str
-        The folder's name.
-    template : FileTemplate
-        The job script, written as ``jobscript_<name>`` into each pset folder.
-    info : dict
-        ``info.yaml`` as read. Each of its keys is also an attribute.
-    subcmd : str
-        Command that submits a job script (``sbatch``, ``qsub``, ``sh``); required.
-    scheduler : str or None
-        ``slurm``, ``pbs`` or ``sge`` for job arrays; default ``slurm`` if
-        `subcmd` is ``sbatch``, else None (no arrays).
-    array : bool
-        Write a job array per run for this machine (default False).
-    array_limit : int or None
-        At most this many array tasks at once (SLURM/PBS ``%K``, SGE ``-tc``).
-
-    Raises
-    ------
-    TemplateError
-        A missing ``info.yaml`` or job script, or a bad value in
-        ``info.yaml``; the message names the file.
-
-    Examples
-    --------
-    >>> import psweep as ps
-    >>> mdir = tmp / "machines" / "cluster"
-    >>> mdir.mkdir(parents=True)
-    >>> _ = (mdir / "info.yaml").write_text("subcmd: sbatch\\narray_limit: 20\\n")
-    >>> _ = (mdir / "jobscript").write_text("#SBATCH --time=00:10:00\\npython3 run.py\\n")
-    >>> m = ps.Machine(mdir)
-    >>> m.name, m.subcmd, m.scheduler, m.template.targetname
-    ('cluster', 'sbatch', 'slurm', 'jobscript_cluster')
-    """
-
-    def __init__(self, machine_dir: str | os.PathLike[str], jobscript_name: str = "jobscript") -> None:
-        self.dir = os.fspath(machine_dir)
-        self.name = os.path.basename(os.path.normpath(self.dir))
-        jobscript = os.path.join(self.dir, jobscript_name)
-        self.info_path = os.path.join(self.dir, "info.yaml")
-        if not os.path.isfile(jobscript):
-            raise TemplateError(
-                f"machine {self.name!r}: no job script template {jobscript!r}. "
-                f"Write one (the commands a job runs in its pset folder)."
-            )
-        self.template = FileTemplate(jobscript, target_suffix="_" + self.name)
-        self.info = self._read_info()
-        self.scheduler: str | None = None
-        self.array = False
-        self.array_limit: int | None = None
-        for key, value in self.info.items():
-            if key in _RESERVED or not isinstance(key, str) or not key.isidentifier():
-                raise TemplateError(
-                    f"{self.info_path!r}: the key {key!r} is not allowed (reserved "
-                    f"names: {', '.join(_RESERVED)}). Rename it."
-                )
-            setattr(self, key, value)
-        self._check_info()
-
-    def _read_info(self) -> dict[str, Any]:
-        yaml = require("yaml", "reading a machine's info.yaml")
-        try:
-            with open(self.info_path, encoding="utf-8") as fd:
-                info = yaml.safe_load(fd)
-        except FileNotFoundError:
-            raise TemplateError(
-                f"machine {self.name!r}: no {self.info_path!r}. Write one with at "
-                f"least the submit command, e.g. 'subcmd: sbatch' (or 'subcmd: sh' "
-                f"to run jobs locally)."
-            ) from None
-        except yaml.YAMLError as exc:
-            raise TemplateError(f"{self.info_path!r} is not valid YAML: {exc}") from None
-        if not isinstance(info, dict):
-            raise TemplateError(
-                f"{self.info_path!r} holds a {type(info).__name__}, not a mapping. "
-                f"Write 'key: value' lines, e.g. 'subcmd: sbatch'."
-            )
-        return info
-
-    def _check_info(self) -> None:
-        where = self.info_path
-        subcmd = getattr(self, "subcmd", None)
-        if not isinstance(subcmd, str) or not subcmd.strip():
-            raise TemplateError(
-                f"{where!r}: 'subcmd' is missing or empty ({subcmd!r}). Give the "
-                f"command that submits a job script, e.g. 'subcmd: sbatch' or 'subcmd: sh'."
-            )
-        if self.scheduler is None and shlex.split(subcmd)[0] == "sbatch":
-            self.scheduler = "slurm"
-        if self.scheduler is not None and self.scheduler not in SCHEDULERS:
-            raise TemplateError(
-                f"{where!r}: scheduler={self.scheduler!r}; use one of {sorted(SCHEDULERS)}."
-            )
-        if not isinstance(self.array, bool):
-            raise TemplateError(f"{where!r}: array={self.array!r}; use true or false.")
-        if self.array and self.scheduler is None:
-            raise TemplateError(
-                f"{where!r}: 'array: true' needs to know the batch system: add "
-                f"'scheduler: slurm' (or pbs, sge)."
-            )
-        limit = self.array_limit
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-            raise TemplateError(
-                f"{where!r}: array_limit={limit!r}; give a whole number >= 1 of "
-                f"tasks to run at once, or leave it out."
-            )
-
-    def __repr__(self) -> str:
-        return f"{self.name}:{self.template}"
-
-
-def gather_machines(machine_templ_dir: str | os.PathLike[str]) -> list[Machine]:
-    """The machines of `machine_templ_dir`: one per subfolder, sorted by name.
-
-    Parameters
-    ----------
-    machine_templ_dir
-        E.g. ``templates/machines``; folders whose names start with ``.``
-        and plain files are ignored.
-
-    Returns
-    -------
-    list of Machine
-
-    Raises
-    ------
-    TemplateError
-        If the folder does not exist, or a machine folder is incomplete.
-
-    Examples
-    --------
-    >>> import psweep as ps
-    >>> for name, cmd in [("local", "sh"), ("cluster", "sbatch")]:
-    ...     (tmp / "machines" / name).mkdir(parents=True)
-    ...     _ = (tmp / "machines" / name / "info.yaml").write_text(f"subcmd: {cmd}\\n")
-    ...     _ = (tmp / "machines" / name / "jobscript").write_text("python3 run.py\\n")
-    >>> [m.name for m in ps.gather_machines(tmp / "machines")]
-    ['cluster', 'local']
-    """
-    root = os.fspath(machine_templ_dir)
-    if not os.path.isdir(root):
-        raise TemplateError(
-            f"machine_templ_dir={root!r} is not a folder. Create one subfolder per "
-            f"machine with an info.yaml and a jobscript, or pass its path."
-        )
-    return [
-        Machine(os.path.join(root, name))
-        for name in sorted(os.listdir(root))
-        if not name.startswith(".") and os.path.isdir(os.path.join(root, name))
-    ]

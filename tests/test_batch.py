@@ -416,7 +416,7 @@ def test_array_true_without_a_batch_system_is_an_error(tmp_path):
 
 def test_array_option_strings():
     """Array options per scheduler; an array of one task is submitted as a plain job."""
-    from psweep.templates import SCHEDULERS
+    from psweep.machines import SCHEDULERS
 
     assert SCHEDULERS["slurm"].array_option(5000, 50) == "--array=0-4999%50"
     assert SCHEDULERS["pbs"].array_option(3) == "-J 0-2"

@@ -451,9 +451,15 @@ def test_concurrent_prep_batch_calls_lose_nothing(tmp_path):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for me, other in (("A", "B"), ("B", "A"))
     ]
-    for proc in procs:
-        out, err = proc.communicate(timeout=TIMEOUT)
-        assert proc.returncode == 0, err
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=TIMEOUT)
+            assert proc.returncode == 0, err
+    finally:  # leave no process behind, whatever failed
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=TIMEOUT)
     df = ps.df_read("calc/results.pk")
     assert len(df) == 1 + 80 and df["_pset_id"].is_unique
     active, commented = submit_lines(Path("calc/run_local.sh"))

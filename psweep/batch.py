@@ -90,8 +90,9 @@ def prep_batch(
     ``<calc_dir>/<_pset_id>/``. Then, per machine, ``<calc_dir>/run_<machine>.sh``
     gets one line per pset, ``(cd <pset dir> && <subcmd> jobscript_<machine>)``;
     lines of runs listed there before this call started are commented out,
-    so running the script submits the new psets only. Two calls on one calc
-    dir at the same time lose no line.
+    so running the script submits the new psets only (a call that prepares
+    no new pset leaves the lines as they are). Two calls on one calc dir at
+    the same time lose no line.
 
     Parameters
     ----------
@@ -172,7 +173,11 @@ def prep_batch(
     array_machines = _array_machines(machines, array)
     # Runs already listed in the submit scripts: this call comments them out.
     announced = listed_runs(calc_dir, machines)
-    _check_fill(planned, templates, template_mode, calc_dir, basename, lock_timeout, save, run_kwds)
+    n_new = _check_fill(planned, templates, template_mode, calc_dir, basename, lock_timeout, save, run_kwds)
+    if n_new == 0:
+        # Nothing new (all skipped as done): the listed runs stay as they
+        # are, so re-running a study script before submitting loses nothing.
+        announced = set()
 
     if simulate:
         calc_dir = _prepare_simulate_dir(calc_dir, basename, lock_timeout)
@@ -228,11 +233,12 @@ def _check_fill(
     lock_timeout: float,
     save: bool,
     run_kwds: dict[str, Any],
-) -> None:
+) -> int:
     """Fill every template for every pset that will run, in memory, before the run.
 
     So an unfilled placeholder stops the study before any pset folder or
-    row is written. Psets skip_dups will skip are not checked.
+    row is written. Psets skip_dups will skip are not checked. Returns
+    how many psets will run.
     """
     todo = list(enumerate(planned))
     if run_kwds.get("skip_dups"):
@@ -251,6 +257,7 @@ def _check_fill(
             except TemplateError as exc:
                 shown = {k: v for k, v in pset.items() if not k.startswith("_")}
                 raise TemplateError(f"pset #{index} {shown!r:.200}: {exc} Nothing was written.") from None
+    return len(todo)
 
 
 class Gathered(NamedTuple):

@@ -276,6 +276,17 @@ def test_skip_dups_prepares_only_new_psets(tmp_path):
     assert dirs == set(df["_pset_id"])
 
 
+def test_prep_batch_with_nothing_new_keeps_lines_active(tmp_path):
+    """Re-running a study script with skip_dups before submitting leaves the unsubmitted lines active."""
+    kw = make_templates(tmp_path / "t")
+    ps.prep_batch(ps.plist("a", [1, 2]), **kw)
+    script = Path("calc/run_local.sh").read_text()
+    df = ps.prep_batch(ps.plist("a", [1, 2]), skip_dups=True, **kw)
+    assert len(df) == 2
+    assert Path("calc/run_local.sh").read_text() == script
+    assert len(submit_lines(Path("calc/run_local.sh"))[0]) == 2
+
+
 def test_skip_dups_checks_templates_only_for_psets_that_run(tmp_path):
     """A placeholder the already-done psets lack is no error when skip_dups skips them."""
     kw = make_templates(tmp_path / "t", calc={"in.txt": "{{a}}\n"})

@@ -58,9 +58,11 @@ class _PsetWriter:
         # Everything is filled in memory first: a failing template leaves no
         # half-written pset folder.
         filled = [(templ, templ.fill(pset, self.mode)) for templ in self.templates]
+        os.makedirs(folder, exist_ok=True)
         for templ, content in filled:
             path = os.path.join(folder, templ.targetname)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if "/" in templ.targetname:  # a template in a subfolder
+                os.makedirs(os.path.dirname(path), exist_ok=True)
             data = content if isinstance(content, bytes) else content.encode("utf-8")
             with open(path, "wb") as fd:
                 fd.write(data)

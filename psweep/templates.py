@@ -284,6 +284,11 @@ class FileTemplate:
                 f"or remove the placeholder (a literal brace pair is written "
                 + "{{ '{{' }} in jinja)."
             ) from None
+        except Exception as exc:  # e.g. {{ a / b }} with b = 0
+            raise TemplateError(
+                f"template {self.filename!r}: filling it in raised "
+                f"{type(exc).__name__}: {exc}. Fix the expression in the template."
+            ) from exc
 
 
 def gather_calc_templates(calc_templ_dir: str | os.PathLike[str]) -> list[FileTemplate]:

@@ -129,6 +129,20 @@ def test_jinja_syntax_error_names_file_and_line(tmp_path):
     assert not Path("calc").exists()
 
 
+def test_pset_failing_in_the_run_is_recorded_and_gets_no_submit_line(tmp_path):
+    """A template that fails only with a pset's real bookkeeping values fails that pset only."""
+    # The check before the run fills _pset_seq with 0; the run's pset #1 divides by zero.
+    kw = make_templates(tmp_path / "t", calc={"in.txt": "{{ 10 // (_pset_seq - 1) }}\n"})
+    with pytest.warns(UserWarning, match="1 of 3 psets failed"):
+        df = ps.prep_batch(ps.plist("a", [1, 2, 3]), **kw)
+    failed = df[df["_failed"]]
+    assert failed["_pset_seq"].tolist() == [1]
+    assert "ZeroDivisionError" in failed["_exc_txt"].iloc[0] and "in.txt" in failed["_exc_txt"].iloc[0]
+    assert not Path("calc", failed["_pset_id"].iloc[0]).exists()
+    active, _ = submit_lines(Path("calc/run_local.sh"))
+    assert [line.split("pset_seq=")[1] for line in active] == ["0", "2"]
+
+
 def test_binary_template_is_copied_unchanged(tmp_path):
     """A binary file among the templates (NUL bytes, not UTF-8) is copied byte for byte."""
     blob = b"\x89PNG\r\n\x1a\n\x00\xff{{a}}$a\xfe\x00"

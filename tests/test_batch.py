@@ -609,3 +609,11 @@ def test_df_gather_errors_name_the_pset_folder(tmp_path):
         ps.df_gather(df, lambda d: 5)
     with pytest.raises(ps.ParamsError, match="_pset_id"):
         ps.df_gather(pd.DataFrame({"a": [1]}), lambda d: {})
+
+
+def test_batch_errors_pickle_and_derive_from_builtins():
+    """TemplateError is a ValueError, MissingDependencyError an ImportError; both survive pickling."""
+    for cls, builtin in ((ps.TemplateError, ValueError), (ps.MissingDependencyError, ImportError)):
+        err = pickle.loads(pickle.dumps(cls("template 'x': placeholder 'a' not in the pset")))
+        assert type(err) is cls and isinstance(err, builtin) and isinstance(err, ps.PsweepError)
+        assert "placeholder 'a'" in str(err)

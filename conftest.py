@@ -1,4 +1,5 @@
-"""Doctests get ``tmp``, a fresh temporary folder, and run inside it."""
+"""Every test and doctest runs in a fresh temporary folder, so that
+docstring examples run as pasted: ``calc_dir="calc"`` lands there."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _doctest_tmp(doctest_namespace, tmp_path, monkeypatch):
-    """Give doctests a ``tmp`` path and run every test inside its tmp_path."""
-    doctest_namespace["tmp"] = tmp_path
+def _in_fresh_folder(tmp_path, monkeypatch):
+    """Run every test and doctest inside its own tmp_path."""
     monkeypatch.chdir(tmp_path)
     yield

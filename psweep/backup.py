@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import functools
+import hashlib
 import inspect
+import io
 import json
 import os
 import platform
@@ -13,9 +15,10 @@ import subprocess
 import shutil
 import sys
 import textwrap
+import tokenize
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -23,11 +26,14 @@ import pandas as pd
 
 from psweep.errors import PsweepError
 from psweep.journal import NEW_SUFFIX
+from psweep.notebook import command_line, kernel_shell
 
 __all__ = [
     "backup_name",
     "backup_calc_dir",
     "read_source",
+    "code_hash",
+    "run_code_hashes",
     "write_source",
     "git_state",
     "write_provenance",
@@ -116,7 +122,8 @@ def read_source(func: Callable[..., Any]) -> str | None:
     Returns
     -------
     str or None
-        None when no source can be found (a warning says so).
+        None when no source can be found (a warning says so), and in a
+        Jupyter kernel, where each run records the notebook instead.
     """
     module = sys.modules.get(getattr(func, "__module__", None) or "")
     path = getattr(module, "__file__", None)
@@ -124,6 +131,8 @@ def read_source(func: Callable[..., Any]) -> str | None:
         with contextlib.suppress(OSError, UnicodeDecodeError):
             with open(path, encoding="utf-8") as fd:
                 return fd.read()
+    if kernel_shell() is not None:
+        return None  # run() records the cells run so far (psweep.notebook)
     try:
         text = inspect.getsource(func)
     except (OSError, TypeError):
@@ -141,7 +150,7 @@ def read_source(func: Callable[..., Any]) -> str | None:
     return None
 
 
-def _defines(text: str, func: Callable[..., Any]) -> bool:
+def _defines(text: str, func: Any) -> bool:
     """Whether `text`, from ``inspect.getsource(func)``, is `func`'s definition.
 
     inspect finds source by file name and line number in linecache, which
@@ -149,7 +158,7 @@ def _defines(text: str, func: Callable[..., Any]) -> bool:
     the program of ``python -c`` is cached as "<string>", the file name of
     all code run by ``exec``, so getsource returns lines of the program.
     """
-    name = getattr(func, "__name__", None)
+    name = getattr(func, "__name__", None) or getattr(func, "co_name", None)
     if name == "<lambda>":
         return "lambda" in text
     try:
@@ -158,6 +167,111 @@ def _defines(text: str, func: Callable[..., Any]) -> bool:
         return False
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     return any(isinstance(node, kinds) and node.name == name for node in body)
+
+
+def code_hash(func: Callable[..., Any]) -> str | None:
+    """A hash of the code of `func`, to tell rows made by other code apart.
+
+    It hashes the function's source text without its decorators, comments
+    and layout (tokens only), so that reformatting, comments or a changed
+    ``@ps.sweep(...)`` option do not count as other code, and the value is
+    the same on every Python version. A function without source (a
+    lambda made in a REPL) falls back to its byte code, which is specific
+    to the Python version. Functions the function calls are not included.
+
+    Parameters
+    ----------
+    func
+        The user's function (a :class:`~psweep.Sweep`, a
+        ``functools.partial`` or a callable object: their function).
+
+    Returns
+    -------
+    str or None
+        ``"src:<sha1>"`` or ``"py3.X:<sha1>"``; None when `func` has no
+        Python code (e.g. a builtin).
+
+    Examples
+    --------
+    >>> from psweep.backup import code_hash
+    >>> def f(pset):
+    ...     return {"y": pset["x"]}  # a comment does not count
+    >>> def g(pset):
+    ...     return {"y": pset["x"] + 1}
+    >>> code_hash(f) == code_hash(g), code_hash(f)[:4]
+    (False, 'src:')
+    """
+    func = inspect.unwrap(func)
+    while isinstance(func, functools.partial):
+        func = inspect.unwrap(func.func)
+    if not hasattr(func, "__code__") and callable(func):
+        func = type(func).__call__  # a callable object: its method
+    code = getattr(func, "__code__", None)
+    return None if code is None else _hash_code(code)
+
+
+@functools.lru_cache(maxsize=256)
+def _hash_code(code: Any) -> str:
+    """:func:`code_hash` of a code object; cached, since finding and
+    tokenizing the source takes about a millisecond, once per process."""
+    try:
+        text = inspect.getsource(code)
+    except (OSError, TypeError):
+        text = None
+    if text is not None and _defines(text, code):
+        return "src:" + hashlib.sha1(_code_tokens(text).encode()).hexdigest()
+    version = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    return f"{version}:" + hashlib.sha1(_code_bytes(code)).hexdigest()
+
+
+def _code_tokens(text: str) -> str:
+    """The tokens of a function's source from its ``def`` on, without comments."""
+    text = textwrap.dedent(text)
+    with contextlib.suppress(SyntaxError):
+        node = ast.parse(text).body[0]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            text = "".join(text.splitlines(keepends=True)[node.lineno - 1 :])
+    skip = (tokenize.COMMENT, tokenize.NL)
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        return " ".join(tok.string for tok in tokens if tok.type not in skip)
+    except (tokenize.TokenError, SyntaxError):  # e.g. a lambda cut out of a line
+        return text
+
+
+def _code_bytes(code: Any) -> bytes:
+    """Byte code, names and constants of `code` and the code it nests, not line numbers."""
+    parts = [code.co_code, repr((code.co_names, code.co_varnames, code.co_freevars)).encode()]
+    for const in code.co_consts:
+        parts.append(_code_bytes(const) if inspect.iscode(const) else repr(const).encode())
+    return b"\0".join(parts)
+
+
+def run_code_hashes(calc_dir: str, run_ids: Iterable[str]) -> dict[str, str | None]:
+    """The :func:`code_hash` each run recorded in its provenance file.
+
+    Parameters
+    ----------
+    calc_dir
+        The calc dir.
+    run_ids
+        ``_run_id`` values.
+
+    Returns
+    -------
+    dict
+        ``{run_id: hash}``; None for a run that recorded none (made before
+        psweep recorded it, or its ``backup_script/<run_id>.json`` is gone).
+    """
+    folder = os.path.join(calc_dir, "backup_script")
+    hashes: dict[str, str | None] = {}
+    for run_id in run_ids:
+        try:
+            with open(os.path.join(folder, f"{run_id}.json"), encoding="utf-8") as fd:
+                hashes[run_id] = json.load(fd).get("code_hash")
+        except (OSError, ValueError, AttributeError):
+            hashes[run_id] = None
+    return hashes
 
 
 def write_source(calc_dir: str, run_id: str, source: str) -> str:
@@ -257,11 +371,14 @@ def _static_provenance() -> dict[str, Any]:
     }
 
 
-def write_provenance(calc_dir: str, run_id: str, git: dict[str, Any] | None) -> str:
+def write_provenance(
+    calc_dir: str, run_id: str, git: dict[str, Any] | None, func_hash: str | None = None
+) -> str:
     """Write ``<calc_dir>/backup_script/<run_id>.json`` (and ``.diff``).
 
-    Records Python and package versions, host, platform, command line and
-    working folder; with `git`, the commit and dirty flag, and the
+    Records Python and package versions, host, platform, command line (in
+    a Jupyter kernel: the notebook), working folder and the function's
+    :func:`code_hash`; with `git`, the commit and dirty flag, and the
     uncommitted diff beside it as ``<run_id>.diff``.
 
     Parameters
@@ -272,6 +389,8 @@ def write_provenance(calc_dir: str, run_id: str, git: dict[str, Any] | None) -> 
         The run's ``_run_id``.
     git
         Result of :func:`git_state`, or None.
+    func_hash
+        :func:`code_hash` of the run's function.
 
     Returns
     -------
@@ -281,8 +400,9 @@ def write_provenance(calc_dir: str, run_id: str, git: dict[str, Any] | None) -> 
     info: dict[str, Any] = {
         "_run_id": run_id,
         **_static_provenance(),
-        "argv": list(sys.argv),
+        "argv": command_line(),
         "cwd": os.getcwd(),
+        "code_hash": func_hash,
     }
     folder = os.path.join(calc_dir, "backup_script")
     os.makedirs(folder, exist_ok=True)

@@ -8,8 +8,10 @@ which matters because they cross process boundaries in pools and on Dask.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "PsweepError",
@@ -24,6 +26,7 @@ __all__ = [
     "StoreWriteError",
     "TemplateError",
     "MissingDependencyError",
+    "OptionError",
 ]
 
 
@@ -73,6 +76,42 @@ class TemplateError(PsweepError, ValueError):
 
 class MissingDependencyError(PsweepError, ImportError):
     """An optional dependency a feature needs is not installed."""
+
+
+class OptionError(PsweepError, TypeError):
+    """An option (keyword argument) that ``ps.run``, ``@ps.sweep`` or ``.over()`` does not have."""
+
+
+def check_options(names: Iterable[str], known: Sequence[str], where: str) -> None:
+    """Raise :class:`OptionError` for names not in `known`, suggesting the closest.
+
+    Parameters
+    ----------
+    names
+        The option names given.
+    known
+        The valid ones, in the order to list them.
+    where
+        What was called, for the message, e.g. ``"ps.run()"``.
+
+    Examples
+    --------
+    >>> check_options(["calcdir"], ["calc_dir", "poolsize"], "ps.run()")
+    Traceback (most recent call last):
+    ...
+    psweep.errors.OptionError: ps.run(): unknown option 'calcdir' (did you mean 'calc_dir'?). ...
+    """
+    unknown = [name for name in names if name not in known]
+    if not unknown:
+        return
+    described = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        described.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    raise OptionError(
+        f"{where}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(described)}. "
+        f"Options are the keyword arguments of ps.run(): {', '.join(known)}."
+    )
 
 
 def caller_stacklevel() -> int:

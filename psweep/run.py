@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 import os
 import shutil
 import sys
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from psweep.backup import backup_calc_dir as copy_calc_dir
-from psweep.backup import git_state, write_provenance, write_source
+from psweep.backup import code_hash, git_state, write_provenance, write_source
 from psweep.errors import (
     CalcDirError,
     FuncTypeError,
@@ -22,11 +24,14 @@ from psweep.errors import (
     ParamsTypeError,
     PsweepError,
     caller_stacklevel,
+    check_options,
 )
 from psweep.executors import run_serial, run_with_executor, resolve_executor
+from psweep.notebook import kernel_shell, notebook_source
 from psweep.params import hash_with_layout, key_layout
 from psweep.recorder import Recorder
 from psweep.dbfile import concat_rows, rows_to_frame
+from psweep.dups import SAME_CODE, SKIP_DUPS, skip_done
 from psweep.store import Store
 from psweep.worker import CAPTURE_MODES, ENGINE_KEYS
 
@@ -58,6 +63,20 @@ def _uuid4s(n: int) -> list[str]:
     return text.tobytes().decode("ascii").split()
 
 
+def _suggesting_options(run_func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """`run_func` with a misspelt keyword raising an error that names the
+    closest option (Python's own TypeError offers none before 3.13)."""
+    names = tuple(inspect.signature(run_func).parameters)
+
+    @functools.wraps(run_func)
+    def checked(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        check_options(kwargs, names, "ps.run()")
+        return run_func(*args, **kwargs)
+
+    return checked
+
+
+@_suggesting_options
 def run(
     func: Callable[[dict[str, Any]], Any],
     params: Iterable[Mapping[str, Any]],
@@ -73,7 +92,7 @@ def run(
     backup_calc_dir: bool | None = None,
     backup_script: str | None = None,
     database_basename: str = "results.pk",
-    skip_dups: bool = False,
+    skip_dups: bool | str = False,
     on_error: str = "record",
     capture_logs: str | None = None,
     progress: bool | None = None,
@@ -131,7 +150,10 @@ def run(
     skip_dups
         Skip psets whose ``_pset_hash`` already has a successful row; failed
         ones run again. Re-running a killed study this way does exactly
-        what is missing.
+        what is missing. Rows made by a different version of `func` (see
+        :func:`psweep.backup.code_hash`, recorded per run) are reused too,
+        with a warning that counts them; ``"same-code"`` re-runs those
+        psets, and those whose rows predate code hashes.
     on_error
         ``"record"``: a pset that raises becomes a row with ``_failed=True``
         and the traceback in ``_exc_txt``; the others run on.
@@ -144,7 +166,8 @@ def run(
         ``"db+file"`` to both; None (default) leaves output alone.
     progress
         Show a tqdm progress bar (done/total, failed count, ETA). Default:
-        on when stderr is a terminal and tqdm is installed. tqdm is an
+        on when stderr is a terminal or in a Jupyter notebook (a widget
+        there, with ipywidgets) and tqdm is installed. tqdm is an
         optional extra (``pip install psweep[progress]``).
     git
         Record the commit and dirty flag of the git work tree the driver
@@ -156,7 +179,9 @@ def run(
     source
         Source text to store as ``backup_script/<_run_id>.py`` beside the
         run's provenance ``backup_script/<_run_id>.json`` (the
-        :func:`~psweep.sweep` decorator passes its module's source).
+        :func:`~psweep.sweep` decorator passes its module's source). In a
+        Jupyter kernel the default is the notebook's path and the code of
+        the cells run so far.
 
     Returns
     -------
@@ -171,13 +196,18 @@ def run(
         Bad `params`, before anything is written.
     FuncTypeError, CalcDirError, SweepPickleError
         Unusable `func`, `calc_dir` or function for a process pool.
+    OptionError
+        A keyword this function does not have; names the closest one.
+    KeyboardInterrupt
+        Ctrl-C: every finished row is saved first; the exception's note
+        says how many and how to resume.
 
     Examples
     --------
     >>> import psweep as ps
     >>> def func(pset):
     ...     return {"result": pset["a"] * 10}
-    >>> df = ps.run(func, ps.plist("a", [1, 2]), calc_dir=str(tmp / "calc"))
+    >>> df = ps.run(func, ps.plist("a", [1, 2]), calc_dir="calc")
     >>> df["result"].tolist()
     [10, 20]
     """
@@ -188,6 +218,8 @@ def run(
             raise PsweepError("pass either executor= or dask_client=, not both.")
         executor = dask_client
     _check_options(func, calc_dir, poolsize, executor, on_error, df)
+    if skip_dups not in SKIP_DUPS:
+        raise ParamsError(f"skip_dups={skip_dups!r}: use one of {SKIP_DUPS}.")
     if capture_logs not in CAPTURE_MODES:
         raise ParamsError(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
@@ -199,6 +231,15 @@ def run(
     if backup_script is not None:
         with open(backup_script, encoding="utf-8") as fd:
             source = fd.read()
+    elif source is None:
+        source = notebook_source()  # None outside a Jupyter kernel
+    func_hash = code_hash(func)
+    if skip_dups == SAME_CODE and func_hash is None:
+        raise ParamsError(
+            f"skip_dups={SAME_CODE!r} compares the code of func with the code "
+            f"that made the stored rows, but {func!r:.100} has no Python code "
+            f"to hash. Pass a Python function, or use skip_dups=True."
+        )
     exe = resolve_executor(func, poolsize, executor)
     if simulate:
         calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
@@ -213,13 +254,13 @@ def run(
             if skip_dups or backup:
                 db = store.with_pending(store.fold())
             if skip_dups:
-                psets = _skip_done(psets, db)
+                psets = skip_done(psets, db, skip_dups, calc_dir, func_hash)
             if psets:
                 if backup:
                     copy_calc_dir(calc_dir, db)
                 run_seq, first_seq = store.reserve_seqs(len(psets), db)
     elif skip_dups and df is not None:
-        psets = _skip_done(psets, df)
+        psets = skip_done(psets, df, skip_dups, calc_dir, func_hash)
 
     seqs = range(first_seq, first_seq + len(psets))
     for pset, pset_id, pset_seq in zip(psets, _uuid4s(len(psets)), seqs):
@@ -229,7 +270,7 @@ def run(
         pset["_run_seq"] = run_seq
         pset["_pset_seq"] = pset_seq
     if save and psets:
-        write_provenance(calc_dir, run_id, git_info)
+        write_provenance(calc_dir, run_id, git_info, func_hash)
         if source is not None:
             write_source(calc_dir, run_id, source)
 
@@ -240,13 +281,19 @@ def run(
         "keep_exception": on_error == "raise",
         "capture_logs": capture_logs,
     }
+    interrupt = None
     try:
         if exe is None:
             run_serial(func, psets, worker_options, recorder.record)
         else:
             run_with_executor(exe, psets, worker_options, recorder.record, chunksize)
+    except KeyboardInterrupt as exc:
+        interrupt = exc
+        raise
     finally:
         written = recorder.finish()
+        if interrupt is not None:
+            _explain_interrupt(interrupt, recorder.n_rows, len(psets), store.db_path if save else None)
     if recorder.first_exception is not None:
         raise recorder.first_exception
     if recorder.n_failed and on_error == "record":
@@ -271,7 +318,7 @@ def run(
 
 def _progress_class(progress: bool | None) -> Any:
     """The tqdm class to use, or None for no progress bar."""
-    if progress is False or (progress is None and not sys.stderr.isatty()):
+    if progress is False or (progress is None and not sys.stderr.isatty() and kernel_shell() is None):
         return None
     try:
         from tqdm.auto import tqdm
@@ -285,15 +332,20 @@ def _progress_class(progress: bool | None) -> Any:
     return tqdm
 
 
-def _skip_done(psets: list[dict[str, Any]], db: pd.DataFrame) -> list[dict[str, Any]]:
-    """Psets whose hash has no successful row in `db` (failed ones re-run)."""
-    if "_pset_hash" not in db.columns:
-        return psets
-    ok = db
-    if "_failed" in db.columns:
-        ok = db[~db["_failed"].fillna(False).astype(bool)]
-    done = set(ok["_pset_hash"].dropna())
-    return [p for p in psets if p["_pset_hash"] not in done]
+def _explain_interrupt(exc: KeyboardInterrupt, n_saved: int, n_planned: int, db_path: str | None) -> None:
+    """Tell, as the last line of Ctrl-C's traceback, what was kept and how to go on."""
+    if db_path is None:
+        line = f"psweep: interrupted after {n_saved} of {n_planned} psets; save=False, so none were saved."
+    else:
+        line = (
+            f"psweep: interrupted; {n_saved} of {n_planned} psets of this run are saved "
+            f"in {db_path}. Run the same study again with skip_dups=True to do only "
+            f"the {n_planned - n_saved} missing."
+        )
+    if hasattr(exc, "add_note"):
+        exc.add_note(line)
+    else:  # Python 3.10
+        print(line, file=sys.stderr)
 
 
 def plan_psets(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

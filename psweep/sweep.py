@@ -12,7 +12,7 @@ import pandas as pd
 import wrapt
 
 from psweep.backup import read_source
-from psweep.errors import SweepPickleError
+from psweep.errors import SweepPickleError, check_options
 from psweep.run import run
 
 __all__ = ["sweep", "Sweep"]
@@ -25,15 +25,6 @@ _OPTIONS = tuple(
 
 def _call_through(wrapped: Callable[..., Any], instance: Any, args: tuple, kwargs: dict) -> Any:
     return wrapped(*args, **kwargs)
-
-
-def _check_options(options: Mapping[str, Any], where: str) -> None:
-    unknown = sorted(set(options) - set(_OPTIONS))
-    if unknown:
-        raise TypeError(
-            f"{where}: unknown option(s) {', '.join(map(repr, unknown))}. "
-            f"Options are the keyword arguments of ps.run(): {', '.join(_OPTIONS)}."
-        )
 
 
 class Sweep(wrapt.FunctionWrapper):
@@ -62,7 +53,7 @@ class Sweep(wrapt.FunctionWrapper):
         source: str | None = None,
     ) -> None:
         super().__init__(func, _call_through)
-        _check_options(options, f"@ps.sweep on {func.__qualname__}")
+        check_options(options, _OPTIONS, f"@ps.sweep on {func.__qualname__}")
         self._self_options = dict(options)
         self._self_source = read_source(func) if source is None else source
 
@@ -88,7 +79,7 @@ class Sweep(wrapt.FunctionWrapper):
         -------
         Sweep
         """
-        _check_options(changes, f"{self.__qualname__}.copy()")
+        check_options(changes, _OPTIONS, f"{self.__qualname__}.copy()")
         return Sweep(self.__wrapped__, {**self._self_options, **changes}, self._self_source)
 
     def over(self, params: Iterable[Mapping[str, Any]], **overrides: Any) -> pd.DataFrame:
@@ -109,13 +100,13 @@ class Sweep(wrapt.FunctionWrapper):
         Examples
         --------
         >>> import psweep as ps
-        >>> @ps.sweep(calc_dir=str(tmp / "calc"))
+        >>> @ps.sweep(calc_dir="calc")
         ... def f(pset):
         ...     return {"y": pset["x"] ** 2}
         >>> f.over(ps.plist("x", [1, 2, 3]))["y"].tolist()
         [1, 4, 9]
         """
-        _check_options(overrides, f"{self.__qualname__}.over()")
+        check_options(overrides, _OPTIONS, f"{self.__qualname__}.over()")
         options = {**self._self_options, **overrides}
         return run(self, params, source=self._self_source, **options)
 
@@ -216,13 +207,14 @@ def sweep(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
 
     Raises
     ------
-    TypeError
-        For an option :func:`psweep.run` does not have.
+    OptionError
+        For an option :func:`psweep.run` does not have (a ``TypeError``
+        that suggests the closest name).
 
     Examples
     --------
     >>> import psweep as ps
-    >>> @ps.sweep(calc_dir=str(tmp / "calc"))
+    >>> @ps.sweep(calc_dir="calc")
     ... def f(pset):
     ...     return {"result": pset["a"] * pset["b"]}
     >>> f({"a": 2, "b": 3})
@@ -232,7 +224,7 @@ def sweep(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     4
     """
     if func is None:
-        _check_options(options, "@ps.sweep(...)")
+        check_options(options, _OPTIONS, "@ps.sweep(...)")
         return lambda f: Sweep(f, options)
     if not callable(func):
         raise TypeError(

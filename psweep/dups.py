@@ -1,0 +1,59 @@
+"""skip_dups: which planned psets have a row already, and whether the same code made it."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from psweep.backup import run_code_hashes
+from psweep.errors import caller_stacklevel
+
+__all__ = ["SAME_CODE", "SKIP_DUPS", "skip_done"]
+
+SAME_CODE = "same-code"
+SKIP_DUPS = (False, True, SAME_CODE)
+
+
+def skip_done(
+    psets: list[dict[str, Any]],
+    db: pd.DataFrame,
+    skip_dups: bool | str,
+    calc_dir: str,
+    func_hash: str | None,
+) -> list[dict[str, Any]]:
+    """Psets whose hash has no successful row in `db` (failed ones re-run).
+
+    Rows made by other code (by the code hashes runs record) are reused with
+    a warning, or not at all with ``skip_dups="same-code"``. The hashes are
+    read once per run that made a reused row, never per row.
+    """
+    if "_pset_hash" not in db.columns:
+        return psets
+    ok = db
+    if "_failed" in db.columns:
+        ok = db[~db["_failed"].fillna(False).astype(bool)]
+    done = set(ok["_pset_hash"].dropna())
+    reused = {p["_pset_hash"] for p in psets} & done
+    if not reused or func_hash is None or "_run_id" not in ok.columns:
+        return [p for p in psets if p["_pset_hash"] not in done]
+    rows = ok.loc[ok["_pset_hash"].isin(reused), ["_pset_hash", "_run_id"]]
+    run_hashes = run_code_hashes(calc_dir, rows["_run_id"].unique())
+    same_runs = [run for run, h in run_hashes.items() if h == func_hash]
+    other_runs = [run for run, h in run_hashes.items() if h is not None and h != func_hash]
+    same = set(rows.loc[rows["_run_id"].isin(same_runs), "_pset_hash"])
+    if skip_dups == SAME_CODE:
+        return [p for p in psets if p["_pset_hash"] not in same]
+    other = set(rows.loc[rows["_run_id"].isin(other_runs), "_pset_hash"]) - same
+    n_other = sum(p["_pset_hash"] in other for p in psets)
+    if n_other:
+        warnings.warn(
+            f"psweep: skip_dups reused the rows of {n_other} psets made by a "
+            f"different version of the function (its code changed since), so "
+            f"their results may be out of date. Re-run them with "
+            f"skip_dups={SAME_CODE!r}.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return [p for p in psets if p["_pset_hash"] not in done]

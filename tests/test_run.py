@@ -301,3 +301,142 @@ def test_rows_to_frame_mixed_keys_missing_and_old_style_times():
     old = rows_to_frame([{"x": 1, "_time_utc": pd.Timestamp("2026-01-01")}, {"x": 2, "_time_utc": t0}])
     assert old["_time_utc"].iloc[0] == pd.Timestamp("2026-01-01")
     assert old["_time_utc"].iloc[1] == pd.Timestamp(t0, unit="s")
+
+
+def _load_function(code: str, name: str):
+    """`f` from a module file `name`.py written with `code` (so its source can be read)."""
+    import importlib.util
+    import textwrap
+
+    path = os.path.abspath(f"{name}.py")
+    with open(path, "w") as fd:
+        fd.write(textwrap.dedent(code))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+_STUDY_V1 = """
+    def f(pset):
+        return {"y": pset["a"] * 10}
+"""
+# The same code reformatted, commented and decorated with other options.
+_STUDY_V1_RESTYLED = """
+    import psweep as ps
+
+    @ps.sweep(calc_dir="calc", poolsize=None)
+    def f(pset):
+        # the result
+        return {"y": pset["a"]   *   10}
+"""
+_STUDY_V2 = """
+    def f(pset):
+        return {"y": pset["a"] * 10 + 1}
+"""
+
+
+def _code_warnings(record) -> list[str]:
+    return [str(w.message) for w in record if "different version of the function" in str(w.message)]
+
+
+def test_provenance_records_a_code_hash_of_the_function():
+    """Each run's backup_script/<_run_id>.json holds the code hash of its function."""
+    import json
+
+    from psweep.backup import code_hash
+
+    df = ps.run(workers.square, ps.plist("x", [1]))
+    with open(f"calc/backup_script/{df._run_id.iloc[0]}.json") as fd:
+        info = json.load(fd)
+    assert info["code_hash"] == code_hash(workers.square)
+    assert code_hash(workers.square) != code_hash(workers.fail_on_3)
+
+
+def test_code_hash_ignores_layout_comments_and_decorator_options():
+    """Reformatting, comments or other @ps.sweep options are the same code; a changed body is not."""
+    from psweep.backup import code_hash
+
+    v1 = _load_function(_STUDY_V1, "study_v1")
+    restyled = _load_function(_STUDY_V1_RESTYLED, "study_v1_restyled")
+    v2 = _load_function(_STUDY_V2, "study_v2")
+    assert code_hash(v1) == code_hash(restyled) == code_hash(restyled.__wrapped__)
+    assert code_hash(v1) != code_hash(v2)
+    assert code_hash(v1).startswith("src:")
+
+
+def test_skip_dups_warns_once_when_reused_rows_came_from_other_code():
+    """skip_dups=True reuses rows of other code with one warning that counts them and names the fix."""
+    ps.run(_load_function(_STUDY_V1, "study_v1"), ps.plist("a", [1, 2, 3]))
+    v2 = _load_function(_STUDY_V2, "study_v2")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        df = ps.run(v2, ps.plist("a", [1, 2, 3, 4]), skip_dups=True)
+    messages = _code_warnings(record)
+    assert len(messages) == 1, messages
+    assert "reused the rows of 3 psets" in messages[0]
+    assert "skip_dups='same-code'" in messages[0]
+    assert df["y"].tolist() == [10, 20, 30, 41]  # reused, then the one new pset
+
+
+def test_skip_dups_same_code_reruns_psets_made_by_other_code():
+    """skip_dups="same-code" re-runs psets whose rows came from other code, then skips them."""
+    ps.run(_load_function(_STUDY_V1, "study_v1"), ps.plist("a", [1, 2, 3]))
+    ps.run(_load_function(_STUDY_V1_RESTYLED, "study_v1_restyled"), ps.plist("a", [3]))
+    v2 = _load_function(_STUDY_V2, "study_v2")
+    ps.run(v2, ps.plist("a", [2]))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        df = ps.run(v2, ps.plist("a", [1, 2, 3, 4]), skip_dups="same-code")
+        new = df[df._run_id == df._run_id.iloc[-1]]
+        assert new["a"].tolist() == [1, 3, 4]  # a=2 was made by v2 already
+        assert new["y"].tolist() == [11, 31, 41]
+        again = ps.run(v2, ps.plist("a", [1, 2, 3, 4]), skip_dups=True)
+    assert len(again) == len(df)  # nothing left to run
+    assert _code_warnings(record) == []  # each pset has a row of this code
+
+
+def test_same_code_treats_rows_without_a_recorded_hash_as_other_code():
+    """Rows whose run recorded no code hash are reused quietly by True, re-run by "same-code"."""
+    v1 = _load_function(_STUDY_V1, "study_v1")
+    first = ps.run(v1, ps.plist("a", [1, 2]))
+    os.remove(f"calc/backup_script/{first._run_id.iloc[0]}.json")  # as if made before psweep hashed code
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        assert len(ps.run(v1, ps.plist("a", [1, 2]), skip_dups=True)) == 2
+    assert _code_warnings(record) == []
+    assert len(ps.run(v1, ps.plist("a", [1, 2]), skip_dups="same-code")) == 4
+
+
+def test_skip_dups_reads_code_hashes_once_per_run_not_per_row(monkeypatch):
+    """Deciding what was made by which code reads one provenance file per run that made reused rows."""
+    import psweep.dups
+
+    ps.run(workers.square, ps.plist("x", range(200)))
+    ps.run(workers.square, ps.plist("x", range(200, 300)))
+    asked = []
+    real = psweep.dups.run_code_hashes
+
+    def spy(calc_dir, run_ids):
+        asked.append(list(run_ids))
+        return real(calc_dir, run_ids)
+
+    monkeypatch.setattr(psweep.dups, "run_code_hashes", spy)
+    df = ps.run(workers.square, ps.plist("x", range(301)), skip_dups="same-code")
+    assert len(df) == 301
+    assert [len(ids) for ids in asked] == [2]
+
+
+@pytest.mark.parametrize("value", ["yes", "same_code", 2])
+def test_skip_dups_rejects_unknown_values(value):
+    """skip_dups takes False, True or "same-code"; anything else fails before any work."""
+    with pytest.raises(ps.ParamsError, match="skip_dups=.*same-code"):
+        ps.run(workers.square, ps.plist("x", [1]), skip_dups=value)
+    assert not os.path.exists("calc")
+
+
+def test_same_code_needs_a_function_with_python_code():
+    """skip_dups="same-code" with a builtin (no code to hash) is a clear error before any work."""
+    with pytest.raises(ps.ParamsError, match="no Python code to hash"):
+        ps.run(dict, ps.plist("x", [1]), skip_dups="same-code")
+    assert not os.path.exists("calc")

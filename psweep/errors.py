@@ -96,6 +96,7 @@ def check_options(names: Iterable[str], known: Sequence[str], where: str) -> Non
 
     Examples
     --------
+    >>> from psweep.errors import check_options
     >>> check_options(["calcdir"], ["calc_dir", "poolsize"], "ps.run()")
     Traceback (most recent call last):
     ...

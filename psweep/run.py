@@ -344,8 +344,8 @@ def _explain_interrupt(exc: KeyboardInterrupt, n_saved: int, n_planned: int, db_
         )
     if hasattr(exc, "add_note"):
         exc.add_note(line)
-    else:  # Python 3.10
-        print(line, file=sys.stderr)
+    elif not exc.args:  # Python 3.10: the last line reads "KeyboardInterrupt: <line>"
+        exc.args = (line,)
 
 
 def plan_psets(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -440,3 +440,79 @@ def test_same_code_needs_a_function_with_python_code():
     with pytest.raises(ps.ParamsError, match="no Python code to hash"):
         ps.run(dict, ps.plist("x", [1]), skip_dups="same-code")
     assert not os.path.exists("calc")
+
+
+def test_unknown_option_of_run_names_the_closest_one():
+    """ps.run(calcdir=...) is an OptionError (a TypeError) asking "did you mean 'calc_dir'?"."""
+    with pytest.raises(ps.OptionError, match="'calcdir' \\(did you mean 'calc_dir'\\?\\)"):
+        ps.run(workers.square, ps.plist("x", [1]), calcdir="elsewhere")
+    with pytest.raises(TypeError, match="'poolsise' \\(did you mean 'poolsize'\\?\\), 'zzz'\\."):
+        ps.run(workers.square, ps.plist("x", [1]), poolsise=2, zzz=1)
+    assert os.listdir(".") == []
+
+
+@pytest.mark.parametrize("mode", ["serial", "pool"])
+def test_ctrl_c_ends_with_one_line_of_rows_saved_and_how_to_resume(mode):
+    """After a real SIGINT the output ends with how many rows were saved and how to resume."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from helpers import read_lines, wait_until
+
+    driver = os.path.join(os.path.dirname(os.path.abspath(workers.__file__)), "drivers.py")
+    args = [sys.executable, driver, "calc", "0", "2000", "--sleep", "0.01", "--log", "done.log"]
+    if mode == "pool":
+        args += ["--poolsize", "2"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: len(read_lines("done.log")) >= 30, 120, "30 finished psets")
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    last = stderr.strip().splitlines()[-1]  # Python 3.10: "KeyboardInterrupt: psweep: ..."
+    match = re.search(
+        r"^(KeyboardInterrupt: )?psweep: interrupted; (\d+) of 2000 psets of this run are saved in "
+        r"calc/results.pk\. Run the same study again with skip_dups=True to do only the (\d+) missing\.$",
+        last,
+    )
+    assert match, stderr[-2000:]
+    saved = int(match.group(2))
+    assert saved == len(ps.df_read("calc/results.pk")) > 0
+    assert int(match.group(3)) == 2000 - saved
+
+
+def test_docstring_examples_run_as_pasted():
+    """Each docstring example of psweep runs on its own in a fresh folder, with no names provided."""
+    import doctest
+    import importlib
+    import pkgutil
+    import tempfile
+
+    import psweep
+
+    finder = doctest.DocTestFinder()
+    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+    failed, ran = [], 0
+    for info in pkgutil.iter_modules(psweep.__path__):
+        module = importlib.import_module(f"psweep.{info.name}")
+        for test in finder.find(module):
+            if not test.examples:
+                continue
+            test.globs = {"__name__": module.__name__}  # only what a user's session has
+            runner = doctest.DocTestRunner(optionflags=flags)
+            here = os.getcwd()
+            with tempfile.TemporaryDirectory() as folder:
+                os.chdir(folder)
+                try:
+                    result = runner.run(test, out=lambda text: None)
+                finally:
+                    os.chdir(here)
+            ran += 1
+            if result.failed:
+                failed.append(test.name)
+    assert ran >= 5
+    assert failed == []

@@ -257,3 +257,17 @@ def test_read_source_of_function_from_a_cached_cell():
         assert read_source(f) == "@staticmethod\ndef f(pset):\n    return {'y': math.pi}\n"
     finally:
         linecache.cache.pop(name, None)
+
+
+def test_unknown_option_suggests_the_closest_name_everywhere():
+    """@ps.sweep(...), @ps.sweep on a function and .over() ask "did you mean 'calc_dir'?"."""
+    hint = "'calcdir' \\(did you mean 'calc_dir'\\?\\)"
+    with pytest.raises(ps.OptionError, match=hint):
+        ps.sweep(calcdir="x")
+    with pytest.raises(ps.OptionError, match=hint):
+        ps.Sweep(workers.square, {"calcdir": "x"})
+    with pytest.raises(ps.OptionError, match=hint):
+        workers.decorated_square.over(ps.plist("x", [1]), calcdir="x")
+    with pytest.raises(ps.OptionError, match="'skipdups' \\(did you mean 'skip_dups'\\?\\)"):
+        workers.decorated_square.copy(skipdups=True)
+    assert os.listdir(".") == []

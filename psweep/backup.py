@@ -7,15 +7,14 @@ import contextlib
 import functools
 import hashlib
 import inspect
-import io
 import json
+import linecache
 import os
 import platform
 import subprocess
 import shutil
 import sys
 import textwrap
-import tokenize
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
@@ -150,7 +149,7 @@ def read_source(func: Callable[..., Any]) -> str | None:
     return None
 
 
-def _defines(text: str, func: Any) -> bool:
+def _defines(text: str, func: Callable[..., Any]) -> bool:
     """Whether `text`, from ``inspect.getsource(func)``, is `func`'s definition.
 
     inspect finds source by file name and line number in linecache, which
@@ -158,7 +157,7 @@ def _defines(text: str, func: Any) -> bool:
     the program of ``python -c`` is cached as "<string>", the file name of
     all code run by ``exec``, so getsource returns lines of the program.
     """
-    name = getattr(func, "__name__", None) or getattr(func, "co_name", None)
+    name = getattr(func, "__name__", None)
     if name == "<lambda>":
         return "lambda" in text
     try:
@@ -172,10 +171,10 @@ def _defines(text: str, func: Any) -> bool:
 def code_hash(func: Callable[..., Any]) -> str | None:
     """A hash of the code of `func`, to tell rows made by other code apart.
 
-    It hashes the function's source text without its decorators, comments
-    and layout (tokens only), so that reformatting, comments or a changed
-    ``@ps.sweep(...)`` option do not count as other code, and the value is
-    the same on every Python version. A function without source (a
+    It hashes the function's source as parsed (``ast.unparse``), without
+    its decorators, so that reformatting, comments or a changed
+    ``@ps.sweep(...)`` option do not count as other code, and the value
+    does not depend on the Python version. A function without source (a
     lambda made in a REPL) falls back to its byte code, which is specific
     to the Python version. Functions the function calls are not included.
 
@@ -207,36 +206,53 @@ def code_hash(func: Callable[..., Any]) -> str | None:
     if not hasattr(func, "__code__") and callable(func):
         func = type(func).__call__  # a callable object: its method
     code = getattr(func, "__code__", None)
-    return None if code is None else _hash_code(code)
+    if code is None:
+        return None
+    known = _CODE_HASHES.get(code)
+    if known is None:
+        if len(_CODE_HASHES) > 256:  # e.g. a notebook redefining cells all day
+            _CODE_HASHES.clear()
+        known = _CODE_HASHES[code] = _hash_code(code)
+    return known
 
 
-@functools.lru_cache(maxsize=256)
+# Parsing the source takes up to milliseconds: once per function and process.
+_CODE_HASHES: dict[Any, str] = {}
+
+
 def _hash_code(code: Any) -> str:
-    """:func:`code_hash` of a code object; cached, since finding and
-    tokenizing the source takes about a millisecond, once per process."""
-    try:
-        text = inspect.getsource(code)
-    except (OSError, TypeError):
-        text = None
-    if text is not None and _defines(text, code):
-        return "src:" + hashlib.sha1(_code_tokens(text).encode()).hexdigest()
+    node = _definition(code)
+    if node is not None:
+        if not isinstance(node, ast.Lambda):
+            node.decorator_list = []
+        return "src:" + hashlib.sha1(ast.unparse(node).encode()).hexdigest()
     version = f"py{sys.version_info[0]}.{sys.version_info[1]}"
     return f"{version}:" + hashlib.sha1(_code_bytes(code)).hexdigest()
 
 
-def _code_tokens(text: str) -> str:
-    """The tokens of a function's source from its ``def`` on, without comments."""
-    text = textwrap.dedent(text)
-    with contextlib.suppress(SyntaxError):
-        node = ast.parse(text).body[0]
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            text = "".join(text.splitlines(keepends=True)[node.lineno - 1 :])
-    skip = (tokenize.COMMENT, tokenize.NL)
+def _definition(code: Any) -> ast.AST | None:
+    """The syntax tree of the function `code` was compiled from, or None.
+
+    Found by name and first line in the parsed text of its file (or of
+    its notebook cell, which linecache holds), not with inspect.getsource,
+    whose tokenizer costs milliseconds on its first use in a process.
+    """
+    lines = linecache.getlines(code.co_filename)
+    if not lines:
+        return None
     try:
-        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
-        return " ".join(tok.string for tok in tokens if tok.type not in skip)
-    except (tokenize.TokenError, SyntaxError):  # e.g. a lambda cut out of a line
-        return text
+        tree = ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            if first == code.co_firstlineno:
+                return node
+        elif isinstance(node, ast.Lambda) and code.co_name == "<lambda>":
+            if node.lineno == code.co_firstlineno:
+                return node
+    return None
 
 
 def _code_bytes(code: Any) -> bytes:

@@ -34,18 +34,26 @@ def skip_done(
     ok = db
     if "_failed" in db.columns:
         ok = db[~db["_failed"].fillna(False).astype(bool)]
-    done = set(ok["_pset_hash"].dropna())
-    reused = {p["_pset_hash"] for p in psets} & done
-    if not reused or func_hash is None or "_run_id" not in ok.columns:
-        return [p for p in psets if p["_pset_hash"] not in done]
-    rows = ok.loc[ok["_pset_hash"].isin(reused), ["_pset_hash", "_run_id"]]
-    run_hashes = run_code_hashes(calc_dir, rows["_run_id"].unique())
-    same_runs = [run for run, h in run_hashes.items() if h == func_hash]
-    other_runs = [run for run, h in run_hashes.items() if h is not None and h != func_hash]
-    same = set(rows.loc[rows["_run_id"].isin(same_runs), "_pset_hash"])
+    hashes = ok["_pset_hash"]
+    done = set(hashes.dropna().tolist())  # tolist: iterating a str column is slow
+    todo = [p for p in psets if p["_pset_hash"] not in done]
+    if len(todo) == len(psets) or func_hash is None or "_run_id" not in ok.columns:
+        return todo
+    reused = done.intersection([p["_pset_hash"] for p in psets])
+    mask = hashes.isin(reused).to_numpy()
+    row_hashes = hashes.to_numpy()[mask].tolist()
+    row_runs = ok["_run_id"].to_numpy()[mask].tolist()
+    run_hashes = run_code_hashes(calc_dir, set(row_runs))
+    if all(h == func_hash for h in run_hashes.values()):
+        return todo  # the usual case: the same code made every reused row
+    same = {h for h, run in zip(row_hashes, row_runs) if run_hashes[run] == func_hash}
     if skip_dups == SAME_CODE:
         return [p for p in psets if p["_pset_hash"] not in same]
-    other = set(rows.loc[rows["_run_id"].isin(other_runs), "_pset_hash"]) - same
+    other = {
+        h
+        for h, run in zip(row_hashes, row_runs)
+        if run_hashes[run] not in (None, func_hash) and h not in same
+    }
     n_other = sum(p["_pset_hash"] in other for p in psets)
     if n_other:
         warnings.warn(
@@ -56,4 +64,4 @@ def skip_done(
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
-    return [p for p in psets if p["_pset_hash"] not in done]
+    return todo

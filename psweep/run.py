@@ -241,6 +241,7 @@ def run(
             f"to hash. Pass a Python function, or use skip_dups=True."
         )
     exe = resolve_executor(func, poolsize, executor)
+    runs_dir = calc_dir  # where the code hashes of past runs are, also when simulating
     if simulate:
         calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
         backup = False
@@ -254,13 +255,13 @@ def run(
             if skip_dups or backup:
                 db = store.with_pending(store.fold())
             if skip_dups:
-                psets = skip_done(psets, db, skip_dups, calc_dir, func_hash)
+                psets = skip_done(psets, db, skip_dups, runs_dir, func_hash)
             if psets:
                 if backup:
                     copy_calc_dir(calc_dir, db)
                 run_seq, first_seq = store.reserve_seqs(len(psets), db)
     elif skip_dups and df is not None:
-        psets = skip_done(psets, df, skip_dups, calc_dir, func_hash)
+        psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
 
     seqs = range(first_seq, first_seq + len(psets))
     for pset, pset_id, pset_seq in zip(psets, _uuid4s(len(psets)), seqs):

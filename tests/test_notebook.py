@@ -95,11 +95,12 @@ def test_plain_run_in_a_notebook_records_the_notebook_too(executed):
 
 
 def test_provenance_names_the_notebook_not_the_kernel_launcher(executed):
-    """backup_script/<_run_id>.json records the notebook as the command line."""
+    """backup_script/<_run_id>.json records the notebook as the command line, and the code hash."""
     folder, path, _, outputs, _ = executed
     for run_id in outputs[4:6]:
         info = json.loads((folder / "calc" / "backup_script" / f"{run_id}.json").read_text())
         assert info["argv"] == [path]
+        assert info["code_hash"].startswith("src:")  # hashed from the cell's text
     df = ps.df_read(str(folder / "calc" / "results.pk"))
     assert df["y"].dropna().tolist() == [10, 20, 30]
 

@@ -516,3 +516,12 @@ def test_docstring_examples_run_as_pasted():
                 failed.append(test.name)
     assert ran >= 5
     assert failed == []
+
+
+def test_simulate_with_same_code_plans_what_the_real_run_would():
+    """simulate + skip_dups="same-code" reads the real runs' code hashes: it plans the same psets."""
+    ps.run(_load_function(_STUDY_V1, "study_v1"), ps.plist("a", [1, 2]))
+    v2 = _load_function(_STUDY_V2, "study_v2")
+    ps.run(v2, ps.plist("a", [2]))
+    sim = ps.run(v2, ps.plist("a", [1, 2, 3]), simulate=True, skip_dups="same-code")
+    assert sim[sim._run_id == sim._run_id.iloc[-1]]["a"].tolist() == [1, 3]

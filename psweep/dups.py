@@ -57,9 +57,9 @@ def skip_done(
     n_other = sum(p["_pset_hash"] in other for p in psets)
     if n_other:
         warnings.warn(
-            f"psweep: skip_dups reused the rows of {n_other} psets made by a "
-            f"different version of the function (its code changed since), so "
-            f"their results may be out of date. Re-run them with "
+            f"psweep: skip_dups reused the rows of {n_other} psets made by other "
+            f"code (the function changed since, or another function made them), "
+            f"so their results may be out of date. Re-run them with "
             f"skip_dups={SAME_CODE!r}.",
             UserWarning,
             stacklevel=caller_stacklevel(),

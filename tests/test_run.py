@@ -337,7 +337,7 @@ _STUDY_V2 = """
 
 
 def _code_warnings(record) -> list[str]:
-    return [str(w.message) for w in record if "different version of the function" in str(w.message)]
+    return [str(w.message) for w in record if "made by other code" in str(w.message)]
 
 
 def test_provenance_records_a_code_hash_of_the_function():

@@ -283,9 +283,39 @@ def check_batch_job_array(tmp_path: Path) -> None:
     assert "tasks without output: 197" in out
 
 
+def check_changed_code_same_code(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "changed_code_same_code.py")
+    assert "reused the rows of 4 psets made by other code" in out
+    assert "re-ran n = [1, 2, 3, 4] -> area_ = [1, 4, 9, 16]" in out
+    df = read_db()
+    assert len(df) == 9  # 4 old rows, n=5, the 4 re-run
+    assert df["_run_id"].nunique() == 3
+    assert_no_failures(df)
+
+
+def check_notebook(tmp_path: Path) -> None:
+    import json
+
+    from helpers import run_notebook
+
+    nb, _ = run_notebook(tmp_path / "study.ipynb", timeout=TIMEOUT)
+    df = read_db()
+    assert len(df) == 6
+    assert_no_failures(df)
+    run_id = df["_run_id"].iloc[-1]
+    source = (tmp_path / "calc" / "backup_script" / f"{run_id}.py").read_text()
+    assert "def damped(t, gamma):" in source
+    printed = "".join(out.get("text", "") for out in nb.cells[-1].outputs)
+    assert printed.strip() == source.strip()
+    info = json.loads((tmp_path / "calc" / "backup_script" / f"{run_id}.json").read_text())
+    assert info["argv"] == [str((tmp_path / "study.ipynb").resolve())]
+
+
 CHECKS: dict[str, Callable[[Path], None]] = {
     "batch_templates": check_batch_templates,
     "batch_job_array": check_batch_job_array,
+    "notebook": check_notebook,
+    "changed_code_same_code.py": check_changed_code_same_code,
     "resume_after_crash.py": check_resume_after_crash,
     "dask_local.py": check_dask_local,
     "dask_slurm.py": check_dask_slurm,

@@ -6,10 +6,9 @@ import json
 import os
 import sys
 
-import jupyter_client
-import nbclient
 import nbformat
 import pytest
+from helpers import run_notebook
 
 import psweep as ps
 from psweep.notebook import command_line, kernel_shell, notebook_path, notebook_source
@@ -30,39 +29,13 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    """Run the notebook CELLS in a real kernel; return (folder, notebook path, cells, kernel pid)."""
+    """Run the notebook CELLS in a real kernel; return (folder, notebook path, cells, outputs, kernel pid)."""
     folder = tmp_path_factory.mktemp("notebook")
-    spec_dir = folder / "jupyter" / "kernels" / "psweep-test"
-    spec_dir.mkdir(parents=True)
-    # A kernel spec of this interpreter, found before any installed elsewhere.
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec_dir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "t", "language": "python"}))
     path = folder / "study.ipynb"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(code) for code in CELLS]
     nbformat.write(nb, path)
-    env = {
-        "JUPYTER_PATH": str(folder / "jupyter"),
-        # what jupyter_server tells a kernel it starts for a notebook
-        "JPY_SESSION_NAME": str(path),
-    }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    km = jupyter_client.KernelManager(kernel_name="psweep-test")
-    pid = None
-    try:
-        km.start_kernel(cwd=str(folder))
-        pid = km.provisioner.pid
-        client = nbclient.NotebookClient(nb, km=km, timeout=TIMEOUT, startup_timeout=TIMEOUT)
-        client.execute()
-    finally:
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    nb, pid = run_notebook(path, timeout=TIMEOUT)
     outputs = ["".join(out.get("text", "") for out in cell.outputs).strip() for cell in nb.cells]
     return folder, str(path), nb.cells, outputs, pid
 

@@ -28,7 +28,9 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from psweep.errors import ParamsError, PsweepError, TemplateError
-from psweep.run import _prepare_simulate_dir, _skip_done, plan_psets, run
+from psweep.backup import code_hash
+from psweep.dups import skip_done
+from psweep.run import _prepare_simulate_dir, plan_psets, run
 from psweep.store import DEFAULT_LOCK_TIMEOUT, Store
 from psweep.jobscripts import listed_runs, write_submit_files
 from psweep.machines import Machine, gather_machines
@@ -143,17 +145,18 @@ def prep_batch(
     Examples
     --------
     >>> import psweep as ps
-    >>> (tmp / "templates/calc").mkdir(parents=True)
-    >>> (tmp / "templates/machines/local").mkdir(parents=True)
-    >>> _ = (tmp / "templates/calc/input.txt").write_text("a = {{a}}\\n")
-    >>> _ = (tmp / "templates/machines/local/info.yaml").write_text("subcmd: sh\\n")
-    >>> _ = (tmp / "templates/machines/local/jobscript").write_text("cat input.txt > out.txt\\n")
+    >>> from pathlib import Path
+    >>> Path("templates/calc").mkdir(parents=True)
+    >>> Path("templates/machines/local").mkdir(parents=True)
+    >>> _ = Path("templates/calc/input.txt").write_text("a = {{a}}\\n")
+    >>> _ = Path("templates/machines/local/info.yaml").write_text("subcmd: sh\\n")
+    >>> _ = Path("templates/machines/local/jobscript").write_text("cat input.txt > out.txt\\n")
     >>> df = ps.prep_batch(ps.plist("a", [1, 2]))
-    >>> sorted(p.name for p in (tmp / "calc" / df._pset_id.iloc[0]).iterdir())
+    >>> sorted(p.name for p in (Path("calc") / df._pset_id.iloc[0]).iterdir())
     ['input.txt', 'jobscript_local']
-    >>> print((tmp / "calc" / df._pset_id.iloc[1] / "input.txt").read_text(), end="")
+    >>> print((Path("calc") / df._pset_id.iloc[1] / "input.txt").read_text(), end="")
     a = 2
-    >>> (tmp / "calc/run_local.sh").read_text().count("sh jobscript_local")
+    >>> Path("calc/run_local.sh").read_text().count("sh jobscript_local")
     2
     """
     if template_mode not in TEMPLATE_MODES:
@@ -247,7 +250,9 @@ def _check_fill(
         store = Store(calc_dir, basename, lock_timeout)
         db = store.read() if save and store.exists() else run_kwds.get("df")
         if db is not None and len(db):
-            keep = {id(p) for p in _skip_done(planned, db)}
+            # the writer's code hash: "same-code" re-runs what run() will re-run
+            writer_hash = code_hash(_PsetWriter.__call__)
+            keep = {id(p) for p in skip_done(planned, db, run_kwds["skip_dups"], calc_dir, writer_hash)}
             todo = [(i, p) for i, p in todo if id(p) in keep]
     stand_ins = {"_run_id": _STAND_IN_ID, "_pset_id": _STAND_IN_ID, "_calc_dir": calc_dir,
                  "_run_seq": 0, "_pset_seq": 0}
@@ -306,9 +311,10 @@ def df_gather(
     Examples
     --------
     >>> import numpy as np, pandas as pd, psweep as ps
+    >>> from pathlib import Path
     >>> df = pd.DataFrame({"a": [1, 2], "_pset_id": ["p1", "p2"], "_calc_dir": "calc"})
-    >>> (tmp / "calc" / "p1").mkdir(parents=True)
-    >>> np.save(tmp / "calc" / "p1" / "out.npy", np.array([1.0, 3.0]))
+    >>> (Path("calc") / "p1").mkdir(parents=True)
+    >>> np.save(Path("calc") / "p1" / "out.npy", np.array([1.0, 3.0]))
     >>> def load(pset_dir):
     ...     return {"mean_": np.load(f"{pset_dir}/out.npy").mean()}
     >>> df, missing = ps.df_gather(df, load)

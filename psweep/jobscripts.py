@@ -39,10 +39,12 @@ def run_script_name(machine: Machine) -> str:
     Examples
     --------
     >>> import psweep as ps
-    >>> (tmp / "cluster").mkdir()
-    >>> _ = (tmp / "cluster" / "info.yaml").write_text("subcmd: sbatch\\n")
-    >>> _ = (tmp / "cluster" / "jobscript").write_text("python3 run.py\\n")
-    >>> machine = ps.Machine(tmp / "cluster")
+    >>> from pathlib import Path
+    >>> from psweep.jobscripts import array_names, run_script_name
+    >>> Path("cluster").mkdir()
+    >>> _ = (Path("cluster") / "info.yaml").write_text("subcmd: sbatch\\n")
+    >>> _ = (Path("cluster") / "jobscript").write_text("python3 run.py\\n")
+    >>> machine = ps.Machine(Path("cluster"))
     >>> run_script_name(machine), array_names(machine, 3)
     ('run_cluster.sh', ('array_cluster_run3.txt', 'array_cluster_run3.sh'))
     """

@@ -123,7 +123,8 @@ class Machine:
     Examples
     --------
     >>> import psweep as ps
-    >>> mdir = tmp / "machines" / "cluster"
+    >>> from pathlib import Path
+    >>> mdir = Path("machines") / "cluster"
     >>> mdir.mkdir(parents=True)
     >>> _ = (mdir / "info.yaml").write_text("subcmd: sbatch\\narray_limit: 20\\n")
     >>> _ = (mdir / "jobscript").write_text("#SBATCH --time=00:10:00\\npython3 run.py\\n")
@@ -229,11 +230,12 @@ def gather_machines(machine_templ_dir: str | os.PathLike[str]) -> list[Machine]:
     Examples
     --------
     >>> import psweep as ps
+    >>> from pathlib import Path
     >>> for name, cmd in [("local", "sh"), ("cluster", "sbatch")]:
-    ...     (tmp / "machines" / name).mkdir(parents=True)
-    ...     _ = (tmp / "machines" / name / "info.yaml").write_text(f"subcmd: {cmd}\\n")
-    ...     _ = (tmp / "machines" / name / "jobscript").write_text("python3 run.py\\n")
-    >>> [m.name for m in ps.gather_machines(tmp / "machines")]
+    ...     (Path("machines") / name).mkdir(parents=True)
+    ...     _ = (Path("machines") / name / "info.yaml").write_text(f"subcmd: {cmd}\\n")
+    ...     _ = (Path("machines") / name / "jobscript").write_text("python3 run.py\\n")
+    >>> [m.name for m in ps.gather_machines(Path("machines"))]
     ['cluster', 'local']
     """
     root = check_folder(

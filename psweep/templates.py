@@ -88,10 +88,11 @@ def check_folder(option: str, path: str | os.PathLike[str], fix: str) -> str:
     Examples
     --------
     >>> from psweep.templates import check_folder
-    >>> check_folder("calc_templ_dir", tmp / "nope", "Create it")
+    >>> from pathlib import Path
+    >>> check_folder("calc_templ_dir", Path("nope"), "Create it")
     Traceback (most recent call last):
     ...
-    psweep.errors.TemplateError: calc_templ_dir='.../nope' is not a folder. Create it, or pass its path.
+    psweep.errors.TemplateError: calc_templ_dir='nope' is not a folder. Create it, or pass its path.
     """
     root = os.fspath(path)
     if not os.path.isdir(root):
@@ -138,8 +139,9 @@ class FileTemplate:
     Examples
     --------
     >>> from psweep.templates import FileTemplate
-    >>> _ = (tmp / "input.txt").write_text("n = {{n}}\\nname = $name\\n")
-    >>> templ = FileTemplate(tmp / "input.txt")
+    >>> from pathlib import Path
+    >>> _ = Path("input.txt").write_text("n = {{n}}\\nname = $name\\n")
+    >>> templ = FileTemplate(Path("input.txt"))
     >>> templ.targetname
     'input.txt'
     >>> print(templ.fill({"n": 3}), end="")
@@ -312,10 +314,11 @@ def gather_calc_templates(calc_templ_dir: str | os.PathLike[str]) -> list[FileTe
     Examples
     --------
     >>> import psweep as ps
-    >>> (tmp / "calc_templ" / "sub").mkdir(parents=True)
-    >>> _ = (tmp / "calc_templ" / "run.py").write_text("print({{a}})\\n")
-    >>> _ = (tmp / "calc_templ" / "sub" / "data.txt").write_text("{{b}}\\n")
-    >>> [t.targetname for t in ps.gather_calc_templates(tmp / "calc_templ")]
+    >>> from pathlib import Path
+    >>> (Path("calc_templ") / "sub").mkdir(parents=True)
+    >>> _ = (Path("calc_templ") / "run.py").write_text("print({{a}})\\n")
+    >>> _ = (Path("calc_templ") / "sub" / "data.txt").write_text("{{b}}\\n")
+    >>> [t.targetname for t in ps.gather_calc_templates(Path("calc_templ"))]
     ['run.py', 'sub/data.txt']
     """
     root = check_folder(

@@ -273,8 +273,8 @@ def df_extract_params(
     results need no naming convention, and a re-run of the extracted psets
     hashes like the original (``skip_dups`` recognises them). A column
     without a value in a row (None, NaN, ``pd.NA``) is kept in that row's
-    pset unless it holds results in other rows, or the row failed and the
-    column is no parameter of any row (a failed row has no results).
+    pset if it is a parameter of another row of the same run (the value was
+    None or ``pd.NA``); else the pset lacked that key.
 
     Parameters
     ----------
@@ -325,8 +325,8 @@ def df_extract_params(
     targets = df["_pset_hash"].tolist()
     groups = df["_run_id"].tolist() if "_run_id" in df.columns else [None] * len(df)
     found = find_pset_keys(rows, targets, groups)
-    result_cols: set[str] = set()
-    for position, (row, keys) in enumerate(zip(rows, found)):
+    run_cols: dict[Any, set[str]] = {}
+    for position, (keys, group) in enumerate(zip(found, groups)):
         if keys is None:
             raise ParamsError(
                 f"df_extract_params: no set of columns of row #{position} hashes to its "
@@ -334,18 +334,14 @@ def df_extract_params(
                 f"run?). Recompute the hashes with ps.df_update_pset_hash(df), or pass "
                 f"the parameter columns: df_extract_params(df, cols=['a', 'b'])."
             )
-        result_cols.update(c for c, v in row.items() if c not in keys and not _scalar_isna(v))
-    param_cols = set().union(*found)
-    failed = df["_failed"].tolist() if "_failed" in df.columns else [False] * len(df)
-    psets = []
-    for row, keys, row_failed in zip(rows, found, failed):
-        # A column without a value is a parameter of this row (a None or a
-        # parameter added later) unless it holds results elsewhere, or this
-        # row failed and nothing shows it is a parameter.
-        row_failed = not _scalar_isna(row_failed) and bool(row_failed)
-        allowed = param_cols if row_failed else set(row) - result_cols
-        psets.append({c: v for c, v in row.items() if c in keys or (c in allowed and _scalar_isna(v))})
-    return psets
+        run_cols.setdefault(group, set()).update(keys)
+    # A column without a value in a row is a parameter of that row (None,
+    # pd.NA) if it holds a parameter value in another row of the same run:
+    # not if the pset lacked the key, nor in a failed row's result columns.
+    return [
+        {c: v for c, v in row.items() if c in keys or (c in run_cols[group] and _scalar_isna(v))}
+        for row, keys, group in zip(rows, found, groups)
+    ]
 
 
 def df_filter_conds(df: pd.DataFrame, conds: Iterable[Any], op: str = "and") -> pd.DataFrame:

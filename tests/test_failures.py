@@ -259,7 +259,7 @@ def test_df_filter_conds_and_df_print(capsys):
     assert sub["x"].tolist() == [2]
     assert ps.df_filter_conds(df, [df.x == 1, df.x == 3], op="or")["x"].tolist() == [1, 3]
     with pytest.raises(ValueError, match="op="):
-        ps.df_filter_conds(df, [df.x > 1], op="xor")
+        ps.df_filter_conds(df, [df.x > 1], op="nand")
     ps.df_print(df)
     out = capsys.readouterr().out
     assert "_pset_id" not in out and "y" in out

@@ -178,7 +178,7 @@ def test_ensure_dtypes_gives_object_columns_with_the_fill_value():
     """df_ensure_dtypes makes every column object and every missing scalar fill_value."""
     df = pd.DataFrame({"a": [1.5, np.nan], "b": ["x", None], "c": [np.array([np.nan]), pd.NA]})
     out = ps.df_ensure_dtypes(df, fill_value=pd.NA)
-    assert all(dtype == object for dtype in out.dtypes)
+    assert all(dtype == np.dtype(object) for dtype in out.dtypes)
     assert out["a"].tolist()[1] is pd.NA and out["b"].tolist()[1] is pd.NA
     assert isinstance(out["c"].iloc[0], np.ndarray)
 

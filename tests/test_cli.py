@@ -173,3 +173,120 @@ def test_git_outside_repo_is_a_clear_error_before_work(tmp_path):
     finally:
         del os.environ["GIT_CEILING_DIRECTORIES"]
     assert not os.path.exists("calc")
+
+
+# ---------------------------------------------------------------------------
+# psweep 0.16's console scripts
+# ---------------------------------------------------------------------------
+
+
+def script(name: str, *args: str, **kwds) -> subprocess.CompletedProcess:
+    """Run an installed console script of this venv as a real process."""
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    return subprocess.run([path, *args], capture_output=True, text=True, timeout=120, **kwds)
+
+
+def test_db2json_prints_the_database_with_0_16_flags(study):
+    """psweep-db2json [-o orient] FILE prints rows as JSON (records by default), a calc dir works too."""
+    out = script("psweep-db2json", "calc/results.pk")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["x"] for r in rows] == [1, 2, 3, 4]
+    assert rows[2]["_failed"] is True
+    assert pd.Timestamp(rows[0]["_time_utc"]) == ps.df_read("calc/results.pk")["_time_utc"].iloc[0]
+    columns = json.loads(script("psweep-db2json", "-o", "columns", "calc").stdout)
+    assert list(columns["x"].values()) == [1, 2, 3, 4]
+    bad = script("psweep-db2json", "-o", "nope", "calc")
+    assert bad.returncode == 2 and "invalid choice: 'nope'" in bad.stderr
+
+
+def test_db2table_selects_columns_all_and_index(study):
+    """psweep-db2table: default without _ columns, -a all, COLUMN... picks, -i the index."""
+    out = script("psweep-db2table", "calc/results.pk")
+    assert out.returncode == 0, out.stderr
+    header, dashes, *rows = out.stdout.splitlines()
+    assert header.split() == ["x", "y"] and set(dashes) <= {"-", " "} and len(rows) == 4
+    everything = script("psweep-db2table", "-i", "-a", "-f", "simple", "calc").stdout
+    assert "_pset_id" in everything.splitlines()[0]
+    picked = script("psweep-db2table", "-f", "github", "calc", "x").stdout.splitlines()
+    assert picked[0] == "| x |" and len(picked) == 6
+    missing = script("psweep-db2table", "calc", "nope")
+    assert missing.returncode == 2 and "no column 'nope'" in missing.stderr
+
+
+def test_db2table_other_formats_need_tabulate(study):
+    """A tabulate-only -f format without tabulate installed is one line naming the fix."""
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        out = script("psweep-db2table", "-f", "latex", "calc")
+        assert out.returncode == 2 and "pip install tabulate" in out.stderr
+    else:
+        assert "\\begin{tabular}" in script("psweep-db2table", "-f", "latex", "calc").stdout
+
+
+def test_checkdir_prints_folders_without_rows_and_rows_without_folders(study):
+    """psweep-checkdir CALC_DIR prints check_calc_dir's two sets as JSON lists."""
+    stray = ps.get_uuid()
+    os.makedirs(os.path.join("calc", stray))
+    out = script("psweep-checkdir", "calc")
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout)
+    assert found["disk_not_db"] == [stray]
+    with_folder = study["_pset_id"].iloc[0]
+    assert found["db_not_disk"] == sorted(set(ps.df_read("calc/results.pk")["_pset_id"]) - {with_folder})
+    nodir = script("psweep-checkdir", "nothere")
+    assert nodir.returncode == 2 and "'nothere' is not a calc dir" in nodir.stderr
+
+
+@pytest.fixture
+def fake_remote(tmp_path):
+    """$HOME/proj/study as cwd and stand-ins for rsync and ssh that log their argv."""
+    home = tmp_path / "home"
+    study = home / "proj" / "study"
+    (study / "calc").mkdir(parents=True)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "argv.log"
+    for tool in ("rsync", "ssh"):
+        exe = bindir / tool
+        exe.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\n')
+        exe.chmod(0o755)
+    env = dict(os.environ, HOME=str(home), PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    return study, env, log
+
+
+def test_pull_rsyncs_calc_from_the_same_path_under_home(fake_remote):
+    """psweep-pull HOST [opts]: rsync -rptgoD -vP [opts] [rules] HOST:proj/study/calc ./"""
+    study, env, log = fake_remote
+    (study / "excl_pull").write_text("*.tmp\n")
+    (study / "rsync.filter").write_text("- big/\n")
+    out = script("psweep-pull", "hpc.example.org", "-n", "-L", cwd=study, env=env)
+    assert out.returncode == 0, out.stderr
+    expected = ("rsync -rptgoD -vP -n -L --exclude-from=excl_pull --filter=merge rsync.filter "
+                "hpc.example.org:proj/study/calc ./")
+    assert log.read_text().splitlines() == [expected]
+    assert out.stdout.startswith("executing: rsync -rptgoD -vP -n -L")
+
+
+def test_push_makes_the_remote_folder_then_rsyncs_calc(fake_remote):
+    """psweep-push HOST: ssh HOST mkdir -pv proj/study/calc, then rsync calc/ HOST:proj/study/calc/."""
+    study, env, log = fake_remote
+    (study / "rsync.exclude").write_text("*.tmp\n")
+    out = script("psweep-push", "hpc.example.org", cwd=study, env=env)
+    assert out.returncode == 0, out.stderr
+    assert log.read_text().splitlines() == [
+        "ssh hpc.example.org mkdir -pv proj/study/calc",
+        "rsync -rptgoD -vP --exclude-from=rsync.exclude calc/ hpc.example.org:proj/study/calc/",
+    ]
+
+
+def test_push_pull_without_rsync_is_one_line_exit_2(fake_remote, tmp_path):
+    """No rsync on PATH: the command is shown, then one line naming the missing program."""
+    study, env, _ = fake_remote
+    env["PATH"] = str(tmp_path / "empty")
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, psweep.cli as c; sys.exit(c.pull_main(['h']))"],
+        cwd=study, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 2 and "rsync is not installed" in out.stderr

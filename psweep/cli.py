@@ -481,7 +481,13 @@ def pull_main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> from psweep.cli import pull_main
-    >>> pull_main(["--help"])  # doctest: +SKIP
+    >>> try:
+    ...     pull_main(["--help"])
+    ... except SystemExit as exc:
+    ...     print("exit code", exc.code)
+    usage: psweep-pull [-h] HOST ...
+    ...
+    exit code 0
     """
     parser = _rsync_parser("psweep-pull", "pull")
 
@@ -510,7 +516,13 @@ def push_main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> from psweep.cli import push_main
-    >>> push_main(["--help"])  # doctest: +SKIP
+    >>> try:
+    ...     push_main(["--help"])
+    ... except SystemExit as exc:
+    ...     print("exit code", exc.code)
+    usage: psweep-push [-h] HOST ...
+    ...
+    exit code 0
     """
     parser = _rsync_parser("psweep-push", "push")
 

@@ -25,6 +25,7 @@ __all__ = [
 
 # Subsets tried per group of rows before giving up on finding the pset keys.
 _MAX_SUBSETS = 20_000
+_MAX_FAILED_SEARCHES = 3
 _KINDS = {"pset": "pset", "pre": "prefix", "prefix": "prefix", "post": "postfix", "postfix": "postfix"}
 
 
@@ -214,9 +215,10 @@ def find_pset_keys(
 ) -> list[tuple[str, ...] | None]:
     """Per row, the keys holding a value whose pset_hash is the row's target.
 
-    Rows of one group (a run) with the same valued columns usually share
-    their keys, so the search runs once per group and key set; a group
-    whose search failed is not searched again.
+    Rows with the same valued columns usually share their keys (within a
+    run, and mostly across runs), so a search runs once per such group; a
+    set of columns whose search failed a few times in a row (as for every
+    row of a psweep 0.16 database, hashed with joblib) is not searched again.
 
     Parameters
     ----------
@@ -241,23 +243,30 @@ def find_pset_keys(
     >>> find_pset_keys([{"a": 1, "y": 5}], [pset_hash({"a": 1})], [None])
     [('a',)]
     """
-    cache: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
+    in_group: dict[tuple[Any, ...], tuple[str, ...]] = {}
+    any_group: dict[tuple[str, ...], tuple[str, ...]] = {}
+    # Searches that failed per set of columns; after a few in a row, as for
+    # every row of a 0.16 database, that set is not searched again.
+    failures: dict[tuple[str, ...], int] = {}
     found: list[tuple[str, ...] | None] = []
     for row, target, group in zip(rows, targets, groups):
         valued = {c: v for c, v in row.items() if not _scalar_isna(v)}
         if not isinstance(target, str):
             found.append(None)
             continue
-        cache_key = (group, tuple(valued))
-        keys = cache.get(cache_key, ())
-        if keys and pset_hash({k: valued[k] for k in keys}) == target:
-            found.append(keys)
-            continue
-        if keys is None:  # this group's search already failed
-            keys = None if pset_hash(valued) != target else tuple(valued)
-        else:
+        columns = tuple(valued)
+        keys: tuple[str, ...] | None = None
+        for guess in (in_group.get((group, columns)), any_group.get(columns), columns):
+            if guess is not None and pset_hash({k: valued[k] for k in guess}) == target:
+                keys = guess
+                break
+        if keys is None and failures.get(columns, 0) < _MAX_FAILED_SEARCHES:
             keys = _pset_keys(valued, target, budget)
-            cache[cache_key] = keys
+            if keys is None:
+                failures[columns] = failures.get(columns, 0) + 1
+        if keys is not None:
+            in_group[(group, columns)] = any_group[columns] = keys
+            failures.pop(columns, None)
         found.append(keys)
     return found
 
@@ -291,12 +300,12 @@ def df_extract_params(
         One pset per row. Without a ``_pset_hash`` column, every parameter
         column of every row (psweep 0.16's convention).
 
-    Raises
-    ------
-    ParamsError
-        If a row's pset keys cannot be found (values changed after the
-        run); recompute hashes with :func:`~psweep.df_update_pset_hash` or
-        pass `cols` then.
+    Warns
+    -----
+    UserWarning
+        If some rows' keys cannot be found (a psweep 0.16 database, values
+        edited after the run): those rows give all parameter columns, as in
+        0.16. :func:`~psweep.df_update_pset_hash` recomputes the hashes.
 
     Examples
     --------
@@ -326,20 +335,27 @@ def df_extract_params(
     groups = df["_run_id"].tolist() if "_run_id" in df.columns else [None] * len(df)
     found = find_pset_keys(rows, targets, groups)
     run_cols: dict[Any, set[str]] = {}
-    for position, (keys, group) in enumerate(zip(found, groups)):
-        if keys is None:
-            raise ParamsError(
-                f"df_extract_params: no set of columns of row #{position} hashes to its "
-                f"_pset_hash {targets[position]!r} (no hash, or values edited after the "
-                f"run?). Recompute the hashes with ps.df_update_pset_hash(df), or pass "
-                f"the parameter columns: df_extract_params(df, cols=['a', 'b'])."
-            )
-        run_cols.setdefault(group, set()).update(keys)
+    for keys, group in zip(found, groups):
+        if keys is not None:
+            run_cols.setdefault(group, set()).update(keys)
+    unmatched = [position for position, keys in enumerate(found) if keys is None]
+    if unmatched:
+        warnings.warn(
+            f"df_extract_params: {len(unmatched)} of {len(df)} rows (first: #{unmatched[0]}) "
+            f"have no parameter columns matching their _pset_hash (a psweep 0.16 "
+            f"database, or values edited after the run); their psets are all columns "
+            f"neither starting nor ending with '_', as in 0.16. Recompute the hashes "
+            f"with ps.df_update_pset_hash(df), or pick columns with cols=[...].",
+            UserWarning,
+            stacklevel=2,
+        )
     # A column without a value in a row is a parameter of that row (None,
     # pd.NA) if it holds a parameter value in another row of the same run:
     # not if the pset lacked the key, nor in a failed row's result columns.
     return [
-        {c: v for c, v in row.items() if c in keys or (c in run_cols[group] and _scalar_isna(v))}
+        row if keys is None else {
+            c: v for c, v in row.items() if c in keys or (c in run_cols[group] and _scalar_isna(v))
+        }
         for row, keys, group in zip(rows, found, groups)
     ]
 

@@ -95,16 +95,35 @@ def test_extract_params_without_hash_column_uses_the_naming_convention():
     assert ps.df_extract_params(df) == [{"a": 1, "b": None}, {"a": 2, "b": "x"}]
 
 
-def test_extract_params_after_editing_values_asks_for_df_update_pset_hash():
-    """An edited row no longer matches its hash: ParamsError naming df_update_pset_hash,
-    which recomputes the hash so extraction works again."""
-    df = ps.run(noop, ps.plist("a", [1, 2]), save=False)
+def test_extract_params_of_rows_whose_hash_does_not_match_warns_and_uses_the_convention():
+    """An edited row (or a 0.16 row with a joblib hash) no longer matches its hash: a
+    UserWarning naming df_update_pset_hash, and 0.16's parameter columns for that row."""
+    df = ps.run(lambda p: {"y": p["a"] + 1, "z_": 0}, ps.plist("a", [1, 2]), save=False)
     df.loc[df.index[0], "a"] = 7
-    with pytest.raises(ps.ParamsError, match=r"row #0 .*df_update_pset_hash"):
-        ps.df_extract_params(df)
+    with pytest.warns(UserWarning, match=r"1 of 2 rows \(first: #0\).*df_update_pset_hash"):
+        assert ps.df_extract_params(df) == [{"a": 7, "y": 2}, {"a": 2}]
     ps.df_update_pset_hash(df)
-    assert ps.df_extract_params(df) == [{"a": 7}, {"a": 2}]
-    assert df["_pset_hash"].iloc[0] == ps.pset_hash({"a": 7})
+    assert df["_pset_hash"].iloc[0] == ps.pset_hash({"a": 7, "y": 2})
+    assert ps.df_extract_params(df) == [{"a": 7, "y": 2}, {"a": 2}]
+
+
+def test_extract_params_of_a_0_16_style_database_searches_once_per_column_set():
+    """Foreign hashes in many rows and runs: one warning, convention psets, and the failed
+    search is not repeated per row (the call stays fast)."""
+    import time
+
+    n = 3000
+    df = pd.DataFrame({
+        "a": range(n), "b": ["x"] * n, "c": [0.5] * n, "d": [1] * n, "e": [2] * n, "f": [3] * n,
+        "g": [4] * n, "result": [9.0] * n, "_pset_hash": ["f" * 40] * n,
+        "_run_id": [f"run{i % 30}" for i in range(n)],
+    })
+    t0 = time.process_time()
+    with pytest.warns(UserWarning, match=f"{n} of {n} rows"):
+        params = ps.df_extract_params(df)
+    seconds = time.process_time() - t0
+    assert params[5] == {"a": 5, "b": "x", "c": 0.5, "d": 1, "e": 2, "f": 3, "g": 4, "result": 9.0}
+    print(f"df_extract_params of {n} foreign-hash rows: {seconds:.2f} s CPU")
 
 
 def test_extract_row_errors_and_kinds():

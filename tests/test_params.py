@@ -248,7 +248,7 @@ def test_functions_classes_instances_sets_complex_hash_stably_across_processes(t
     mod = hashmod
     expected = ps.pset_hash(mod.PSET)
     code = "import hashmod, psweep as ps; print(ps.pset_hash(hashmod.PSET))"
-    for seed in ("0", "1", "12345"):
+    for seed in ("0", "12345"):  # this process has a random seed of its own
         env = dict(os.environ, PYTHONHASHSEED=seed)
         out = subprocess.run(
             [sys.executable, "-c", code], cwd=tmp_path, env=env,

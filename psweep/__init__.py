@@ -37,17 +37,10 @@ from psweep.errors import (
     SweepPickleError,
     TemplateError,
 )
-from psweep.frames import (
-    df_extract_dicts,
-    df_extract_params,
-    df_extract_pset,
-    df_extract_row,
-    df_filter_conds,
-    df_print,
-    filter_cols,
-)
+from psweep.frames import df_extract_dicts, df_extract_row, df_filter_conds, df_print, filter_cols
 from psweep.frames_edit import df_ensure_dtypes, df_update_pset_cols, df_update_pset_hash
 from psweep.frames_io import check_calc_dir, df_to_json
+from psweep.frames_params import df_extract_params, df_extract_pset
 from psweep.gitutil import git_clean, git_enter, git_exit, in_git_repo
 from psweep.grids import intspace, logspace, stargrid
 from psweep.params import (

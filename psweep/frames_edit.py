@@ -15,8 +15,9 @@ import pandas as pd
 
 from psweep.constants import FILL_VALUE
 from psweep.errors import ParamsError
-from psweep.frames import _rows, filter_cols, find_pset_keys
-from psweep.params import pset_hash
+from psweep.frames import _rows, filter_cols
+from psweep.frames_params import find_pset_keys
+from psweep.hashing import pset_hash
 
 __all__ = ["df_update_pset_hash", "df_update_pset_cols", "df_ensure_dtypes"]
 

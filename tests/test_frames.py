@@ -44,8 +44,7 @@ B_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("na_val", [pd.NA, None, np.nan])
-@pytest.mark.parametrize("save", [False, True])
+@pytest.mark.parametrize(("na_val", "save"), [(pd.NA, True), (None, False), (np.nan, True)])
 def test_extracted_psets_hash_like_the_stored_hash_for_0_16_value_types(na_val, save):
     """For every value type 0.16 allows, df_extract_params/df_extract_pset give psets whose
     pset_hash is the row's _pset_hash, also after the database went through its file."""

@@ -12,22 +12,37 @@ from importlib.metadata import PackageNotFoundError, version
 
 from psweep.backup import backup_calc_dir
 from psweep.batch import df_gather, prep_batch
+from psweep.constants import (
+    CALC_DIR,
+    DATABASE_BASENAME,
+    FILL_VALUE,
+    GIT_ADD_ALL,
+    PANDAS_DEFAULT_ORIENT,
+    PANDAS_TIME_UNIT,
+    PSET_HASH_ALG,
+)
 from psweep.errors import (
     CalcDirError,
     DatabaseError,
     DatabaseNotFoundError,
     FuncTypeError,
+    GitError,
     LockTimeoutError,
     MissingDependencyError,
     OptionError,
     ParamsError,
     ParamsTypeError,
     PsweepError,
+    PsweepHashError,
     StoreWriteError,
     SweepPickleError,
     TemplateError,
 )
-from psweep.frames import df_extract_params, df_filter_conds, df_print
+from psweep.frames import df_extract_dicts, df_extract_row, df_filter_conds, df_print, filter_cols
+from psweep.frames_edit import df_ensure_dtypes, df_update_pset_cols, df_update_pset_hash
+from psweep.frames_io import check_calc_dir, df_to_json
+from psweep.frames_params import df_extract_params, df_extract_pset
+from psweep.gitutil import git_clean, git_enter, git_exit, in_git_repo
 from psweep.grids import intspace, logspace, stargrid
 from psweep.params import (
     filter_params_dup_hash,
@@ -46,6 +61,23 @@ from psweep.store import df_read, df_write
 from psweep.sweep import Sweep, sweep
 from psweep.machines import Machine, gather_machines
 from psweep.templates import FileTemplate, gather_calc_templates
+from psweep.util import (
+    file_read,
+    file_write,
+    flatten,
+    flatten_dict,
+    fullpath,
+    get_many_uuids,
+    get_uuid,
+    is_seq,
+    itr,
+    json_read,
+    json_write,
+    makedirs,
+    pickle_read,
+    pickle_write,
+    system,
+)
 
 try:
     __version__ = version("psweep")
@@ -76,6 +108,15 @@ __all__ = [
     "df_extract_params",
     "df_filter_conds",
     "df_print",
+    "df_extract_dicts",
+    "df_extract_row",
+    "df_extract_pset",
+    "df_update_pset_cols",
+    "df_update_pset_hash",
+    "df_ensure_dtypes",
+    "df_to_json",
+    "filter_cols",
+    "check_calc_dir",
     "backup_calc_dir",
     "prep_batch",
     "FileTemplate",
@@ -83,6 +124,32 @@ __all__ = [
     "gather_calc_templates",
     "gather_machines",
     "df_gather",
+    "system",
+    "makedirs",
+    "fullpath",
+    "file_write",
+    "file_read",
+    "pickle_write",
+    "pickle_read",
+    "json_write",
+    "json_read",
+    "is_seq",
+    "itr",
+    "flatten",
+    "flatten_dict",
+    "get_uuid",
+    "get_many_uuids",
+    "git_clean",
+    "git_enter",
+    "git_exit",
+    "in_git_repo",
+    "CALC_DIR",
+    "DATABASE_BASENAME",
+    "FILL_VALUE",
+    "GIT_ADD_ALL",
+    "PANDAS_DEFAULT_ORIENT",
+    "PANDAS_TIME_UNIT",
+    "PSET_HASH_ALG",
     "PsweepError",
     "ParamsError",
     "ParamsTypeError",
@@ -96,4 +163,6 @@ __all__ = [
     "SweepPickleError",
     "TemplateError",
     "MissingDependencyError",
+    "PsweepHashError",
+    "GitError",
 ]

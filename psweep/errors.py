@@ -27,6 +27,8 @@ __all__ = [
     "TemplateError",
     "MissingDependencyError",
     "OptionError",
+    "PsweepHashError",
+    "GitError",
 ]
 
 
@@ -40,6 +42,15 @@ class ParamsError(PsweepError, ValueError):
 
 class ParamsTypeError(ParamsError, TypeError):
     """``params`` or one pset has the wrong type (not a dict, non-str key)."""
+
+
+class PsweepHashError(ParamsTypeError):
+    """A pset value has no stable hash (a lambda, a local class, an object
+    that cannot be pickled); the message names the key."""
+
+
+class GitError(PsweepError, RuntimeError):
+    """The git work tree is not in the state a git helper needs."""
 
 
 class FuncTypeError(PsweepError, TypeError):

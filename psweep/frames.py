@@ -1,21 +1,29 @@
-"""Post-processing helpers for the database DataFrame."""
+"""Post-processing helpers for the database DataFrame: select, show, rows as dicts.
+
+Which columns of a row are its pset is :mod:`psweep.frames_params`'s
+business.
+"""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from psweep.errors import ParamsError
-from psweep.params import pset_hash
 
-__all__ = ["df_extract_params", "df_filter_conds", "df_print"]
+__all__ = [
+    "filter_cols",
+    "df_extract_dicts",
+    "df_extract_row",
+    "df_filter_conds",
+    "df_print",
+]
 
-# Subsets tried per group of rows before giving up on finding the pset keys.
-_MAX_SUBSETS = 20_000
+_KINDS = {"pset": "pset", "pre": "prefix", "prefix": "prefix", "post": "postfix", "postfix": "postfix"}
 
 
 def _scalar_isna(value: Any) -> bool:
@@ -23,98 +31,147 @@ def _scalar_isna(value: Any) -> bool:
     return bool(isna) if np.ndim(isna) == 0 else False
 
 
-def _to_python(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _pset_keys(row: dict[str, Any], target: str) -> tuple[str, ...] | None:
-    """The keys of `row` whose pset_hash is `target`, largest set first."""
-    keys = tuple(row)
-    for n_drop in range(len(keys) + 1):
-        for n_tried, dropped in enumerate(itertools.combinations(keys[::-1], n_drop)):
-            if n_tried > _MAX_SUBSETS:
-                return None
-            subset = tuple(k for k in keys if k not in dropped)
-            if pset_hash({k: row[k] for k in subset}) == target:
-                return subset
-    return None
-
-
-def df_extract_params(df: pd.DataFrame, cols: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Turn database rows back into psets, e.g. to re-run a failed subset.
-
-    Without `cols`, each row's pset keys are found exactly: among the
-    columns not starting with ``_`` that hold a value in that row, the set
-    whose :func:`~psweep.pset_hash` equals the row's ``_pset_hash``. So
-    results need no naming convention, and a re-run of the extracted psets
-    hashes like the original (``skip_dups`` recognises them).
+def filter_cols(cols: Iterable[str], kind: str = "pset") -> list[str]:
+    """Column names of one kind, by the naming convention.
 
     Parameters
     ----------
-    df
-        Rows of a psweep database.
     cols
-        Use exactly these columns as pset keys instead (NA values dropped).
+        Column names, e.g. ``df.columns``.
+    kind
+        ``"pset"``: names neither starting nor ending with ``_`` (parameters);
+        ``"pre"``/``"prefix"``: starting with ``_`` (bookkeeping);
+        ``"post"``/``"postfix"``: ending with ``_`` (results, by convention).
 
     Returns
     -------
-    list of dict
-        One pset per row, with plain Python scalars.
+    list of str
+        The matching names, in their order.
 
     Raises
     ------
-    ParamsError
-        If a row's pset keys cannot be found (no ``_pset_hash`` column, or
-        values changed since); pass `cols` then.
+    ValueError
+        For another `kind`.
 
     Examples
     --------
     >>> import psweep as ps
-    >>> df = ps.run(lambda p: {"y": p["a"] * 2}, ps.plist("a", [1, 2]), save=False)
-    >>> ps.df_extract_params(df)
-    [{'a': 1}, {'a': 2}]
+    >>> ps.filter_cols(["_pset_id", "a", "b", "y_"])
+    ['a', 'b']
+    >>> ps.filter_cols(["_pset_id", "a", "y_"], kind="post")
+    ['y_']
     """
-    candidates = list(cols) if cols is not None else [c for c in df.columns if not str(c).startswith("_")]
-    params = []
-    cache: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
-    for position, (_, series) in enumerate(df.iterrows()):
-        row = {c: _to_python(series[c]) for c in candidates if not _scalar_isna(series[c])}
-        if cols is not None:
-            params.append(row)
-            continue
-        target = series.get("_pset_hash")
-        if not isinstance(target, str):
-            raise ParamsError(
-                f"df_extract_params: row #{position} has no _pset_hash, so its "
-                f"pset keys are unknown. Pass the parameter columns: "
-                f"df_extract_params(df, cols=['a', 'b'])."
-            )
-        group = (series.get("_run_id"), tuple(row))
-        keys = cache.get(group)
-        if keys is None or pset_hash({k: row[k] for k in keys}) != target:
-            keys = _pset_keys(row, target)
-            cache[group] = keys
-        if keys is None:
-            raise ParamsError(
-                f"df_extract_params: no set of columns of row #{position} hashes "
-                f"to its _pset_hash {target} (values edited after the run?). "
-                f"Pass the parameter columns: df_extract_params(df, cols=[...])."
-            )
-        params.append({k: row[k] for k in keys})
-    return params
+    which = _KINDS.get(kind)
+    if which is None:
+        raise ValueError(f"filter_cols: kind={kind!r}; use one of {sorted(_KINDS)}.")
+    picked = []
+    for col in cols:
+        name = str(col)
+        is_pre, is_post = name.startswith("_"), name.endswith("_")
+        if (which == "prefix" and is_pre) or (which == "postfix" and is_post) or (
+            which == "pset" and not (is_pre or is_post)
+        ):
+            picked.append(col)
+    return picked
 
 
-def df_filter_conds(df: pd.DataFrame, conds: Sequence[Any], op: str = "and") -> pd.DataFrame:
-    """Rows of `df` meeting all (``op="and"``) or any (``op="or"``) of `conds`.
+def _rows(df: pd.DataFrame, py_types: bool) -> list[dict[str, Any]]:
+    if py_types:  # pandas' own conversion to builtin types
+        return [series.to_dict() for _, series in df.iterrows()]
+    # itertuples keeps each value as its column holds it (an object
+    # column's np.float32 stays one) and handles names starting with "_".
+    return [dict(zip(df.columns, row)) for row in df.itertuples(index=False, name=None)]
+
+
+def df_extract_dicts(df: pd.DataFrame, py_types: bool = False) -> list[dict[str, Any]]:
+    """Every row of `df` as a dict of all its columns.
+
+    Parameters
+    ----------
+    df
+        Any DataFrame, e.g. a database.
+    py_types
+        If True, let pandas turn values into builtin Python types
+        (``Series.to_dict``); else keep them as the columns hold them.
+
+    Returns
+    -------
+    list of dict
+
+    Examples
+    --------
+    >>> import pandas as pd, psweep as ps
+    >>> ps.df_extract_dicts(pd.DataFrame({"a": [1, 2], "_b": ["x", "y"]}))
+    [{'a': 1, '_b': 'x'}, {'a': 2, '_b': 'y'}]
+    """
+    return _rows(df, py_types)
+
+
+def _one_row(df: pd.DataFrame, pset_id: str) -> pd.DataFrame:
+    picked = df[df["_pset_id"] == pset_id]
+    if len(picked) != 1:
+        raise ParamsError(
+            f"_pset_id {pset_id!r} is in {len(picked)} rows of the database, not "
+            f"exactly one. Pass a _pset_id from df._pset_id."
+        )
+    return picked
+
+
+def df_extract_row(
+    df: pd.DataFrame, pset_id: str, kind: str | None = None, py_types: bool = False
+) -> dict[str, Any]:
+    """The row of one ``_pset_id`` as a dict.
+
+    Parameters
+    ----------
+    df
+        A database.
+    pset_id
+        A value of ``df._pset_id``.
+    kind
+        Only columns of this kind (see :func:`filter_cols`); default all.
+    py_types
+        See :func:`df_extract_dicts`.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ParamsError
+        If `pset_id` is in no row or in several.
+
+    Examples
+    --------
+    >>> import psweep as ps
+    >>> df = ps.run(lambda p: {"y_": 2 * p["a"]}, ps.plist("a", [1, 2]), save=False)
+    >>> row = ps.df_extract_row(df, df._pset_id.iloc[1])
+    >>> row["a"], row["y_"]
+    (2, 4)
+    >>> ps.df_extract_row(df, df._pset_id.iloc[1], kind="post")
+    {'y_': 4}
+    """
+    picked = _one_row(df, pset_id)
+    if kind is not None:
+        picked = picked[filter_cols(picked.columns, kind)]
+    return _rows(picked, py_types)[0]
+
+
+def df_filter_conds(df: pd.DataFrame, conds: Iterable[Any], op: str = "and") -> pd.DataFrame:
+    """Rows of `df` meeting all (``"and"``), any (``"or"``) or an odd number
+    (``"xor"``) of `conds`.
 
     Parameters
     ----------
     df
         The database.
     conds
-        Boolean Series or arrays, e.g. ``[df.a > 1, df.b == "x"]``.
+        Boolean Series, arrays or lists, one value per row, e.g.
+        ``[df.a > 1, df.b == "x"]``; any iterable of them (a generator, a
+        ``map``). No conditions: all rows.
     op
-        ``"and"`` or ``"or"``.
+        ``"and"``, ``"or"`` or ``"xor"``, fused as ``numpy.logical_<op>``.
 
     Returns
     -------
@@ -123,7 +180,7 @@ def df_filter_conds(df: pd.DataFrame, conds: Sequence[Any], op: str = "and") -> 
     Raises
     ------
     ValueError
-        For another `op`, or no conditions.
+        For another `op`, or a condition whose length is not ``len(df)``.
 
     Examples
     --------
@@ -133,14 +190,24 @@ def df_filter_conds(df: pd.DataFrame, conds: Sequence[Any], op: str = "and") -> 
     [3]
     >>> ps.df_filter_conds(df, [df.a == 1, df.b == "y"], op="or")["a"].tolist()
     [1, 2]
+    >>> ps.df_filter_conds(df, map(lambda c: c.to_numpy(), [df.a > 1, df.b == "x"]), op="xor")["a"].tolist()
+    [1, 2]
     """
-    if op not in ("and", "or"):
-        raise ValueError(f"df_filter_conds: op={op!r}; use 'and' or 'or'.")
-    if len(conds) == 0:
-        raise ValueError("df_filter_conds: give at least one condition, e.g. [df.a > 1].")
-    masks = [np.asarray(c, dtype=bool) for c in conds]
-    combined = np.logical_and.reduce(masks) if op == "and" else np.logical_or.reduce(masks)
-    return df[combined]
+    combine = {"and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}.get(op)
+    if combine is None:
+        raise ValueError(f"df_filter_conds: op={op!r}; use 'and', 'or' or 'xor'.")
+    masks = []
+    for index, cond in enumerate(conds):
+        mask = np.asarray(cond, dtype=bool)
+        if mask.shape != (len(df),):
+            raise ValueError(
+                f"df_filter_conds: condition #{index} has shape {mask.shape}, but df has "
+                f"{len(df)} rows; each condition needs one bool per row, e.g. df.a > 1."
+            )
+        masks.append(mask)
+    if not masks:
+        return df
+    return df[combine.reduce(masks)]
 
 
 def df_print(
@@ -148,6 +215,9 @@ def df_print(
     cols: Sequence[str] | None = None,
     prefix_cols: bool = False,
     index: bool = False,
+    *,
+    skip_cols: Sequence[str] | None = None,
+    special_cols: bool | None = None,
 ) -> None:
     """Print `df` as a table: parameters and results, bookkeeping on request.
 
@@ -161,17 +231,44 @@ def df_print(
         Also show ``_`` bookkeeping columns not named in `cols`.
     index
         Show the index (the ``_time_utc`` timestamps).
+    skip_cols
+        Columns to leave out of the default selection; not with `cols`.
+    special_cols
+        Old name of `prefix_cols` (deprecated in psweep 0.16).
+
+    Raises
+    ------
+    ValueError
+        If both `cols` and `skip_cols` are given.
 
     Examples
     --------
     >>> import pandas as pd, psweep as ps
-    >>> ps.df_print(pd.DataFrame({"a": [1, 2], "_pset_id": ["p", "q"]}))
-     a
-     1
-     2
+    >>> df = pd.DataFrame({"a": [1, 2], "b": [3, 4], "_pset_id": ["p", "q"]})
+    >>> ps.df_print(df)
+     a  b
+     1  3
+     2  4
+    >>> ps.df_print(df, skip_cols=["b"], prefix_cols=True)
+     a _pset_id
+     1        p
+     2        q
     """
+    if special_cols is not None:
+        warnings.warn(
+            "df_print: special_cols is deprecated, use prefix_cols",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        prefix_cols = special_cols
+    if cols is not None and skip_cols:
+        raise ValueError("df_print: pass either cols= or skip_cols=, not both.")
     if cols is None:
-        show = [c for c in df.columns if prefix_cols or not str(c).startswith("_")]
+        skip = set(skip_cols or ())
+        show = [
+            c for c in df.columns
+            if (prefix_cols or not str(c).startswith("_")) and c not in skip
+        ]
     else:
         extra = [c for c in df.columns if prefix_cols and str(c).startswith("_") and c not in cols]
         show = list(cols) + extra

@@ -2,15 +2,16 @@
 
 :func:`stargrid` scans one parameter (or a group) at a time around a center
 point; :func:`intspace` and :func:`logspace` make 1d value lists for
-:func:`~psweep.plist`; :func:`sample_random` and :func:`sample_lhs` draw
-seeded psets from named ranges. Everything returns plain Python scalars, so
-psets print and hash like hand-written ones.
+:func:`~psweep.plist`, as numpy arrays as in psweep 0.16 (so
+``intspace(0, 4, 3) * 2`` is ``[0, 4, 8]``; their numpy scalars hash like
+Python numbers); :func:`sample_random` and :func:`sample_lhs` draw seeded
+psets from named ranges.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Real
 from typing import Any
 
@@ -73,8 +74,11 @@ def stargrid(
         One label per scan, stored under `vary_label_col` in each of its
         psets, to select a scan later (``df[df._vary == "a"]``).
     vary_label_col
-        Column of the labels. It must start with ``_`` so that labels do not
-        enter the pset hash: the center point is the same pset in every scan.
+        Column of the labels. With a name starting with ``_`` (the default)
+        labels are bookkeeping and do not enter the pset hash, so the center
+        point is one pset shared by the scans. With another name, such as
+        ``"study"``, the label is a parameter: each scan keeps its own
+        center point (the psets differ by label).
     skip_dups
         Keep only the first pset of each :func:`~psweep.pset_hash`. A scan
         through the center value repeats the center, so with labels the
@@ -92,7 +96,7 @@ def stargrid(
         If `const` is not a dict or `vary` is not a list of lists of dicts.
     ParamsError
         If `vary_labels` does not match `vary` in length, or
-        `vary_label_col` lacks the leading ``_`` or is already a key.
+        `vary_label_col` is already a key.
 
     Examples
     --------
@@ -105,6 +109,10 @@ def stargrid(
     ...          vary_labels=["a", "b"])
     [{'a': 1, 'b': 10, '_vary': 'a'}, {'a': 2, 'b': 10, '_vary': 'a'},
      {'a': 1, 'b': 20, '_vary': 'b'}]
+    >>> stargrid(const, [ps.plist("a", [1, 2]), ps.plist("b", [10, 20])],
+    ...          vary_labels=["a", "b"], vary_label_col="study")
+    [{'a': 1, 'b': 10, 'study': 'a'}, {'a': 2, 'b': 10, 'study': 'a'},
+     {'a': 1, 'b': 10, 'study': 'b'}, {'a': 1, 'b': 20, 'study': 'b'}]
     """
     if not isinstance(const, Mapping):
         raise ParamsTypeError(
@@ -130,11 +138,10 @@ def stargrid(
                 f"each of the {len(scans)} scans in vary. Pass a list with one "
                 f"label per plist, e.g. vary_labels=['a', 'b'], or leave it out."
             )
-        if not isinstance(vary_label_col, str) or not vary_label_col.startswith("_"):
-            raise ParamsError(
-                f"stargrid: vary_label_col={vary_label_col!r} does not start with '_', "
-                f"so labels would enter the pset hash and the shared center point "
-                f"would count as a different pset per scan. Use e.g. '_vary'."
+        if not isinstance(vary_label_col, str) or not vary_label_col:
+            raise ParamsTypeError(
+                f"stargrid: vary_label_col={vary_label_col!r} is not a column name; "
+                f"pass a str such as '_vary' (the default) or 'study'."
             )
     params = []
     for ii, scan in enumerate(scans):
@@ -165,8 +172,8 @@ def stargrid(
 
 
 def intspace(
-    start: float, stop: float, num: int = 50, endpoint: bool = True
-) -> list[int]:
+    start: float, stop: float, num: int = 50, endpoint: bool = True, dtype: Any = np.int64
+) -> np.ndarray:
     """Roughly evenly spaced integers, for parameters such as sizes or counts.
 
     The values of ``np.linspace(start, stop, num, endpoint)``, rounded to
@@ -182,11 +189,13 @@ def intspace(
         How many values to space before rounding, >= 1.
     endpoint
         Whether `stop` is the last value spaced.
+    dtype
+        Integer dtype of the result.
 
     Returns
     -------
-    list of int
-        Unique Python ints, ascending.
+    numpy.ndarray
+        Unique integers, ascending (a numpy array, as in psweep 0.16).
 
     Raises
     ------
@@ -195,22 +204,32 @@ def intspace(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from psweep import intspace
     >>> intspace(1, 100, 5)
-    [1, 26, 50, 75, 100]
-    >>> intspace(0, 3, 10)
+    array([  1,  26,  50,  75, 100])
+    >>> intspace(0, 3, 10, dtype=np.int32).tolist()
     [0, 1, 2, 3]
+    >>> intspace(0, 4, 3) * 2
+    array([0, 4, 8])
     """
     lo = _check_real(start, "intspace: start")
     hi = _check_real(stop, "intspace: stop")
     num = _check_num(num, "intspace")
     values = np.round(np.linspace(lo, hi, num, endpoint=bool(endpoint)))
-    return [int(v) for v in np.unique(values)]
+    return np.unique(values).astype(dtype)
 
 
 def logspace(
-    start: float, stop: float, num: int = 50, offset: float = 0.0, endpoint: bool = True
-) -> list[float]:
+    start: float,
+    stop: float,
+    num: int = 50,
+    offset: float = 0.0,
+    log_func: Callable[[Any], Any] = np.log10,
+    *,
+    base: float = 10.0,
+    endpoint: bool = True,
+) -> np.ndarray:
     """Log-spaced values from `start` to `stop`, with tunable log strength.
 
     `start` and `stop` are the values themselves, not exponents as in
@@ -218,8 +237,7 @@ def logspace(
     ``start + offset`` and ``stop + offset``, then shifted back by
     `offset`. With ``offset=0`` that is a plain log scale (consecutive
     ratios are equal, points denser towards the smaller bound); a larger
-    `offset` spreads them more evenly, tending to ``np.linspace``. There is
-    no `base` argument: the base of the log does not change these points.
+    `offset` spreads them more evenly, tending to ``np.linspace``.
 
     Parameters
     ----------
@@ -231,44 +249,59 @@ def logspace(
         Shift that tunes the log scale; ``start + offset`` and
         ``stop + offset`` must be > 0, so a negative offset (down to just
         above ``-min(start, stop)``) makes the scale even stronger.
+    log_func, base
+        The logarithm and its base, as in psweep 0.16 (``np.log`` with
+        ``base=np.e``, say). They must match; the points do not depend on
+        the base.
     endpoint
         Whether `stop` is the last value.
 
     Returns
     -------
-    list of float
-        `num` Python floats, monotonic from `start` towards `stop`.
+    numpy.ndarray
+        `num` floats, monotonic from `start` towards `stop` (a numpy array,
+        as in psweep 0.16).
 
     Raises
     ------
     ParamsError
         If a bound or `offset` is not a finite number, `num` is not a whole
-        number >= 1, or ``start + offset`` or ``stop + offset`` is <= 0.
+        number >= 1, ``start + offset`` or ``stop + offset`` is <= 0, or
+        ``log_func(base)`` is not 1.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from psweep import logspace
     >>> logspace(1, 1000, 4)
+    array([   1.,   10.,  100., 1000.])
+    >>> logspace(1, 1000, 4, base=np.e, log_func=np.log).round(9).tolist()
     [1.0, 10.0, 100.0, 1000.0]
-    >>> [round(x, 2) for x in logspace(0, 10, 4, offset=1)]
+    >>> logspace(0, 10, 4, offset=1).round(2).tolist()
     [0.0, 1.22, 3.95, 10.0]
     """
     lo = _check_real(start, "logspace: start")
     hi = _check_real(stop, "logspace: stop")
     shift = _check_real(offset, "logspace: offset")
     num = _check_num(num, "logspace")
+    base = _check_real(base, "logspace: base")
+    if not callable(log_func) or not np.isclose(log_func(base), 1.0):
+        raise ParamsError(
+            f"logspace: log_func={log_func!r} does not match base={base!r} "
+            f"(log_func(base) must be 1). Pass matching ones, e.g. "
+            f"base=np.e, log_func=np.log, or leave both out (base 10)."
+        )
     if lo + shift <= 0 or hi + shift <= 0:
         raise ParamsError(
             f"logspace: start + offset = {lo + shift!r} and stop + offset = "
             f"{hi + shift!r} must both be > 0 for a log scale. Pass an offset "
             f"greater than {-min(lo, hi)!r}, e.g. offset={1 - min(lo, hi)!r}."
         )
-    # Base 10 only so that decades such as logspace(1, 1000, 4) come out exact.
     exponents = np.linspace(
-        math.log10(lo + shift), math.log10(hi + shift), num, endpoint=bool(endpoint)
+        log_func(lo + shift), log_func(hi + shift), num, endpoint=bool(endpoint)
     )
-    values = [float(v) for v in 10.0**exponents - shift]
-    # 10**log10(x) - offset is off by rounding; users compare endpoints with ==.
+    values = np.asarray(base**exponents - shift, dtype=float)
+    # base**log(x) - offset is off by rounding; users compare endpoints with ==.
     values[0] = lo
     if endpoint and num > 1:
         values[-1] = hi

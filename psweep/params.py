@@ -1,22 +1,20 @@
-"""Building parameter sets (psets) and hashing them.
+"""Building parameter sets (psets) and filtering them by hash.
 
 A pset is a dict ``{"a": 1, "b": "x"}``; ``params`` is a list of psets. The
 helpers here build such lists from 1d sequences (:func:`plist`), grids
-(:func:`pgrid`) and any iterator of nested tuples (:func:`itr2params`).
+(:func:`pgrid`) and any iterator of nested tuples (:func:`itr2params`), and
+drop repeated psets; :mod:`psweep.hashing` says which psets are the same.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import math
-import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
-
 from psweep.errors import ParamsError, ParamsTypeError
+# run.py imports hash_with_layout and key_layout from here.
+from psweep.hashing import hash_with_layout, key_layout, pset_hash  # noqa: F401
 
 __all__ = [
     "plist",
@@ -90,48 +88,68 @@ def seq2dicts(name: str, seq: Iterable[Any]) -> list[dict[str, Any]]:
     return plist(name, seq)
 
 
-def merge_dicts(args: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Merge several one-parameter dicts into one pset.
+def merge_dicts(*args: Any, allow_dup_keys: bool = True) -> dict[str, Any]:
+    """Merge dicts left to right into one: a later dict's value wins.
 
     Parameters
     ----------
-    args
-        Dicts whose keys must not overlap.
+    *args
+        Dicts, as ``merge_dicts(a, b, c)``, or one sequence of them,
+        ``merge_dicts([a, b, c])`` (both as in psweep 0.16).
+    allow_dup_keys
+        If False, a key present in two dicts is an error instead of being
+        overwritten. :func:`itr2params` and :func:`pgrid` merge this way, so
+        that two plists of the same parameter never silently lose values.
 
     Returns
     -------
     dict
-        The union of all `args`.
+        A new dict; the inputs are not changed.
 
     Raises
     ------
+    ParamsTypeError
+        If an entry is not a dict.
     ParamsError
-        If two dicts hold the same key: a grid of two plists of the same
-        parameter would silently keep only the last value.
+        If ``allow_dup_keys=False`` and two dicts share a key.
 
     Examples
     --------
     >>> import psweep as ps
-    >>> ps.merge_dicts([{"a": 1}, {"b": 2}])
+    >>> ps.merge_dicts({"a": 1}, {"b": 2})
     {'a': 1, 'b': 2}
+    >>> ps.merge_dicts([{"a": 1}, {"a": 2}])
+    {'a': 2}
+    >>> ps.merge_dicts({"a": 1}, {"a": 2}, allow_dup_keys=False)
+    Traceback (most recent call last):
+    ...
+    psweep.errors.ParamsError: parameter 'a' appears twice in one pset ...
     """
+    if len(args) == 1 and not isinstance(args[0], Mapping):
+        if isinstance(args[0], (str, bytes)) or not isinstance(args[0], Iterable):
+            raise ParamsTypeError(
+                f"merge_dicts: got a {type(args[0]).__name__} ({args[0]!r:.80}); pass "
+                f"dicts, merge_dicts(a, b), or a list of them, merge_dicts([a, b])."
+            )
+        args = tuple(args[0])
     merged: dict[str, Any] = {}
     for dct in args:
         if not isinstance(dct, Mapping):
             raise ParamsTypeError(
-                f"merge_dicts: got a {type(dct).__name__} ({dct!r}) where a "
+                f"merge_dicts: got a {type(dct).__name__} ({dct!r:.80}) where a "
                 f"dict was expected. Each entry must be a dict such as "
                 f"ps.plist() makes."
             )
-        for key, value in dct.items():
-            if key in merged:
-                raise ParamsError(
-                    f"parameter {key!r} appears twice in one pset (values "
-                    f"{merged[key]!r} and {value!r}). Two plists with the "
-                    f"same name were combined; rename one, or join their "
-                    f"values into a single plist."
-                )
-            merged[key] = value
+        if not allow_dup_keys:
+            for key, value in dct.items():
+                if key in merged:
+                    raise ParamsError(
+                        f"parameter {key!r} appears twice in one pset (values "
+                        f"{merged[key]!r:.80} and {value!r:.80}). Two plists with the "
+                        f"same name were combined; rename one, or join their "
+                        f"values into a single plist."
+                    )
+        merged.update(dct)
     return merged
 
 
@@ -179,7 +197,7 @@ def itr2params(loops: Iterable[Any]) -> list[dict[str, Any]]:
     >>> ps.itr2params(itertools.product(zip(x, y), z))
     [{'x': 1, 'y': 3, 'z': 5}, {'x': 2, 'y': 4, 'z': 5}]
     """
-    return [merge_dicts(_flatten(item)) for item in loops]
+    return [merge_dicts(_flatten(item), allow_dup_keys=False) for item in loops]
 
 
 def loops2params(loops: Iterable[Any]) -> list[dict[str, Any]]:
@@ -204,15 +222,16 @@ def loops2params(loops: Iterable[Any]) -> list[dict[str, Any]]:
     return itr2params(loops)
 
 
-def pgrid(*plists: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def pgrid(*plists: Iterable[Any]) -> list[dict[str, Any]]:
     """Grid (outer product) over plists.
 
     Parameters
     ----------
     *plists
-        Lists of psets, e.g. from :func:`plist`, or an `itr2params` result
-        to keep some parameters varying together. A single list of plists,
-        ``pgrid([p1, p2])`` as in psweep 0.16, works too.
+        Lists of psets, e.g. from :func:`plist`, or ``zip(a, c)`` to keep
+        some parameters varying together: ``pgrid(zip(a, c), d)``. A single
+        list of those, ``pgrid([a, b])`` as in psweep 0.16, works too, and so
+        does a single plist, ``pgrid(a)``.
 
     Returns
     -------
@@ -222,194 +241,47 @@ def pgrid(*plists: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     Raises
     ------
     ParamsError
-        If two plists share a parameter name.
+        If two plists share a parameter name, or for ``pgrid(zip(a, c))``
+        alone (wrap it: ``pgrid([zip(a, c)])``).
+    ParamsTypeError
+        If an argument is not a list of dicts (or a zip of such lists).
 
     Examples
     --------
     >>> import psweep as ps
-    >>> ps.pgrid(ps.plist("a", [1, 2]), ps.plist("b", ["x"]))
+    >>> a, b = ps.plist("a", [1, 2]), ps.plist("b", ["x"])
+    >>> ps.pgrid(a, b)
     [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'x'}]
+    >>> ps.pgrid([zip(a, ps.plist("c", [5, 6])), b])
+    [{'a': 1, 'c': 5, 'b': 'x'}, {'a': 2, 'c': 6, 'b': 'x'}]
     """
-    if len(plists) == 1 and plists[0] and not isinstance(plists[0][0], Mapping):
-        plists = tuple(plists[0])
+    if len(plists) == 1:
+        only = plists[0]
+        if isinstance(only, zip):
+            # product(*zip(a, c)) would cross the pairs with each other.
+            raise ParamsError(
+                "pgrid(zip(a, c)) with the zip as the only argument is ambiguous: "
+                "it is not a list of plists. To vary a and c together, wrap it "
+                "in a list, ps.pgrid([zip(a, c)]), or use ps.itr2params(zip(a, c))."
+            )
+        _check_plist(only, 0)
+        only = list(only)
+        if only and not isinstance(only[0], Mapping):
+            plists = tuple(only)  # pgrid([a, b]): a list of plists
+        else:
+            plists = (only,)  # pgrid(a): one plist
+    for index, entry in enumerate(plists):
+        _check_plist(entry, index)
     return itr2params(itertools.product(*plists))
 
 
-# ---------------------------------------------------------------------------
-# hashing
-# ---------------------------------------------------------------------------
-
-# One byte tag per kind of value, so that e.g. the string "1" and the
-# integer 1 never encode alike.
-_TAG_NONE, _TAG_BOOL, _TAG_INT, _TAG_FLOAT, _TAG_STR = b"N", b"B", b"I", b"F", b"S"
-_TAG_BYTES, _TAG_SEQ, _TAG_MAP, _TAG_ARRAY, _TAG_TIME = b"Y", b"L", b"M", b"A", b"T"
-
-
-# Per key set of a pset (keys in dict order): the keys that are hashed, in
-# sorted order, with their encodings. The same few key sets recur in every
-# pset of a study, so sorting and encoding keys happens once per key set.
-_LAYOUTS: dict[tuple[Any, ...], tuple[tuple[Any, bytes], ...]] = {}
-_MAX_LAYOUTS = 10_000
-
-try:  # CPython's own SHA-1 is ~2x faster than OpenSSL's for a short input
-    from _sha1 import sha1 as _sha1
-except ImportError:  # pragma: no cover - Pythons built without it
-    _sha1 = hashlib.sha1
-
-
-def _encode(value: Any, key: str) -> bytes:
-    """Canonical bytes of `value`; see pset_hash for what counts as equal."""
-    kind = type(value)
-    if kind is str:  # fast paths for the common scalars
-        data = value.encode("utf-8")
-        return _TAG_STR + struct.pack("<Q", len(data)) + data
-    if kind is int:
-        return _TAG_INT + str(value).encode()
-    if kind is float and not value.is_integer() and value == value:
-        return _TAG_FLOAT + struct.pack("<d", value)
-    if value is None or value is np.ma.masked:
-        return _TAG_NONE
-    if isinstance(value, (bool, np.bool_)):
-        return _TAG_BOOL + (b"1" if value else b"0")
-    if isinstance(value, (int, np.integer)):
-        return _TAG_INT + str(int(value)).encode()
-    if isinstance(value, (float, np.floating)):
-        fvalue = float(value)
-        if math.isnan(fvalue):
-            return _TAG_FLOAT + b"nan"
-        if fvalue.is_integer():
-            # 1.0 == 1: pandas turns int columns with missing values into
-            # floats, and a pset read back from the database must match.
-            return _TAG_INT + str(int(fvalue)).encode()
-        return _TAG_FLOAT + struct.pack("<d", fvalue)
-    if isinstance(value, str):
-        data = value.encode("utf-8")
-        return _TAG_STR + struct.pack("<Q", len(data)) + data
-    if isinstance(value, (bytes, bytearray)):
-        return _TAG_BYTES + struct.pack("<Q", len(value)) + bytes(value)
-    if isinstance(value, np.ndarray):
-        if value.dtype.hasobject:
-            return _TAG_SEQ + _encode_items(value.tolist(), key)
-        arr = np.ascontiguousarray(value)
-        head = f"{arr.dtype.str}|{arr.shape}".encode()
-        return _TAG_ARRAY + struct.pack("<Q", len(head)) + head + arr.tobytes()
-    if isinstance(value, (list, tuple)):
-        return _TAG_SEQ + _encode_items(value, key)
-    if isinstance(value, Mapping):
-        parts = []
-        for sub_key in sorted(value, key=repr):
-            parts.append(_encode(sub_key, key) + _encode(value[sub_key], key))
-        return _TAG_MAP + struct.pack("<Q", len(parts)) + b"".join(parts)
-    if hasattr(value, "isoformat") and hasattr(value, "timetuple"):
-        return _TAG_TIME + _encode(value.isoformat(), key)
-    raise ParamsTypeError(
-        f"pset_hash: the value of key {key!r} is a {type(value).__name__} "
-        f"({value!r:.80}), which psweep cannot hash. Use numbers, strings, "
-        f"bools, None, lists/tuples/dicts of those, numpy arrays or "
-        f"datetimes, or put the value under a key starting with '_' so "
-        f"that it is not part of the hash."
-    )
-
-
-def _encode_items(items: Iterable[Any], key: str) -> bytes:
-    parts = [_encode(item, key) for item in items]
-    return struct.pack("<Q", len(parts)) + b"".join(
-        struct.pack("<Q", len(p)) + p for p in parts
-    )
-
-
-def pset_hash(pset: Mapping[str, Any]) -> str:
-    """Content hash of a pset, the value of the ``_pset_hash`` column.
-
-    Two psets get the same hash when they have the same keys (keys starting
-    with ``_`` are left out) with equal values, in any key order:
-
-    * numbers are equal when their values are: ``1 == 1.0 == np.int64(1)``,
-      NaN equals NaN; ``True`` is a bool, not the number 1;
-    * strings, bytes and None by value;
-    * lists and tuples element by element (``[1, 2]`` equals ``(1, 2)``),
-      dicts key by key;
-    * numpy arrays by dtype, shape and bytes (``float64`` and ``float32``
-      arrays differ);
-    * dates and times by their ISO text.
-
-    The hash is a SHA-1 of a canonical encoding (not of a pickle), so it is
-    the same across processes, Python runs and numpy/pandas versions.
-
-    Parameters
-    ----------
-    pset
-        One pset.
-
-    Returns
-    -------
-    str
-        40 hex digits.
-
-    Raises
-    ------
-    ParamsTypeError
-        If a value's type is not listed above; the message names the key.
-
-    Examples
-    --------
-    >>> import psweep as ps
-    >>> ps.pset_hash({"a": 1, "b": 2.0}) == ps.pset_hash({"b": 2, "a": 1.0})
-    True
-    >>> ps.pset_hash({"a": 1}) == ps.pset_hash({"a": 1, "_pset_id": "x"})
-    True
-    """
-    return hash_with_layout(pset, key_layout(tuple(pset)))
-
-
-def hash_with_layout(pset: Mapping[str, Any], layout: tuple[tuple[Any, bytes], ...]) -> str:
-    """:func:`pset_hash` of `pset`, given the :func:`key_layout` of its keys.
-
-    For callers that hash many psets with the same keys and look the layout
-    up once per key set.
-
-    Parameters
-    ----------
-    pset
-        One pset.
-    layout
-        ``key_layout(tuple(pset))``.
-
-    Returns
-    -------
-    str
-        40 hex digits, equal to ``pset_hash(pset)``.
-    """
-    parts = []
-    for key, encoded_key in layout:
-        value = pset[key]
-        parts.append(encoded_key)
-        parts.append(b"I%d" % value if type(value) is int else _encode(value, key))
-    return _sha1(b"".join(parts)).hexdigest()
-
-
-def key_layout(keys: tuple[Any, ...]) -> tuple[tuple[Any, bytes], ...]:
-    """The keys that :func:`pset_hash` hashes, sorted, with their encodings.
-
-    Cached per key set (up to 10 000 of them).
-
-    Parameters
-    ----------
-    keys
-        A pset's keys, in its order.
-
-    Returns
-    -------
-    tuple of (key, bytes)
-        Keys not starting with ``_``, sorted.
-    """
-    found = _LAYOUTS.get(keys)
-    if found is None:
-        hashed = sorted(key for key in keys if not str(key).startswith("_"))
-        found = tuple((key, _encode(key, key)) for key in hashed)
-        if len(_LAYOUTS) < _MAX_LAYOUTS:
-            _LAYOUTS[keys] = found
-    return found
+def _check_plist(entry: Any, index: int) -> None:
+    if isinstance(entry, (str, bytes, Mapping)) or not isinstance(entry, Iterable):
+        raise ParamsTypeError(
+            f"pgrid: argument #{index} is a {type(entry).__name__} ({entry!r:.80}), "
+            f"not a plist. Pass lists of dicts, e.g. ps.pgrid(ps.plist('a', [1, 2]), "
+            f"ps.plist('b', [3]))."
+        )
 
 
 def filter_params_unique(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ import pandas as pd
 
 from psweep.dbfile import concat_rows, read_database, rows_to_frame, write_database
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
+from psweep.frames_io import read_frame_json, write_frame_json
 from psweep.journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read_journal
 
 __all__ = ["Store", "df_read", "df_write"]
@@ -433,7 +434,7 @@ def _new_rows(db: pd.DataFrame | None, rows: list[dict[str, Any]]) -> list[dict[
     return fresh
 
 
-def df_read(path: str) -> pd.DataFrame:
+def df_read(path: str, fmt: str = "pickle", **kwds: Any) -> pd.DataFrame:
     """Read a psweep database, including rows not yet folded into it.
 
     Rows that finished in runs still going, or in runs that were killed,
@@ -444,6 +445,13 @@ def df_read(path: str) -> pd.DataFrame:
     ----------
     path
         The database file, e.g. ``"calc/results.pk"``.
+    fmt
+        ``"pickle"`` (a database) or ``"json"`` (a file from
+        ``df_write(..., fmt="json")``, read with
+        :func:`psweep.frames_io.read_frame_json`).
+    **kwds
+        For ``fmt="json"``: ``orient=`` and other :func:`pandas.read_json`
+        options.
 
     Returns
     -------
@@ -465,12 +473,18 @@ def df_read(path: str) -> pd.DataFrame:
     --------
     >>> import psweep as ps
     >>> df = ps.df_read("calc/results.pk")  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> ps.df_write("db.json", pd.DataFrame({"a": [1, 2]}), fmt="json", orient="split")
+    >>> ps.df_read("db.json", fmt="json", orient="split").a.tolist()
+    [1, 2]
     """
+    if _is_json(fmt, kwds):
+        return read_frame_json(path, **kwds)
     calc_dir, basename = os.path.split(path)
     return Store(calc_dir or ".", basename).read()
 
 
-def df_write(path: str, df: pd.DataFrame) -> None:
+def df_write(path: str, df: pd.DataFrame, fmt: str = "pickle", **kwds: Any) -> None:
     """Write `df` as a pickled database, atomically and under its lock.
 
     Parameters
@@ -479,6 +493,12 @@ def df_write(path: str, df: pd.DataFrame) -> None:
         Target file, e.g. ``"calc/results.pk"``; folders are created.
     df
         The DataFrame.
+    fmt
+        ``"pickle"``, or ``"json"`` for a text copy (atomic, no lock;
+        :func:`psweep.df_to_json`).
+    **kwds
+        For ``fmt="json"``: ``orient=`` and other
+        :func:`psweep.df_to_json` options.
 
     Raises
     ------
@@ -490,8 +510,21 @@ def df_write(path: str, df: pd.DataFrame) -> None:
     >>> import pandas as pd, psweep as ps
     >>> ps.df_write("calc/results.pk", pd.DataFrame({"a": [1]}))  # doctest: +SKIP
     """
+    if _is_json(fmt, kwds):
+        write_frame_json(path, df, **kwds)
+        return
     calc_dir, basename = os.path.split(path)
     store = Store(calc_dir or ".", basename)
     with store.locked():
         store.write(df)
 
+
+def _is_json(fmt: str, kwds: dict[str, Any]) -> bool:
+    """Whether df_read/df_write handle JSON; checks fmt and its options."""
+    if fmt == "json":
+        return True
+    if fmt != "pickle":
+        raise ValueError(f"fmt={fmt!r}: use 'pickle' (the database) or 'json'.")
+    if kwds:
+        raise TypeError(f"options {sorted(kwds)} are for fmt='json'; a pickled database takes none.")
+    return False

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import psweep as ps
+import psweep.cli as cli_mod
 import workers
 from psweep.store import Store
 
@@ -173,3 +174,141 @@ def test_git_outside_repo_is_a_clear_error_before_work(tmp_path):
     finally:
         del os.environ["GIT_CEILING_DIRECTORIES"]
     assert not os.path.exists("calc")
+
+
+# ---------------------------------------------------------------------------
+# psweep 0.16's console scripts
+# ---------------------------------------------------------------------------
+
+
+def script(name: str, *args: str) -> subprocess.CompletedProcess:
+    """Run an installed console script of this venv as a real process."""
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    return subprocess.run([path, *args], capture_output=True, text=True, timeout=120)
+
+
+def entry(capsys, main, *args: str) -> tuple[int, str, str]:
+    """Call a console script's entry function in-process: (exit code, stdout, stderr)."""
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_installed_0_16_scripts_run_as_processes(study):
+    """The five 0.16 scripts are installed; psweep-db2json and psweep-db2table run as processes."""
+    out = script("psweep-db2json", "-o", "columns", "calc/results.pk")
+    assert out.returncode == 0, out.stderr
+    assert list(json.loads(out.stdout)["x"].values()) == [1, 2, 3, 4]
+    table = script("psweep-db2table", "-i", "-a", "-f", "simple", "calc/results.pk")
+    assert table.returncode == 0 and "_pset_id" in table.stdout.splitlines()[0]
+    bindir = os.path.dirname(sys.executable)
+    for name in ("psweep-checkdir", "psweep-push", "psweep-pull"):
+        assert os.access(os.path.join(bindir, name), os.X_OK), name
+
+
+def test_db2json_prints_the_database_with_0_16_flags(study, capsys):
+    """db2json [-o orient] FILE prints rows as JSON (records by default); a calc dir works too."""
+    code, out, err = entry(capsys, cli_mod.db2json_main, "calc/results.pk")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["x"] for r in rows] == [1, 2, 3, 4]
+    assert rows[2]["_failed"] is True
+    assert pd.Timestamp(rows[0]["_time_utc"]) == ps.df_read("calc/results.pk")["_time_utc"].iloc[0]
+    code, out, _ = entry(capsys, cli_mod.db2json_main, "-o", "split", "calc")
+    assert json.loads(out)["columns"][0] == "x"
+    code, out, err = entry(capsys, cli_mod.db2json_main, "nothere")
+    assert code == 2 and err.startswith("psweep-db2json: 'nothere': no such calc dir")
+    with pytest.raises(SystemExit):
+        cli_mod.db2json_main(["-o", "nope", "calc"])
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_db2table_selects_columns_all_and_index(study, capsys):
+    """db2table: default without _ columns, -a all, COLUMN... picks, -i the index."""
+    code, out, err = entry(capsys, cli_mod.db2table_main, "calc/results.pk")
+    assert code == 0, err
+    header, dashes, *rows = out.splitlines()
+    assert header.split() == ["x", "y"] and set(dashes) <= {"-", " "} and len(rows) == 4
+    assert rows[0].split() == ["1", "1.0"]
+    _, out, _ = entry(capsys, cli_mod.db2table_main, "-i", "-a", "calc")
+    assert out.splitlines()[0].split()[:2] == ["index", "x"] and "_pset_id" in out.splitlines()[0]
+    _, out, _ = entry(capsys, cli_mod.db2table_main, "-f", "github", "calc", "x")
+    assert out.splitlines()[0] == "| x |" and len(out.splitlines()) == 6
+    code, _, err = entry(capsys, cli_mod.db2table_main, "calc", "nope")
+    assert code == 2 and "no column 'nope'" in err
+
+
+def test_db2table_other_formats_need_tabulate(study, capsys):
+    """A tabulate-only -f format without tabulate installed is one line naming the fix."""
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        code, _, err = entry(capsys, cli_mod.db2table_main, "-f", "latex", "calc")
+        assert code == 2 and "pip install tabulate" in err
+    else:
+        assert "\\begin{tabular}" in entry(capsys, cli_mod.db2table_main, "-f", "latex", "calc")[1]
+
+
+def test_checkdir_prints_folders_without_rows_and_rows_without_folders(study, capsys):
+    """checkdir CALC_DIR prints check_calc_dir's two sets as sorted JSON lists."""
+    stray = ps.get_uuid()
+    os.makedirs(os.path.join("calc", stray))
+    code, out, err = entry(capsys, cli_mod.checkdir_main, "calc")
+    assert code == 0, err
+    found = json.loads(out)
+    assert found["disk_not_db"] == [stray]
+    with_folder = study["_pset_id"].iloc[0]
+    assert found["db_not_disk"] == sorted(set(ps.df_read("calc/results.pk")["_pset_id"]) - {with_folder})
+    code, _, err = entry(capsys, cli_mod.checkdir_main, "nothere")
+    assert code == 2 and "'nothere' is not a calc dir" in err
+
+
+@pytest.fixture
+def fake_remote(tmp_path, monkeypatch):
+    """$HOME/proj/study as cwd and stand-ins for rsync and ssh that log their argv."""
+    home = tmp_path / "home"
+    study = home / "proj" / "study"
+    (study / "calc").mkdir(parents=True)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "argv.log"
+    for tool in ("rsync", "ssh"):
+        exe = bindir / tool
+        exe.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\n')
+        exe.chmod(0o755)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(study)
+    return study, log
+
+
+def test_pull_rsyncs_calc_from_the_same_path_under_home(fake_remote, capsys):
+    """pull HOST [opts]: rsync -rptgoD -vP [opts] [rules] HOST:proj/study/calc ./"""
+    study, log = fake_remote
+    (study / "excl_pull").write_text("*.tmp\n")
+    (study / "rsync.filter").write_text("- big/\n")
+    code, out, err = entry(capsys, cli_mod.pull_main, "hpc.example.org", "-n", "-L")
+    assert code == 0, err
+    expected = ("rsync -rptgoD -vP -n -L --exclude-from=excl_pull --filter=merge rsync.filter "
+                "hpc.example.org:proj/study/calc ./")
+    assert log.read_text().splitlines() == [expected]
+    assert out.startswith("executing: rsync -rptgoD -vP -n -L")
+
+
+def test_push_makes_the_remote_folder_then_rsyncs_calc(fake_remote, capsys):
+    """push HOST: ssh HOST mkdir -pv proj/study/calc, then rsync calc/ HOST:proj/study/calc/."""
+    study, log = fake_remote
+    (study / "rsync.exclude").write_text("*.tmp\n")
+    code, _, err = entry(capsys, cli_mod.push_main, "hpc.example.org")
+    assert code == 0, err
+    assert log.read_text().splitlines() == [
+        "ssh hpc.example.org mkdir -pv proj/study/calc",
+        "rsync -rptgoD -vP --exclude-from=rsync.exclude calc/ hpc.example.org:proj/study/calc/",
+    ]
+
+
+def test_push_pull_without_rsync_is_one_line_exit_2(fake_remote, tmp_path, monkeypatch, capsys):
+    """No rsync on PATH: the command is shown, then one line naming the missing program."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    code, out, err = entry(capsys, cli_mod.pull_main, "h")
+    assert code == 2 and out.startswith("executing: rsync") and "rsync is not installed" in err

@@ -309,6 +309,19 @@ def check_notebook(tmp_path: Path) -> None:
     assert printed.strip() == source.strip()
     info = json.loads((tmp_path / "calc" / "backup_script" / f"{run_id}.json").read_text())
     assert info["argv"] == [str((tmp_path / "study.ipynb").resolve())]
+def check_vary_function_param(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "vary_function_param.py")
+    assert "first run: 6 rows" in out and "after extending: 10 rows, 2 runs" in out
+    df = read_db(tmp_path / "calc" / "results.pk")
+    assert_no_failures(df)
+    assert df.groupby("_run_id", sort=False).size().tolist() == [6, 4]
+    assert df["_pset_hash"].is_unique
+    sin_3 = df[(df["f_name"] == "sin") & (df["upper"] == 3.0)]["integral_"].tolist()
+    assert [round(v, 2) for v in sin_3] == [1.99, 1.99]
+    assert sorted(set(df["f_name"])) == ["cos", "exp", "sin"]
+    # A third run of the script's second study runs nothing new.
+    again = run_python(tmp_path, "vary_function_param.py")
+    assert "after extending: 10 rows, 2 runs" in again
 
 
 CHECKS: dict[str, Callable[[Path], None]] = {
@@ -326,6 +339,7 @@ CHECKS: dict[str, Callable[[Path], None]] = {
     "multiple_1d_scans_with_backup": check_multiple_1d_scans_with_backup,
     "vary_1_param_simulate.py": check_vary_1_param_simulate,
     "vary_1_param_study_column.py": check_vary_1_param_study_column,
+    "vary_function_param.py": check_vary_function_param,
 }
 
 

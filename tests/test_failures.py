@@ -123,9 +123,9 @@ def test_pset_hash_column_matches_pset_hash():
 
 
 def test_unhashable_pset_value_is_an_error_before_running():
-    """A value pset_hash cannot handle raises before any work, naming pset and key."""
+    """A value with no stable hash (a lambda) raises before any work, naming pset and key."""
     with pytest.raises(ps.ParamsTypeError, match="pset #1.*key 'obj'"):
-        ps.run(workers.square, [{"x": 1}, {"x": 2, "obj": object()}])
+        ps.run(workers.square, [{"x": 1}, {"x": 2, "obj": lambda: 1}])
     assert not os.path.exists("calc")
 
 
@@ -259,7 +259,7 @@ def test_df_filter_conds_and_df_print(capsys):
     assert sub["x"].tolist() == [2]
     assert ps.df_filter_conds(df, [df.x == 1, df.x == 3], op="or")["x"].tolist() == [1, 3]
     with pytest.raises(ValueError, match="op="):
-        ps.df_filter_conds(df, [df.x > 1], op="xor")
+        ps.df_filter_conds(df, [df.x > 1], op="nand")
     ps.df_print(df)
     out = capsys.readouterr().out
     assert "_pset_id" not in out and "y" in out

@@ -111,9 +111,9 @@ def test_stargrid_does_not_mutate_inputs_and_accepts_empty_vary():
             "vary_labels='ab'",
         ),
         (
-            {"const": CONST, "vary": [A], "vary_labels": ["a"], "vary_label_col": "vary"},
-            ps.ParamsError,
-            "does not start with '_'",
+            {"const": CONST, "vary": [A], "vary_labels": ["a"], "vary_label_col": 3},
+            ps.ParamsTypeError,
+            "vary_label_col=3 is not a column name",
         ),
         (
             {"const": {**CONST, "_vary": 0}, "vary": [A], "vary_labels": ["a"]},
@@ -129,11 +129,29 @@ def test_stargrid_errors_name_the_problem(kwargs, exc, match):
 
 
 def test_stargrid_propagates_unhashable_values_when_deduplicating():
-    """skip_dups needs pset_hash; an unhashable value raises, skip_dups=False passes."""
-    const = {"a": 1, "obj": object()}
-    with pytest.raises(ps.ParamsTypeError, match="'obj'"):
+    """skip_dups needs pset_hash; a value with no stable hash raises, skip_dups=False passes."""
+    const = {"a": 1, "obj": lambda: 1}
+    with pytest.raises(ps.PsweepHashError, match="'obj'"):
         stargrid(const, [ps.plist("a", [1, 2])])
     assert len(stargrid(const, [ps.plist("a", [1, 2])], skip_dups=False)) == 2
+
+
+def test_stargrid_label_col_without_underscore_is_a_parameter():
+    """vary_label_col="study" (as 0.16 allows) labels psets; each scan keeps its center."""
+    params = stargrid(CONST, [A, B], vary_labels=["aa", "bb"], vary_label_col="study")
+    assert [p["study"] for p in params] == ["aa"] * 3 + ["bb"] * 2
+    assert all("_vary" not in p for p in params)
+    centers = [p for p in params if (p["a"], p["b"]) == (1, 77)]
+    assert [c["study"] for c in centers] == ["aa", "bb"]
+    assert len({ps.pset_hash(p) for p in params}) == 5
+
+
+def test_stargrid_hashes_functions_and_objects_to_skip_the_center():
+    """Scans over np.sin/np.cos/a class/an instance deduplicate by hash (0.16 allows them)."""
+    funcs = ps.plist("f", [np.sin, np.cos, ps.Sweep, ps.PsweepError("x")])
+    params = stargrid({"a": 1, "f": np.sin}, [ps.plist("a", [1, 2]), funcs])
+    assert len(params) == 5
+    assert params[2:] == [{"a": 1, "f": f["f"]} for f in funcs[1:]]
 
 
 # ---------------------------------------------------------------------------
@@ -141,25 +159,34 @@ def test_stargrid_propagates_unhashable_values_when_deduplicating():
 # ---------------------------------------------------------------------------
 
 
-def test_intspace_gives_unique_sorted_python_ints_with_endpoints():
-    """Values are distinct builtin ints from start to stop, ascending."""
+def test_intspace_gives_unique_sorted_int_array_with_endpoints():
+    """Values are a numpy int64 array of distinct ints from start to stop, ascending."""
     values = intspace(1, 1000, 30)
+    assert isinstance(values, np.ndarray) and values.dtype == np.int64
     assert values[0] == 1 and values[-1] == 1000
     assert len(values) == 30
-    assert values == sorted(set(values))
-    assert all(type(v) is int for v in values)
+    assert values.tolist() == sorted(set(values.tolist()))
+
+
+def test_intspace_is_an_array_as_in_0_16():
+    """Arithmetic is elementwise (0.16: intspace(0, 4, 3) * 2 == [0, 4, 8]); dtype= picks the type."""
+    assert (intspace(0, 4, 3) * 2).tolist() == [0, 4, 8]
+    assert intspace(0, 4, 5).tolist() == [0, 1, 2, 3, 4]
+    assert intspace(0, 5, 5).tolist() == [0, 1, 2, 4, 5]
+    assert intspace(0, 10, 3, dtype=np.int32).dtype == np.int32
+    assert ps.plist("n", intspace(1, 3, 3)) == [{"n": 1}, {"n": 2}, {"n": 3}]
 
 
 def test_intspace_drops_duplicates_when_range_is_narrow():
     """More points than integers in the range collapse to each integer once."""
-    assert intspace(0, 3, 20) == [0, 1, 2, 3]
-    assert intspace(5, 5, 3) == [5]
+    assert intspace(0, 3, 20).tolist() == [0, 1, 2, 3]
+    assert intspace(5, 5, 3).tolist() == [5]
 
 
 def test_intspace_endpoint_false_and_descending_bounds():
     """endpoint=False excludes stop; stop < start still returns ascending ints."""
-    assert intspace(0, 10, 5, endpoint=False) == [0, 2, 4, 6, 8]
-    assert intspace(10, 0, 3) == [0, 5, 10]
+    assert intspace(0, 10, 5, endpoint=False).tolist() == [0, 2, 4, 6, 8]
+    assert intspace(10, 0, 3).tolist() == [0, 5, 10]
 
 
 def test_logspace_has_exact_endpoints_and_equal_ratios():
@@ -168,8 +195,22 @@ def test_logspace_has_exact_endpoints_and_equal_ratios():
     assert values[0] == 2.0 and values[-1] == 2000.0
     ratios = np.array(values[1:]) / np.array(values[:-1])
     assert np.allclose(ratios, 10 ** 0.5)
-    assert all(type(v) is float for v in values)
-    assert logspace(1, 1000, 4) == [1.0, 10.0, 100.0, 1000.0]
+    assert isinstance(values, np.ndarray) and values.dtype == float
+    assert logspace(1, 1000, 4).tolist() == [1.0, 10.0, 100.0, 1000.0]
+
+
+@pytest.mark.parametrize(("log_func", "base"), [(np.log10, 10), (np.log, np.e), (np.log2, 2)])
+def test_logspace_base_and_log_func_match_numpy(log_func, base):
+    """With matching base/log_func the points are numpy.logspace of the logs of the bounds."""
+    ref = np.logspace(log_func(0.3), log_func(1.5), num=20, base=base)
+    np.testing.assert_allclose(logspace(0.3, 1.5, num=20, base=base, log_func=log_func), ref)
+    np.testing.assert_allclose(logspace(0.3, 1.5), np.logspace(np.log10(0.3), np.log10(1.5)))
+
+
+def test_logspace_mismatched_base_and_log_func_is_an_error():
+    """log_func(base) != 1 raises ParamsError naming both."""
+    with pytest.raises(ps.ParamsError, match="does not match base=2.0"):
+        logspace(1, 10, base=2, log_func=np.log10)
 
 
 def test_logspace_offset_allows_zero_start_and_evens_out_spacing():
@@ -189,10 +230,10 @@ def test_logspace_offset_allows_zero_start_and_evens_out_spacing():
 def test_logspace_decreasing_endpoint_false_and_single_value():
     """stop < start gives a decreasing list; endpoint=False omits stop; num=1 is [start]."""
     values = logspace(100, 1, 3)
-    assert values == pytest.approx([100.0, 10.0, 1.0])
+    assert values.tolist() == pytest.approx([100.0, 10.0, 1.0])
     assert values[0] == 100.0 and values[-1] == 1.0
-    assert logspace(1, 100, 2, endpoint=False) == pytest.approx([1.0, 10.0])
-    assert logspace(3, 30, 1) == [3.0]
+    assert logspace(1, 100, 2, endpoint=False).tolist() == pytest.approx([1.0, 10.0])
+    assert logspace(3, 30, 1).tolist() == [3.0]
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,7 @@ def _cmd_check(args: argparse.Namespace) -> None:
         raise CliError(f"no psweep database in {calc_dir!r}")
     # Read only: check must not change what it reports on.
     journals = store.journal_status()
-    df = store.with_pending(store.read_db_file())
+    df = store.with_pending()
     ids = set(df["_pset_id"].astype(str)) if "_pset_id" in df.columns else set()
     folders = {
         name for name in os.listdir(calc_dir)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pickle
-import tempfile
+import secrets
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,16 +17,55 @@ import pandas as pd
 from psweep.errors import DatabaseError, DatabaseNotFoundError
 from psweep.worker import ENGINE_KEY_ORDER, ENGINE_KEYS
 
-__all__ = ["read_database", "write_database", "rows_to_frame", "concat_rows"]
+__all__ = [
+    "read_database",
+    "signature",
+    "write_database",
+    "rows_to_frame",
+    "concat_rows",
+    "is_temp_of",
+    "remove_if_unlocked",
+]
 
 # The process umask, read once (os.umask can only be read by setting it).
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-def _read_pickle(path: str) -> pd.DataFrame:
+Signature = tuple[int, ...]
+
+
+def _signature_of(st: os.stat_result) -> Signature:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def signature(path: str) -> Signature | None:
+    """What identifies the current content of the file `path`; None if missing.
+
+    Every write replaces the database by a new file, so a changed file has
+    another signature (inode, size and times).
+
+    Parameters
+    ----------
+    path
+        The database file.
+
+    Returns
+    -------
+    tuple of int or None
+    """
+    try:
+        return _signature_of(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
+def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:
     try:
         with open(path, "rb") as fd:
+            # The signature of the file opened, not of whatever the path
+            # names after the load: a writer may replace it meanwhile.
+            sig = _signature_of(os.fstat(fd.fileno()))
             df = pickle.load(fd)
     except FileNotFoundError as exc:
         raise DatabaseNotFoundError(
@@ -44,35 +85,30 @@ def _read_pickle(path: str) -> pd.DataFrame:
             f"pandas DataFrame. The file was left unchanged; move it away or "
             f"pass another database_basename."
         )
-    return df
+    return df, sig
 
 
 # The database this process wrote or read last, by path, with the file's
-# stat signature: extending a study many times from one process then reads
+# signature: extending a study many times from one process then reads
 # the file only when another process changed it. Callers always get a
 # private copy (cheap under pandas' copy-on-write), so editing a returned
 # frame never changes the cache.
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(
     getattr(pd.options.mode, "copy_on_write", False) is True
 )
-_DB_CACHE: dict[str, tuple[tuple[int, ...], pd.DataFrame]] = {}
-
-
-def _signature(path: str) -> tuple[int, ...]:
-    st = os.stat(path)
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+_DB_CACHE: dict[str, tuple[Signature, pd.DataFrame]] = {}
 
 
 def _private(df: pd.DataFrame) -> pd.DataFrame:
     return df.copy(deep=not _COPY_ON_WRITE)
 
 
-def _remember(path: str, df: pd.DataFrame) -> None:
+def _remember(path: str, sig: Signature, df: pd.DataFrame) -> None:
     _DB_CACHE.clear()  # one database at most: bounded memory
-    _DB_CACHE[os.path.abspath(path)] = (_signature(path), _private(df))
+    _DB_CACHE[os.path.abspath(path)] = (sig, _private(df))
 
 
-def read_database(path: str) -> pd.DataFrame:
+def read_database(path: str) -> tuple[pd.DataFrame, Signature]:
     """The database at `path`, from this process's cache if the file is unchanged.
 
     Parameters
@@ -82,8 +118,10 @@ def read_database(path: str) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
+    df : pandas.DataFrame
         A frame the caller may change freely.
+    signature : tuple of int
+        The :func:`signature` of the file `df` was read from.
 
     Raises
     ------
@@ -91,18 +129,96 @@ def read_database(path: str) -> pd.DataFrame:
         If the file is not a pickled DataFrame (the file is left as is).
     """
     cached = _DB_CACHE.get(os.path.abspath(path))
-    if cached is not None and cached[0] == _signature(path):
-        return _private(cached[1])
-    df = _read_pickle(path)
-    _remember(path, df)
-    return df
+    if cached is not None and cached[0] == signature(path):
+        return _private(cached[1]), cached[0]
+    df, sig = _read_pickle(path)
+    _remember(path, sig, df)
+    return df, sig
 
 
-def write_database(path: str, df: pd.DataFrame) -> None:
+def temp_name(path: str) -> str:
+    """A fresh name for a temporary file beside the database `path`.
+
+    ``.<basename>.<8 hex digits>.tmp``: :func:`is_temp_of` tells these
+    apart from the temporary files of databases whose names share a prefix
+    (``results.pk`` and ``results.pk.v2``).
+    """
+    folder, base = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
+
+
+def is_temp_of(path: str, name: str) -> bool:
+    """Whether the file `name` is a temporary file of the database `path`.
+
+    Parameters
+    ----------
+    path
+        The database file.
+    name
+        A file name in its folder.
+
+    Returns
+    -------
+    bool
+    """
+    prefix = f".{os.path.basename(path)}."
+    middle = name[len(prefix) : -len(".tmp")]
+    # Eight characters without a dot: what temp_name (and the tempfile
+    # module used before it) puts there.
+    return (
+        name.startswith(prefix) and name.endswith(".tmp") and len(middle) == 8 and "." not in middle
+    )
+
+
+def _locked_temp_file(path: str) -> tuple[int, str]:
+    """A new temporary file beside `path`, created private and locked."""
+    while True:
+        tmp = temp_name(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # a cleanup is removing it (see remove_if_unlocked)
+        else:
+            if os.fstat(fd).st_nlink:
+                return fd, tmp
+        os.close(fd)  # removed by a cleanup before we locked it: anew
+
+
+def remove_if_unlocked(path: str) -> None:
+    """Delete the file `path` unless some process holds its flock.
+
+    The file stays locked by us until it is gone, so that a writer who
+    creates a file and then locks it either fails to lock it or finds it
+    already removed (:func:`write_database` then starts anew).
+
+    Parameters
+    ----------
+    path
+        A temporary file left by a writer that may have died.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.remove(path)
+    except (BlockingIOError, FileNotFoundError):
+        pass  # being written, or removed by someone else
+    finally:
+        os.close(fd)
+
+
+def write_database(
+    path: str, df: pd.DataFrame, may_replace: Callable[[], bool] | None = None
+) -> bool:
     """Pickle `df` to `path` through a temporary file and ``os.replace``.
 
     The file is never torn: readers see the old or the new database. Call
-    with the database lock held.
+    with the database lock held. The temporary file is locked (``flock``)
+    while it is written, so that a cleanup of files left by killed writers
+    can tell them from one being written.
 
     Parameters
     ----------
@@ -110,28 +226,45 @@ def write_database(path: str, df: pd.DataFrame) -> None:
         The database file.
     df
         The database.
+    may_replace
+        Called right before the replace, when the new file is complete:
+        False leaves the database as it is (the caller found that another
+        process changed it meanwhile).
+
+    Returns
+    -------
+    bool
+        Whether the database was replaced.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    fd, tmp = _locked_temp_file(path)
     try:
-        # mkstemp makes the file private (0600); give the database the mode
-        # it had, or a new file's usual mode.
+        # Give the database the mode it had, or a new file's usual mode.
         try:
             mode = os.stat(path).st_mode & 0o7777
         except FileNotFoundError:
             mode = 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fobj:
+        os.fchmod(fd, mode)
+        with os.fdopen(os.dup(fd), "wb") as fobj:
             pickle.dump(df, fobj, protocol=pickle.HIGHEST_PROTOCOL)
             fobj.flush()
             os.fsync(fobj.fileno())
+        if may_replace is not None and not may_replace():
+            os.remove(tmp)
+            return False
         os.replace(tmp, path)
+        # Of our file, which the path may no longer name by the time we
+        # stat it (the rename changed its ctime).
+        sig = _signature_of(os.fstat(fd))
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
-    _remember(path, df)
+    finally:
+        os.close(fd)  # releases the flock
+    _remember(path, sig, df)
+    return True
 
 
 def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

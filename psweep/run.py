@@ -311,7 +311,7 @@ def run(
     if written is None:  # nothing ran
         db = store.read() if store.exists() else pd.DataFrame()
     else:
-        db = store.with_pending(written)
+        db = store.with_pending()
     if df is None:
         return db
     return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df

@@ -23,6 +23,7 @@ so a crash in between costs neither rows nor adds duplicates.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import time
@@ -33,7 +34,16 @@ from typing import Any
 import filelock
 import pandas as pd
 
-from psweep.dbfile import concat_rows, read_database, rows_to_frame, write_database
+from psweep.dbfile import (
+    Signature,
+    concat_rows,
+    is_temp_of,
+    read_database,
+    remove_if_unlocked,
+    rows_to_frame,
+    signature,
+    write_database,
+)
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
 from psweep.frames_io import read_frame_json, write_frame_json
 from psweep.journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read_journal
@@ -83,6 +93,12 @@ class Store:
     def locked(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the database lock.
 
+        The lock is a file lock on ``<database>.lock``. When that file is
+        deleted or replaced (``rm calc/*.lock``, ``git clean -X``), a
+        second process can lock the new file while this one holds the old:
+        the lock is then checked after taking it and around each change of
+        the database, and taken again when lost (see :meth:`fold`).
+
         Parameters
         ----------
         timeout
@@ -93,25 +109,63 @@ class Store:
         LockTimeoutError
             If another process holds the lock longer than that.
         """
-        timeout = self.lock_timeout if timeout is None else timeout
         os.makedirs(self.calc_dir, exist_ok=True)
-        if self._lock is None:
-            self._lock = filelock.FileLock(self.lock_path)
-        lock = self._lock
-        try:
-            lock.acquire(timeout=timeout)
-        except filelock.Timeout as exc:
-            raise LockTimeoutError(
-                f"could not take the lock {self.lock_path!r} within {timeout} s: "
-                f"another psweep process is changing {self.db_path!r} (or "
-                f"the lock is on a file system without working locks). Wait "
-                f"for it to finish, or pass a larger lock_timeout=. A lock "
-                f"held by a process that died is freed by the OS."
-            ) from exc
+        self._acquire(self.lock_timeout if timeout is None else timeout)
         try:
             yield
         finally:
-            lock.release()
+            if self._lock is not None:
+                self._lock.release()
+
+    def _acquire(self, timeout: float) -> None:
+        """Take the lock on the file that is at the lock path now."""
+        if self._lock is None:
+            self._lock = filelock.FileLock(self.lock_path)
+        lock = self._lock
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+            except filelock.Timeout as exc:
+                raise LockTimeoutError(
+                    f"could not take the lock {self.lock_path!r} within {timeout} s: "
+                    f"another psweep process is changing {self.db_path!r} (or "
+                    f"the lock is on a file system without working locks). Wait "
+                    f"for it to finish, or pass a larger lock_timeout=. A lock "
+                    f"held by a process that died is freed by the OS."
+                ) from exc
+            if self.holds_lock():
+                return
+            # The file was deleted or replaced between its opening and the
+            # flock: the lock guards nothing; take the one now there.
+            lock.release(force=True)
+
+    def holds_lock(self) -> bool:
+        """Whether the lock this store holds is on the file at the lock path.
+
+        False after someone deleted or replaced the lock file: another
+        process may hold a lock on the new file at the same time.
+
+        Returns
+        -------
+        bool
+        """
+        lock = self._lock
+        fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+        if lock is None or not lock.is_locked:
+            return False
+        if fd is None:  # a filelock without this detail: trust it
+            return True
+        try:
+            return os.path.samestat(os.fstat(fd), os.stat(self.lock_path))
+        except FileNotFoundError:
+            return False
+
+    def _retake_lock(self) -> None:
+        """Take the lock again after losing it; the caller then redoes its change."""
+        assert self._lock is not None
+        self._lock.release(force=True)
+        self._acquire(self.lock_timeout)
 
     # -- reading -----------------------------------------------------------
 
@@ -131,12 +185,15 @@ class Store:
         -------
         pandas.DataFrame
         """
-        db = self._db_file_or_none()
+        db, _ = self._db_file_or_none()
         return pd.DataFrame() if db is None else db
 
-    def _db_file_or_none(self) -> pd.DataFrame | None:
+    def _db_file_or_none(self) -> tuple[pd.DataFrame | None, Signature | None]:
         # None for a missing file: a first run's fold builds no empty frame.
-        return read_database(self.db_path) if os.path.exists(self.db_path) else None
+        try:
+            return read_database(self.db_path)
+        except DatabaseNotFoundError:
+            return None, None
 
     def _journal_paths(self) -> list[str]:
         return sorted(
@@ -147,8 +204,9 @@ class Store:
         """Every recorded row: the database plus all journals.
 
         Journals of dead runs are folded into the database if the lock can
-        be had at once; otherwise (a writer is busy, a read-only copy) they
-        are only read.
+        be had at once; otherwise (a writer is busy, a read-only or full
+        disk) they are only read. Reads never go backwards: while rows are
+        only added, each read has every row an earlier read had.
 
         Returns
         -------
@@ -166,19 +224,23 @@ class Store:
             )
         try:
             with self.locked(timeout=0):
-                db = self.fold()
-        except (LockTimeoutError, PermissionError):
-            # A writer is busy, or this is a read-only copy: read only.
-            db = self.read_db_file()
-        return self.with_pending(db)
+                return self.with_pending(self.fold())
+        except OSError:
+            # A writer is busy (LockTimeoutError), or the lock or the fold
+            # cannot write here (read-only copy or mount, full disk): read
+            # only. A failed fold left the database and journals as they were.
+            return self.with_pending()
 
-    def with_pending(self, db: pd.DataFrame) -> pd.DataFrame:
-        """`db` plus the rows of all journals that are not in it.
+    def with_pending(self, db: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The database plus the rows of all journals that are not in it.
 
         Parameters
         ----------
         db
-            The database as read from the file.
+            The database as just folded, with the lock still held. Without
+            it (no lock needed), the journals are read first and then the
+            database file: a fold landing in between moves rows from the
+            journals into the file, so none goes missing.
 
         Returns
         -------
@@ -187,6 +249,8 @@ class Store:
         rows: list[dict[str, Any]] = []
         for path in self._journal_paths():
             rows.extend(read_journal(path, live=journal_is_live(path)))
+        if db is None:
+            db = self.read_db_file()
         new_rows = _new_rows(db, rows)
         return concat_rows(db, rows_to_frame(new_rows)) if new_rows else db
 
@@ -246,7 +310,30 @@ class Store:
             The database as written.
         """
         self._remove_stale_tempfiles()
-        db = self._db_file_or_none()
+        while True:
+            done = self._fold_once(own, own_rows, own_rows_unseen)
+            if done is not None:
+                break
+            # Another process changed the database meanwhile (possible only
+            # when the lock file was deleted): fold anew from its new state.
+            own_rows_unseen = False
+        db, dead = done
+        if own is not None:
+            own.truncate()
+        for path in dead:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        return pd.DataFrame() if db is None else db
+
+    def _fold_once(
+        self, own: Journal | None, own_rows: list[dict[str, Any]] | None, own_rows_unseen: bool
+    ) -> tuple[pd.DataFrame | None, list[str]] | None:
+        """Write the database plus the journals' new rows.
+
+        Returns the database and the dead journals read, or None if the
+        database changed between its reading and the replace.
+        """
+        db, db_signature = self._db_file_or_none()
         rows: list[dict[str, Any]] = []
         dead: list[str] = []
         own_path = os.path.abspath(own.path) if own is not None else None
@@ -269,28 +356,34 @@ class Store:
         if new_rows:
             new = rows_to_frame(new_rows)
             db = new if db is None else concat_rows(db, new)
-            write_database(self.db_path, db)
-        if own is not None:
-            own.truncate()
-        for path in dead:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
-        return pd.DataFrame() if db is None else db
+            if not write_database(self.db_path, db, lambda: self._may_replace(db_signature)):
+                return None
+        return db, dead
+
+    def _may_replace(self, read_signature: Signature | None) -> bool:
+        """Whether a fold that read the database at `read_signature` may replace it.
+
+        Right before the replace: if the lock file was deleted or replaced
+        meanwhile, take the lock again (waiting for a process that locked
+        the new file); then the fold's result stands only if nobody
+        changed the database since it was read.
+        """
+        if not self.holds_lock():
+            self._retake_lock()
+        return signature(self.db_path) == read_signature
 
     def _remove_stale_tempfiles(self) -> None:
-        # Only a compaction writes database temp files, and compactions hold
-        # the lock: any present now was left by a process killed mid-write.
+        # Database temp files are written under the lock and locked while
+        # written: an unlocked one was left by a process killed mid-write.
+        # Only this database's (not those of results.pk.v2 beside it).
         # A journal still under its temporary name is empty; unlocked and
         # not brand-new (its process may be between creating and locking
         # it), its process died while creating it.
         folder = os.path.dirname(os.path.abspath(self.db_path))
-        prefix = f".{os.path.basename(self.db_path)}."
+        for name in _listdir(folder):
+            if is_temp_of(self.db_path, name):
+                remove_if_unlocked(os.path.join(folder, name))
         stale = [
-            os.path.join(folder, name)
-            for name in _listdir(folder)
-            if name.startswith(prefix) and name.endswith(".tmp")
-        ]
-        stale += [
             path
             for path in (os.path.join(self.journal_dir, name) for name in _listdir(self.journal_dir))
             if path.endswith(NEW_SUFFIX) and _age(path) > STALE_NEW_JOURNAL_AGE and not is_locked(path)
@@ -307,7 +400,13 @@ class Store:
         df
             The new database.
         """
-        write_database(self.db_path, df)
+        write_database(self.db_path, df, self._keep_lock)
+
+    def _keep_lock(self) -> bool:
+        """Take the lock again if its file was deleted or replaced; True."""
+        if not self.holds_lock():
+            self._retake_lock()
+        return True
 
     def reserve_seqs(self, n_psets: int, db: pd.DataFrame | None) -> tuple[int, int]:
         """Hand out a ``_run_seq`` and a block of `n_psets` ``_pset_seq``.
@@ -329,12 +428,15 @@ class Store:
         """
         fd = os.open(self._counters_file(), os.O_RDWR | os.O_CREAT, 0o644)
         try:
+            # Locked on its own as well: two processes may both believe
+            # they hold the database lock when its file was deleted.
+            fcntl.flock(fd, fcntl.LOCK_EX)
             data = os.read(fd, 4096)
             counters = _parse_counters(data)
             if counters is None:  # new, or damaged: rebuild from the rows
                 counters = {"run_seq": -1, "pset_seq": -1}
                 if db is None and self.exists():
-                    db = self.with_pending(self.read_db_file())
+                    db = self.with_pending()
                 for col, key in (("_run_seq", "run_seq"), ("_pset_seq", "pset_seq")):
                     if db is not None and col in db.columns and db[col].notna().any():
                         counters[key] = int(db[col].max())

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import psweep as ps
+import workers
 from helpers import wait_until
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -91,3 +92,52 @@ def test_lock_file_deleted_every_5_ms_loses_no_rows():
     assert len(run_seqs) == n_drivers * n_runs
     assert (run_seqs["nunique"] == 1).all()
     assert run_seqs["first"].is_unique
+
+
+# -- item 1: readers never go backwards ----------------------------------------------
+
+READ_LOOP = """
+import os, sys, time
+import psweep as ps
+import workers
+seen, reads, backwards, worst = set(), 0, 0, 0
+deadline = time.monotonic() + 120
+while not os.path.exists("writer-done") and time.monotonic() < deadline:
+    ids = set(ps.df_read("calc/results.pk")["_pset_id"])
+    reads += 1
+    if not seen <= ids:
+        backwards += 1
+        worst = max(worst, len(seen - ids))
+    seen = ids
+print(reads, backwards, worst, flush=True)
+"""
+
+EXTEND_LOOP = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+for i in range(int(sys.argv[2])):
+    params = [{"x": x, "sleep": 0.002} for x in range(100 * i, 100 * i + 5)]
+    ps.run(workers.slow_square, params)
+open("writer-done", "w").close()
+"""
+
+
+def test_reads_in_other_processes_never_go_backwards_while_a_study_grows():
+    """Processes looping ps.df_read while another extends the study in many small runs never see fewer rows than before."""
+    # Small runs on a small database make many folds, each a chance for a
+    # reader to read the file before it and the journals after it.
+    ps.run(workers.square, ps.plist("x", range(1000)))
+    readers = [start_script(READ_LOOP) for _ in range(2)]
+    writer = start_script(EXTEND_LOOP, TESTS_DIR, "120")
+    try:
+        assert writer.wait(timeout=300) == 0, writer.stderr.read()
+        outs = [reader.communicate(timeout=300) for reader in readers]
+    finally:
+        for proc in [writer, *readers]:
+            stop(proc)
+    for reader, (out, err) in zip(readers, outs):
+        assert reader.returncode == 0, err
+        reads, backwards, worst = map(int, out.split())
+        assert reads > 50, f"only {reads} reads overlapped the writer"
+        assert backwards == 0, f"{backwards} of {reads} reads lost up to {worst} rows seen before"

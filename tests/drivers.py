@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--log", default=None, help="log _pset_id of finished psets here")
     parser.add_argument("--runs", type=int, default=1, help="run this many runs in a row")
     parser.add_argument("--dask", type=int, default=0, help="run on a LocalCluster of N workers")
+    parser.add_argument("--basename", default="results.pk", help="database_basename")
     args = parser.parse_args()
     if args.spawn:
         import multiprocessing
@@ -48,14 +49,14 @@ def main() -> None:
     if args.log:
         func = workers.logged_square
         extra = {"log": os.path.abspath(args.log)}
-    options = {"calc_dir": args.calc_dir, "poolsize": args.poolsize}
+    options = {"calc_dir": args.calc_dir, "poolsize": args.poolsize, "database_basename": args.basename}
     if args.dask:
         from dask.distributed import Client, LocalCluster
 
         cluster = LocalCluster(
             n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None
         )
-        options = {"calc_dir": args.calc_dir, "executor": Client(cluster)}
+        options = {"calc_dir": args.calc_dir, "executor": Client(cluster), "database_basename": args.basename}
     print("started", flush=True)
     for _ in range(args.runs):
         params = [

@@ -66,7 +66,7 @@ while not os.path.exists("stop"):
 
 
 def test_lock_file_deleted_every_5_ms_loses_no_rows():
-    """6 drivers x 30 runs x 10 psets while another process deletes the lock file every 5 ms: all 1,800 rows, ids and seqs unique."""
+    """6 drivers x 30 runs x 10 psets, the lock file deleted every 5 ms: all 1,800 rows, ids and seqs unique."""
     n_drivers, n_runs, n_psets = 6, 30, 10
     deleter = start_script(DELETE_LOCK, "calc/results.pk.lock")
     procs = []
@@ -124,7 +124,7 @@ open("writer-done", "w").close()
 
 
 def test_reads_in_other_processes_never_go_backwards_while_a_study_grows():
-    """Processes looping ps.df_read while another extends the study in many small runs never see fewer rows than before."""
+    """Processes looping ps.df_read while another extends the study never see fewer rows than before."""
     # Small runs on a small database make many folds, each a chance for a
     # reader to read the file before it and the journals after it.
     ps.run(workers.square, ps.plist("x", range(1000)))
@@ -141,3 +141,39 @@ def test_reads_in_other_processes_never_go_backwards_while_a_study_grows():
         reads, backwards, worst = map(int, out.split())
         assert reads > 50, f"only {reads} reads overlapped the writer"
         assert backwards == 0, f"{backwards} of {reads} reads lost up to {worst} rows seen before"
+
+
+# -- item 4: databases sharing a prefix ----------------------------------------------
+
+
+def test_fold_removes_only_its_own_databases_stale_temp_files():
+    """A fold of results.pk leaves a temp file of results.pk.v2 alone; v2's own fold removes it."""
+    os.makedirs("calc")
+    theirs = "calc/.results.pk.v2.0123abcd.tmp"
+    ours = "calc/.results.pk.89abcdef.tmp"
+    for path in (theirs, ours):
+        open(path, "w").close()  # as left by killed writers
+    ps.run(workers.square, ps.plist("x", [1]))
+    assert os.path.exists(theirs)
+    assert not os.path.exists(ours)
+    ps.run(workers.square, ps.plist("x", [1]), database_basename="results.pk.v2")
+    assert not os.path.exists(theirs)
+
+
+def test_concurrent_runs_on_prefix_sharing_databases_all_succeed():
+    """Drivers on results.pk and results.pk.v2 in one calc dir at once all succeed, each database whole."""
+    procs = [
+        start_driver("calc", "0", "5", "--runs", "20", "--sleep", "0", "--go", "go", "--basename", name)
+        for name in ("results.pk", "results.pk.v2")
+    ]
+    try:
+        start_together(procs)
+        for proc in procs:
+            assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    finally:
+        for proc in procs:
+            stop(proc)
+    for name in ("results.pk", "results.pk.v2"):
+        df = ps.df_read(f"calc/{name}")
+        assert len(df) == 100
+        assert df["_pset_id"].is_unique

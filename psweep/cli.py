@@ -153,7 +153,11 @@ def _cmd_check(args: argparse.Namespace) -> None:
     pending = sum(n for _, _, n in journals)
     print(f"pending rows: {pending} in {len(journals)} journals "
           f"({sum(1 for _, live, _ in journals if live)} of live runs)")
-    print(f"lock {store.lock_path}: {'free' if store.lock_is_free() else 'held'}")
+    try:
+        lock_state = "free" if store.lock_is_free() else "held"
+    except OSError as exc:  # a read-only mount, say
+        lock_state = f"cannot be taken here ({exc.strerror or exc})"
+    print(f"lock {store.lock_path}: {lock_state}")
 
 
 def _cmd_compact(args: argparse.Namespace) -> None:

@@ -6,13 +6,19 @@ full disks, unreadable journals. Real files, real filelock, real processes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
+
+import pandas as pd
+import pytest
 
 import psweep as ps
 import workers
 from helpers import wait_until
+from psweep.store import Store
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(TESTS_DIR, "drivers.py")
@@ -177,3 +183,75 @@ def test_concurrent_runs_on_prefix_sharing_databases_all_succeed():
         df = ps.df_read(f"calc/{name}")
         assert len(df) == 100
         assert df["_pset_id"].is_unique
+
+
+# -- item 2: read-only and full disks ------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs mounted at tmp_path/disk (root only), unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=60)
+
+
+def remount(disk, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(disk)], check=True, timeout=60)
+
+
+def leave_dead_journal(calc_dir: str, xs) -> None:
+    """Rows of a run killed before its fold: a journal nobody holds."""
+    journal = Store(calc_dir).open_journal(f"dead-{xs[0]}")
+    for x in xs:
+        journal.append({"_pset_id": f"dead-{x}", "x": x, "_time_utc": time.time()})
+    journal.close(remove=False)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "psweep", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_read_only_mount_reads_database_and_all_journals(small_disk):
+    """On a read-only mount df_read and the CLI return every row (database + dead run's journal), no OSError."""
+    calc = str(small_disk / "calc")
+    ps.run(workers.square, ps.plist("x", [1, 2]), calc_dir=calc)
+    leave_dead_journal(calc, [7, 8])
+    remount(small_disk, "ro")
+    df = ps.df_read(f"{calc}/results.pk")
+    assert sorted(df["x"]) == [1, 2, 7, 8]
+    for command in (["show", calc], ["runs", calc], ["check", calc],
+                    ["export", calc, "--to", "csv", "-o", "out.csv"]):
+        proc = cli(*command)
+        assert proc.returncode == 0, (command, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    assert len(pd.read_csv("out.csv")) == 4
+
+
+def test_full_disk_reads_database_and_the_journal_it_cannot_fold(small_disk):
+    """On a full disk df_read returns every row although folding a dead run's journal fails."""
+    calc = str(small_disk / "calc")
+    ps.run(workers.square, ps.plist("x", range(50)), calc_dir=calc)
+    leave_dead_journal(calc, [1000, 1001])
+    with open(small_disk / "filler", "wb") as fd:  # fill the disk
+        with contextlib.suppress(OSError):
+            while True:
+                fd.write(b"\0" * 65536)
+                fd.flush()
+    df = ps.df_read(f"{calc}/results.pk")
+    assert len(df) == 52
+    assert {1000, 1001} <= set(df["x"])
+    assert cli("check", calc).returncode == 0
+    os.remove(small_disk / "filler")
+    assert len(ps.df_read(f"{calc}/results.pk")) == 52  # now folded
+    assert Store(calc).journal_status() == []

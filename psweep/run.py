@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -9,7 +10,7 @@ import os
 import shutil
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from psweep.errors import (
     ParamsError,
     ParamsTypeError,
     PsweepError,
+    StoreWriteError,
     caller_stacklevel,
     check_options,
 )
@@ -217,7 +219,7 @@ def run(
         if executor is not None:
             raise PsweepError("pass either executor= or dask_client=, not both.")
         executor = dask_client
-    _check_options(func, calc_dir, poolsize, executor, on_error, df)
+    _check_options(func, calc_dir, poolsize, executor, on_error, df, database_basename)
     if skip_dups not in SKIP_DUPS:
         raise ParamsError(f"skip_dups={skip_dups!r}: use one of {SKIP_DUPS}.")
     if capture_logs not in CAPTURE_MODES:
@@ -250,7 +252,7 @@ def run(
 
     run_seq = first_seq = 0
     if save:
-        with store.locked():
+        with _start_write(calc_dir), store.locked():
             db = None
             if skip_dups or backup:
                 db = store.with_pending(store.fold())
@@ -271,9 +273,10 @@ def run(
         pset["_run_seq"] = run_seq
         pset["_pset_seq"] = pset_seq
     if save and psets:
-        write_provenance(calc_dir, run_id, git_info, func_hash)
-        if source is not None:
-            write_source(calc_dir, run_id, source)
+        with _start_write(calc_dir):
+            write_provenance(calc_dir, run_id, git_info, func_hash)
+            if source is not None:
+                write_source(calc_dir, run_id, source)
 
     bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
     recorder = Recorder(store, run_id, save=save, progress=bar)
@@ -315,6 +318,21 @@ def run(
     if df is None:
         return db
     return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
+
+
+@contextlib.contextmanager
+def _start_write(calc_dir: str) -> Iterator[None]:
+    """Turn an OSError of the writes before any pset runs into a StoreWriteError."""
+    try:
+        yield
+    except PsweepError:
+        raise
+    except OSError as exc:
+        raise StoreWriteError(
+            f"psweep cannot write to calc_dir={calc_dir!r} ({exc}), so no pset "
+            f"was run and the database is unchanged. Free disk space (or make "
+            f"the folder writable) and run again."
+        ) from exc
 
 
 def _progress_class(progress: bool | None) -> Any:
@@ -415,7 +433,13 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _check_options(
-    func: Any, calc_dir: Any, poolsize: Any, executor: Any, on_error: str, df: Any
+    func: Any,
+    calc_dir: Any,
+    poolsize: Any,
+    executor: Any,
+    on_error: str,
+    df: Any,
+    database_basename: Any,
 ) -> None:
     if not callable(func):
         raise FuncTypeError(
@@ -445,10 +469,31 @@ def _check_options(
         )
     if on_error not in _ON_ERROR:
         raise ParamsError(f"on_error={on_error!r}: use one of {_ON_ERROR}.")
+    _check_database_basename(database_basename)
     if df is not None and not isinstance(df, pd.DataFrame):
         raise ParamsTypeError(
             f"df is a {type(df).__name__}; pass a pandas DataFrame (a "
             f"database from ps.df_read) or None."
+        )
+
+
+def _check_database_basename(name: Any) -> None:
+    """Raise ParamsError unless `name` is a plain file name for the database."""
+    fix = 'Pass a plain file name such as "results.pk"; put folders into calc_dir.'
+    if not isinstance(name, str):
+        raise ParamsError(
+            f"database_basename={name!r} is a {type(name).__name__}, not a file name. {fix}"
+        )
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    if name in ("", ".", "..") or any(sep in name for sep in separators):
+        raise ParamsError(
+            f"database_basename={name!r} is not a file name inside calc_dir "
+            f"(empty, '.', '..', or with a path separator). {fix}"
+        )
+    if name == ".psweep":
+        raise ParamsError(
+            f"database_basename={name!r} is the name of psweep's bookkeeping "
+            f"folder in calc_dir. {fix}"
         )
 
 

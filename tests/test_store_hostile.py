@@ -255,3 +255,39 @@ def test_full_disk_reads_database_and_the_journal_it_cannot_fold(small_disk):
     os.remove(small_disk / "filler")
     assert len(ps.df_read(f"{calc}/results.pk")) == 52  # now folded
     assert Store(calc).journal_status() == []
+
+
+# -- item 6: database_basename checked first --------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "/tmp/results.pk", "sub/results.pk", ".", "..", ".psweep", None])
+def test_bad_database_basename_is_a_params_error_before_any_work(name):
+    """A database_basename that is no plain file name is a ParamsError naming it; nothing runs or is created."""
+    params = [{"x": 1, "log": os.path.abspath("ran.log")}]
+    with pytest.raises(ps.ParamsError, match="database_basename=") as info:
+        ps.run(workers.logged_square, params, database_basename=name)
+    assert repr(name) in str(info.value)
+    assert "results.pk" in str(info.value)  # the fix
+    assert not os.path.exists("ran.log")
+    assert not os.path.exists("calc")
+
+
+# -- item 9: a full disk at the start ------------------------------------------------
+
+
+def test_full_disk_at_start_is_a_store_write_error_before_any_pset(small_disk):
+    """A run on a full disk raises StoreWriteError naming the calc dir; no pset runs, the database is unchanged."""
+    calc = str(small_disk / "calc")
+    ps.run(workers.square, ps.plist("x", [1, 2]), calc_dir=calc)
+    before = open(f"{calc}/results.pk", "rb").read()
+    with open(small_disk / "filler", "wb") as fd:
+        with contextlib.suppress(OSError):
+            while True:
+                fd.write(b"\0" * 65536)
+                fd.flush()
+    params = [{"x": x, "log": os.path.abspath("ran.log")} for x in range(3)]
+    with pytest.raises(ps.StoreWriteError, match="calc_dir=") as info:
+        ps.run(workers.logged_square, params, calc_dir=calc)
+    assert calc in str(info.value)
+    assert not os.path.exists("ran.log")
+    assert open(f"{calc}/results.pk", "rb").read() == before

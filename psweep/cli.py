@@ -153,6 +153,10 @@ def _cmd_check(args: argparse.Namespace) -> None:
     pending = sum(n for _, _, n in journals)
     print(f"pending rows: {pending} in {len(journals)} journals "
           f"({sum(1 for _, live, _ in journals if live)} of live runs)")
+    quarantined = store.quarantined()
+    print(f"quarantined journals (unreadable records, rows kept): {len(quarantined)}")
+    for path in quarantined:
+        print(f"  {path}")
     try:
         lock_state = "free" if store.lock_is_free() else "held"
     except OSError as exc:  # a read-only mount, say

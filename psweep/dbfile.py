@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import os
 import pickle
 import secrets
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,8 @@ __all__ = [
     "concat_rows",
     "is_temp_of",
     "remove_if_unlocked",
+    "missing_class",
+    "unpickling_problem",
 ]
 
 # The process umask, read once (os.umask can only be read by setting it).
@@ -60,6 +63,67 @@ def signature(path: str) -> Signature | None:
         return None
 
 
+class _MissingClass(Exception):
+    def __init__(self, module: str, name: str) -> None:
+        super().__init__(module, name)
+        self.module, self.name = module, name
+
+
+class _ProbingUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except (ImportError, AttributeError) as exc:
+            raise _MissingClass(module, name) from exc
+
+
+def missing_class(fobj: IO[bytes]) -> tuple[str, str] | None:
+    """The (module, name) of a class the pickle in `fobj` needs and this process lacks.
+
+    Parameters
+    ----------
+    fobj
+        A binary file positioned at the start of the pickle.
+
+    Returns
+    -------
+    tuple of str or None
+        None if no class is missing (the pickle may still be damaged).
+    """
+    try:
+        _ProbingUnpickler(fobj).load()
+    except _MissingClass as exc:
+        return exc.module, exc.name
+    except Exception:
+        return None
+    return None
+
+
+def unpickling_problem(payload: bytes, exc: BaseException) -> str:
+    """Why `payload` could not be unpickled (raising `exc`), with the fix if any.
+
+    Parameters
+    ----------
+    payload
+        The pickle.
+    exc
+        What ``pickle.loads`` raised.
+
+    Returns
+    -------
+    str
+    """
+    missing = missing_class(io.BytesIO(payload))
+    if missing is None:
+        return f"cannot be unpickled: {type(exc).__name__}: {exc}"
+    module, name = missing
+    return (
+        f"holds an object of class {name!r} from module {module!r}, which this "
+        f"process cannot import. Define the class in an importable module "
+        f"(not a script's __main__) and import it before reading"
+    )
+
+
 def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:
     try:
         with open(path, "rb") as fd:
@@ -73,17 +137,28 @@ def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:
             f"first (ps.run / f.over) to create it."
         ) from exc
     except Exception as exc:
+        with open(path, "rb") as fd:
+            missing = missing_class(fd)
+        if missing is not None:
+            module, name = missing
+            raise DatabaseError(
+                f"the database {path!r} is intact but holds objects of class "
+                f"{name!r} from module {module!r}, which this process cannot "
+                f"import ({type(exc).__name__}: {exc}). Read it where that class "
+                f"can be imported: define the class in an importable module "
+                f"(not a script's __main__) and import it before reading."
+            ) from exc
         raise DatabaseError(
-            f"cannot read the database {path!r}: {type(exc).__name__}: {exc}. "
-            f"The file was left unchanged. Restore it from a backup "
-            f"(calc_<timestamp> folders from backup=True) or move it away to "
-            f"start a new database."
+            f"the database {path!r} is damaged (truncated or not a pickle): "
+            f"{type(exc).__name__}: {exc}. The file was left unchanged. "
+            f"Restore it from a backup (calc_<timestamp> folders from "
+            f"backup=True) or move it away to start a new database."
         ) from exc
     if not isinstance(df, pd.DataFrame):
         raise DatabaseError(
-            f"the database {path!r} holds a {type(df).__name__}, not a "
-            f"pandas DataFrame. The file was left unchanged; move it away or "
-            f"pass another database_basename."
+            f"the database {path!r} is damaged: it holds a {type(df).__name__}, "
+            f"not a pandas DataFrame. The file was left unchanged; restore it "
+            f"from a backup, or move it away or pass another database_basename."
         )
     return df, sig
 

@@ -22,8 +22,16 @@ import warnings
 import zlib
 from typing import Any
 
+from psweep.dbfile import unpickling_problem
 
-__all__ = ["Journal", "read_journal", "journal_is_live", "is_locked", "NEW_SUFFIX"]
+
+__all__ = [
+    "Journal",
+    "read_journal",
+    "journal_is_live",
+    "is_locked",
+    "NEW_SUFFIX",
+]
 
 # A journal record: magic, payload length, crc32 of the payload, payload
 # (a pickled row dict). The magic lets a reader find the next record after a
@@ -147,13 +155,18 @@ class Journal:
             _OWN_JOURNALS.discard(os.path.abspath(self.path))
 
 
-def read_journal(path: str, *, live: bool) -> list[dict[str, Any]]:
+def read_journal(
+    path: str, *, live: bool, unreadable: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Read all whole records of a journal.
 
     A damaged record (a run killed in the middle of a write, a bad disk
     block) is skipped with a warning and reading goes on at the next record;
     an incomplete record at the end of a *live* run's journal is a write in
-    progress and skipped silently.
+    progress and skipped silently. A whole record that is not a row (not a
+    dict, a ``_time_utc`` that is no time, an object of a class this process
+    cannot import) and a journal that cannot be opened are skipped with one
+    warning per journal, naming the records and the reasons.
 
     Parameters
     ----------
@@ -161,6 +174,8 @@ def read_journal(path: str, *, live: bool) -> list[dict[str, Any]]:
         The journal file.
     live
         Whether its run is still running.
+    unreadable
+        If given, receives one line per record (or file) skipped as unreadable.
 
     Returns
     -------
@@ -172,12 +187,27 @@ def read_journal(path: str, *, live: bool) -> list[dict[str, Any]]:
             data = fd.read()
     except FileNotFoundError:
         return []
+    except OSError as exc:  # a folder named like a journal, no permission
+        problems = [f"the file cannot be read: {exc.strerror or exc}"]
+        _warn_unreadable(path, problems, unreadable)
+        return []
     rows = []
+    problems = []
     pos = 0
     while pos < len(data):
         end = _record_end(data, pos)
         if end is not None:
-            rows.append(pickle.loads(data[pos + _HEADER.size : end]))
+            payload = data[pos + _HEADER.size : end]
+            try:
+                row = pickle.loads(payload)
+            except Exception as exc:
+                problems.append(f"record at offset {pos}: {unpickling_problem(payload, exc)}")
+            else:
+                problem = _not_a_row(row)
+                if problem is None:
+                    rows.append(row)
+                else:
+                    problems.append(f"record at offset {pos}: {problem}")
             pos = end
             continue
         nxt = data.find(_MAGIC, pos + 1)
@@ -194,7 +224,38 @@ def read_journal(path: str, *, live: bool) -> list[dict[str, Any]]:
         if nxt == -1:
             break
         pos = nxt
+    if problems:
+        _warn_unreadable(path, problems, unreadable)
     return rows
+
+
+def _warn_unreadable(path: str, problems: list[str], unreadable: list[str] | None) -> None:
+    if unreadable is not None:
+        unreadable.extend(problems)
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    warnings.warn(
+        f"psweep: skipped {len(problems)} unreadable record(s) of journal "
+        f"{path}: {shown}. The other rows are kept; a finished run's journal "
+        f"is moved to .psweep/quarantine/ with its rows.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+def _not_a_row(row: Any) -> str | None:
+    """Why `row` (a whole record's object) is no row, or None if it is one."""
+    if type(row) is not dict:
+        return f"a {type(row).__name__}, not a row dict"
+    value = row.get("_time_utc")
+    if value is None or type(value) is float or type(value) is int:
+        return None
+    try:
+        import pandas as pd
+
+        pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        return f"_time_utc={value!r:.60} is not a time ({exc})"
+    return None
 
 
 def _record_end(data: bytes, pos: int) -> int | None:

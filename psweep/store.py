@@ -10,6 +10,8 @@ the only place that touches the database. The layout, for
     calc/.psweep/journal/results.pk/<_run_id>.jnl  rows of a run not yet folded,
                                                    locked (flock) while the run lives
     calc/.psweep/results.pk.counters.json  last _run_seq / _pset_seq handed out
+    calc/.psweep/quarantine/results.pk/    journals of dead runs with unreadable
+                                           records, set aside whole
 
 A run appends each finished row to its own journal (one ``write`` per row,
 O(1) whatever the database size), so a SIGKILL loses at most the pset in
@@ -81,6 +83,7 @@ class Store:
         self.lock_path = self.db_path + ".lock"
         self.journal_dir = os.path.join(calc_dir, ".psweep", "journal", database_basename)
         self.counters_path = os.path.join(calc_dir, ".psweep", database_basename + ".counters.json")
+        self.quarantine_dir = os.path.join(calc_dir, ".psweep", "quarantine", database_basename)
         self.lock_timeout = lock_timeout
         # One lock object per store, made on first use: a run takes the lock
         # twice, and making a filelock object costs about as much as a
@@ -320,22 +323,47 @@ class Store:
         db, dead = done
         if own is not None:
             own.truncate()
-        for path in dead:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
+        for path, readable in dead:
+            if readable:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+            else:
+                self._quarantine(path)
         return pd.DataFrame() if db is None else db
+
+    def _quarantine(self, path: str) -> None:
+        """Move a dead run's journal with unreadable records out of the way, kept."""
+        os.makedirs(self.quarantine_dir, exist_ok=True)
+        target = os.path.join(self.quarantine_dir, os.path.basename(path))
+        while os.path.lexists(target):
+            target += "~"
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(path, target)
+
+    def quarantined(self) -> list[str]:
+        """Journals set aside because records in them could not be read.
+
+        Their readable rows are in the database; the files keep all rows,
+        for reading where the missing classes can be imported.
+
+        Returns
+        -------
+        list of str
+        """
+        return sorted(os.path.join(self.quarantine_dir, n) for n in _listdir(self.quarantine_dir))
 
     def _fold_once(
         self, own: Journal | None, own_rows: list[dict[str, Any]] | None, own_rows_unseen: bool
-    ) -> tuple[pd.DataFrame | None, list[str]] | None:
+    ) -> tuple[pd.DataFrame | None, list[tuple[str, bool]]] | None:
         """Write the database plus the journals' new rows.
 
-        Returns the database and the dead journals read, or None if the
-        database changed between its reading and the replace.
+        Returns the database and the dead journals read (with whether all
+        their records were readable), or None if the database changed
+        between its reading and the replace.
         """
         db, db_signature = self._db_file_or_none()
         rows: list[dict[str, Any]] = []
-        dead: list[str] = []
+        dead: list[tuple[str, bool]] = []
         own_path = os.path.abspath(own.path) if own is not None else None
         if own_rows is not None and not own_rows_unseen:
             rows.extend(own_rows)
@@ -348,8 +376,9 @@ class Store:
             # folds or removes this dead journal meanwhile.
             if journal_is_live(path):
                 continue
-            dead.append(path)
-            rows.extend(read_journal(path, live=False))
+            unreadable: list[str] = []
+            rows.extend(read_journal(path, live=False, unreadable=unreadable))
+            dead.append((path, not unreadable))
         new_rows = _new_rows(db, rows)
         if own_rows and own_rows_unseen:
             new_rows = own_rows + new_rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -291,3 +292,105 @@ def test_full_disk_at_start_is_a_store_write_error_before_any_pset(small_disk):
     assert calc in str(info.value)
     assert not os.path.exists("ran.log")
     assert open(f"{calc}/results.pk", "rb").read() == before
+
+
+# -- items 7 and 8: unreadable journals, classes this process lacks ---------------------
+
+MAIN_CLASS = """
+import sys, time
+import psweep as ps
+from psweep.store import Store
+
+class Point:  # defined in __main__: other processes cannot unpickle it
+    def __init__(self, x):
+        self.x = x
+
+def func(pset):
+    return {"p": Point(pset["x"])}
+
+if sys.argv[1] == "journal":
+    journal = Store("calc").open_journal("dead-main-class")
+    journal.append({"_pset_id": "m1", "x": 1, "p": Point(1), "_time_utc": time.time()})
+    journal.append({"_pset_id": "m2", "x": 2, "_time_utc": time.time()})
+    journal.close(remove=False)
+else:
+    ps.run(func, ps.plist("x", [1, 2]), calc_dir="calc")
+"""
+
+
+def bad_journal(records: list) -> str:
+    """A dead run's journal holding `records` (whole, framed records)."""
+    journal = Store("calc").open_journal("dead-bad")
+    for record in records:
+        journal.append(record)
+    journal.close(remove=False)
+    return journal.path
+
+
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        ([1, 2, 3], "a list, not a row dict"),
+        ({"_pset_id": "b", "x": 5, "_time_utc": "not a time"}, "is not a time"),
+    ],
+)
+def test_journal_record_that_is_no_row_is_skipped_and_the_journal_quarantined(bad, reason):
+    """A record that is no row: a warning names file, record, reason; good rows kept; journal set aside."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    path = bad_journal([{"_pset_id": "g1", "x": 7, "_time_utc": time.time()}, bad,
+                        {"_pset_id": "g2", "x": 8, "_time_utc": time.time()}])
+    with pytest.warns(RuntimeWarning, match="unreadable") as record:
+        df = ps.df_read("calc/results.pk")
+    message = str(record[0].message)
+    assert path in message and "offset" in message and reason in message
+    assert sorted(df["x"]) == [1, 7, 8]
+    assert not os.path.exists(path)
+    quarantined = Store("calc").quarantined()
+    assert [os.path.basename(p) for p in quarantined] == [os.path.basename(path)]
+    assert sorted(ps.run(workers.square, ps.plist("x", [2]))["x"]) == [1, 2, 7, 8]
+    proc = cli("check", "calc")
+    assert proc.returncode == 0, proc.stderr
+    assert quarantined[0] in proc.stdout
+
+
+def test_folder_named_like_a_journal_is_set_aside():
+    """A folder named x.jnl among the journals is reported and moved away, not an IsADirectoryError."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    os.makedirs("calc/.psweep/journal/results.pk/x.jnl")
+    with pytest.warns(RuntimeWarning, match="x.jnl"):
+        df = ps.df_read("calc/results.pk")
+    assert list(df["x"]) == [1]
+    assert len(ps.run(workers.square, ps.plist("x", [2]))) == 2
+    assert [os.path.basename(p) for p in Store("calc").quarantined()] == ["x.jnl"]
+
+
+def test_journal_record_of_a_class_from_another_scripts_main_names_module_class_and_fix():
+    """A journal row holding another script's __main__ class: the warning names module, class, fix."""
+    proc = start_script(MAIN_CLASS, "journal")
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    with pytest.warns(RuntimeWarning, match="unreadable") as record:
+        df = ps.df_read("calc/results.pk")
+    message = str(record[0].message)
+    assert "'Point'" in message and "'__main__'" in message and "importable module" in message
+    assert list(df["x"]) == [2]
+    assert len(Store("calc").quarantined()) == 1
+
+
+def test_database_needing_a_missing_class_is_told_apart_from_a_damaged_one():
+    """A database with a __main__ class names the class and its fix; a truncated one says damaged and restore."""
+    proc = start_script(MAIN_CLASS, "db")
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    with pytest.raises(ps.DatabaseError) as info:
+        ps.df_read("calc/results.pk")
+    message = str(info.value)
+    assert "'Point'" in message and "'__main__'" in message and "importable module" in message
+    assert "damaged" not in message and "backup" not in message
+    data = open("calc/results.pk", "rb").read()
+    with open("calc/results.pk", "wb") as fd:
+        fd.write(data[: len(data) // 2])
+    with pytest.raises(ps.DatabaseError, match="damaged.*backup"):
+        ps.df_read("calc/results.pk")
+    with open("calc/results.pk", "wb") as fd:
+        pickle.dump([1, 2], fd)
+    with pytest.raises(ps.DatabaseError, match="damaged: it holds a list"):
+        ps.df_read("calc/results.pk")

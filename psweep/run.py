@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+import filelock
 import numpy as np
 import pandas as pd
 
@@ -21,6 +22,7 @@ from psweep.backup import code_hash, git_state, write_provenance, write_source
 from psweep.errors import (
     CalcDirError,
     FuncTypeError,
+    LockTimeoutError,
     ParamsError,
     ParamsTypeError,
     PsweepError,
@@ -78,7 +80,54 @@ def _suggesting_options(run_func: Callable[..., pd.DataFrame]) -> Callable[..., 
     return checked
 
 
+_SIMULATE_LOCK = ".simulate.lock"
+
+
+def _simulate_dir(calc_dir: str) -> str:
+    return os.path.normpath(os.fspath(calc_dir)) + ".simulate"
+
+
+def _one_simulation_at_a_time(run_func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """Hold the lock of ``<calc_dir>.simulate`` through a ``simulate=True`` run.
+
+    Dry runs share that folder, which each starts afresh from a copy of the
+    database: concurrent ones (in several processes) wait for each other,
+    so each returns the database plus its own rows.
+    """
+    signature = inspect.signature(run_func)
+
+    @functools.wraps(run_func)
+    def wrapper(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return run_func(*args, **kwargs)  # let run name the mistake
+        options = bound.arguments
+        calc_dir = options.get("calc_dir", "calc")
+        if not options.get("simulate") or not isinstance(calc_dir, (str, os.PathLike)):
+            return run_func(*args, **kwargs)
+        sim_dir = _simulate_dir(calc_dir)
+        os.makedirs(sim_dir, exist_ok=True)
+        timeout = options.get("lock_timeout", 600.0)
+        lock = filelock.FileLock(os.path.join(sim_dir, _SIMULATE_LOCK))
+        try:
+            lock.acquire(timeout=timeout)
+        except filelock.Timeout as exc:
+            raise LockTimeoutError(
+                f"another dry run (simulate=True) of {os.fspath(calc_dir)!r} has "
+                f"held {sim_dir!r} for {timeout} s; wait for it, or pass a "
+                f"larger lock_timeout=."
+            ) from exc
+        try:
+            return run_func(*args, **kwargs)
+        finally:
+            lock.release()
+
+    return wrapper
+
+
 @_suggesting_options
+@_one_simulation_at_a_time
 def run(
     func: Callable[[dict[str, Any]], Any],
     params: Iterable[Mapping[str, Any]],
@@ -498,13 +547,23 @@ def _check_database_basename(name: Any) -> None:
 
 
 def _prepare_simulate_dir(calc_dir: str, database_basename: str, lock_timeout: float) -> str:
-    """Fresh ``<calc_dir>.simulate`` holding a copy of the database only."""
-    sim_dir = os.path.normpath(os.fspath(calc_dir)) + ".simulate"
-    if os.path.exists(sim_dir):
-        shutil.rmtree(sim_dir)
+    """``<calc_dir>.simulate`` afresh, holding a copy of the database only.
+
+    Called with the folder's simulate lock held. The real calc dir is only
+    read (database and journals, no lock, no fold).
+    """
+    sim_dir = _simulate_dir(calc_dir)
+    for name in os.listdir(sim_dir):
+        path = os.path.join(sim_dir, name)
+        if name == _SIMULATE_LOCK:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
     real = Store(calc_dir, database_basename, lock_timeout)
     if real.exists():
         sim = Store(sim_dir, database_basename, lock_timeout)
         with sim.locked():
-            sim.write(real.read())
+            sim.write(real.with_pending())
     return sim_dir

@@ -394,3 +394,35 @@ def test_database_needing_a_missing_class_is_told_apart_from_a_damaged_one():
         pickle.dump([1, 2], fd)
     with pytest.raises(ps.DatabaseError, match="damaged: it holds a list"):
         ps.df_read("calc/results.pk")
+
+
+# -- item 5: concurrent dry runs -------------------------------------------------------
+
+SIMULATE_LOOP = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+wrong = 0
+for i in range(int(sys.argv[2])):
+    df = ps.run(workers.square, ps.plist("x", [-1, -2, -3]), simulate=True)
+    wrong += len(df) != int(sys.argv[3]) + 3 or sorted(df["x"].tolist())[:3] != [-3, -2, -1]
+print(wrong, flush=True)
+"""
+
+
+def test_concurrent_dry_runs_each_return_the_database_plus_their_own_rows():
+    """Two processes looping simulate=True on one calc dir: each frame is the db plus its rows; db untouched."""
+    ps.run(workers.square, ps.plist("x", range(2000)))
+    before = open("calc/results.pk", "rb").read()
+    procs = [start_script(SIMULATE_LOOP, TESTS_DIR, "10", "2000") for _ in range(2)]
+    try:
+        outs = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        for proc in procs:
+            stop(proc)
+    for proc, (out, err) in zip(procs, outs):
+        assert proc.returncode == 0, err
+        assert out.strip() == "0", f"{out.strip()} of 10 dry runs returned a wrong frame"
+    assert open("calc/results.pk", "rb").read() == before
+    assert not os.path.exists("calc/.psweep/journal/results.pk") or not os.listdir(
+        "calc/.psweep/journal/results.pk")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import fcntl
 import functools
 import hashlib
 import inspect
@@ -15,6 +16,7 @@ import subprocess
 import shutil
 import sys
 import textwrap
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
@@ -24,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from psweep.errors import PsweepError
-from psweep.journal import NEW_SUFFIX
 from psweep.notebook import command_line, kernel_shell
+from psweep.schema import JOURNAL_NEW_SUFFIX
 
 __all__ = [
     "backup_name",
@@ -88,13 +90,19 @@ def backup_calc_dir(calc_dir: str, db: pd.DataFrame) -> str | None:
     if os.path.exists(dst):
         return dst
     parent, name = os.path.split(dst)
-    tmp = os.path.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:8]}")
+    _remove_dead_temp_backups(parent, os.path.basename(os.path.normpath(calc_dir)))
+    tmp = os.path.join(parent, f".{name}{_TEMP_MARK}{uuid.uuid4().hex[:8]}")
+    # A lock file beside the temporary copy, flock'ed while we copy: the
+    # OS frees it when we die (even by SIGKILL), so the next backup knows
+    # the copy is litter.
+    marker = os.open(tmp + ".lock", os.O_WRONLY | os.O_CREAT, 0o644)
     try:
+        fcntl.flock(marker, fcntl.LOCK_EX)
         shutil.copytree(
             calc_dir,
             tmp,
             symlinks=True,
-            ignore=shutil.ignore_patterns(f"*.jnl.*{NEW_SUFFIX}"),
+            ignore=shutil.ignore_patterns(f"*.jnl.*{JOURNAL_NEW_SUFFIX}"),
         )
         os.rename(tmp, dst)
     except OSError:
@@ -104,7 +112,49 @@ def backup_calc_dir(calc_dir: str, db: pd.DataFrame) -> str | None:
             # Another driver renamed the same state into place first.
             return dst
         raise
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(tmp + ".lock")
+        os.close(marker)
     return dst
+
+
+_TEMP_MARK = ".tmp-"
+# A temporary backup without a lock file (made by an older psweep) is
+# taken for litter once it is this old.
+_OLD_TEMP_AGE = 3600.0
+
+
+def _remove_dead_temp_backups(parent: str, calc_name: str) -> None:
+    """Remove temporary copies left in `parent` by backups that were killed."""
+    try:
+        names = os.listdir(parent or ".")
+    except FileNotFoundError:
+        return
+    for entry in names:
+        if not (entry.startswith(f".{calc_name}_") and _TEMP_MARK in entry):
+            continue
+        path = os.path.join(parent, entry)
+        if not entry.endswith(".lock"):
+            if not os.path.exists(path + ".lock"):  # an older psweep's, or ours half-removed
+                with contextlib.suppress(OSError):
+                    if time.time() - os.stat(path).st_mtime > _OLD_TEMP_AGE:
+                        shutil.rmtree(path)
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live backup is copying
+        try:
+            shutil.rmtree(path[: -len(".lock")], ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        finally:
+            os.close(fd)
 
 
 def read_source(func: Callable[..., Any]) -> str | None:

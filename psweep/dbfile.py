@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from psweep.errors import DatabaseError, DatabaseNotFoundError
-from psweep.worker import ENGINE_KEY_ORDER, ENGINE_KEYS
+from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = [
     "read_database",

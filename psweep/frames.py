@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from psweep.errors import ParamsError
+from psweep.schema import is_bookkeeping
 
 __all__ = [
     "filter_cols",
@@ -267,9 +268,9 @@ def df_print(
         skip = set(skip_cols or ())
         show = [
             c for c in df.columns
-            if (prefix_cols or not str(c).startswith("_")) and c not in skip
+            if (prefix_cols or not is_bookkeeping(c)) and c not in skip
         ]
     else:
-        extra = [c for c in df.columns if prefix_cols and str(c).startswith("_") and c not in cols]
+        extra = [c for c in df.columns if prefix_cols and is_bookkeeping(c) and c not in cols]
         show = list(cols) + extra
     print(df[show].to_string(index=index))

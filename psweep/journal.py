@@ -23,6 +23,7 @@ import zlib
 from typing import Any
 
 from psweep.dbfile import unpickling_problem
+from psweep.schema import JOURNAL_NEW_SUFFIX
 
 
 __all__ = [
@@ -40,7 +41,7 @@ _MAGIC = b"PSJ1"
 _HEADER = struct.Struct("<4sII")
 
 # Suffix of a journal being created (locked, then renamed to its .jnl name).
-NEW_SUFFIX = ".new"
+NEW_SUFFIX = JOURNAL_NEW_SUFFIX
 
 # Journals owned by live runs of this process. flock() conflicts between two
 # file descriptors of one process too, so probing our own journal's liveness

@@ -12,7 +12,7 @@ from psweep.errors import LockTimeoutError, PsweepError, StoreWriteError, caller
 from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
 from psweep.store import Store
-from psweep.worker import EXC_KEY
+from psweep.schema import EXC_KEY
 
 __all__ = ["Recorder"]
 

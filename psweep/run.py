@@ -37,7 +37,8 @@ from psweep.recorder import Recorder
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.dups import SAME_CODE, SKIP_DUPS, skip_done
 from psweep.store import Store
-from psweep.worker import CAPTURE_MODES, ENGINE_KEYS
+from psweep.schema import ENGINE_KEYS
+from psweep.worker import CAPTURE_MODES
 
 __all__ = ["run"]
 

@@ -20,28 +20,9 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["execute_pset", "execute_chunk", "failure_row", "ENGINE_KEYS", "EXC_KEY"]
+from psweep.schema import ENGINE_KEYS, EXC_KEY
 
-# Bookkeeping columns the engine owns: a value func returns under one of
-# these names is overwritten, so the database stays consistent.
-ENGINE_KEY_ORDER = (
-    "_run_id",
-    "_pset_id",
-    "_calc_dir",
-    "_pset_hash",
-    "_pset_seq",
-    "_run_seq",
-    "_time_utc",
-    "_exec_host",
-    "_pset_runtime",
-    "_failed",
-    "_exc_txt",
-)
-ENGINE_KEYS = frozenset(ENGINE_KEY_ORDER)
-
-# Key under which a failed row carries the exception object back to the
-# driver for on_error="raise"; removed before the row is recorded.
-EXC_KEY = "__psweep_exception__"
+__all__ = ["execute_pset", "execute_chunk", "failure_row"]
 
 _HOST = platform.node()
 _now = time.time

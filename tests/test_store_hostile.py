@@ -426,3 +426,53 @@ def test_concurrent_dry_runs_each_return_the_database_plus_their_own_rows():
     assert open("calc/results.pk", "rb").read() == before
     assert not os.path.exists("calc/.psweep/journal/results.pk") or not os.listdir(
         "calc/.psweep/journal/results.pk")
+
+
+# -- item 10: litter of a killed backup -------------------------------------------------
+
+SLOW_BACKUP = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+ps.run(workers.square, ps.plist("x", [2]), backup=True)
+"""
+
+
+def temp_backups() -> list[str]:
+    return [n for n in os.listdir(".") if n.startswith(".calc_") and ".tmp-" in n
+            and not n.endswith(".lock")]
+
+
+def test_temp_folder_of_a_killed_backup_is_removed_by_the_next_backup():
+    """SIGKILL during backup=True's copy leaves a temp folder; the next backup removes it, a live one's stays."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    for i in range(3000):  # files enough for a copy that takes a while
+        with open(f"calc/f{i}.txt", "w") as fd:
+            fd.write("x" * 100)
+    proc = start_script(SLOW_BACKUP, TESTS_DIR)
+    try:
+        wait_until(lambda: temp_backups() or proc.poll() is not None, 60, "the backup's temp folder")
+        proc.kill()
+    finally:
+        stop(proc)
+    assert temp_backups(), "the backup finished before it could be killed"
+    live = ".calc_live.tmp-0000abcd"
+    os.makedirs(live)
+    holder = start_script(HOLD_FLOCK, live + ".lock")
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        ps.run(workers.square, ps.plist("x", [3]), backup=True)
+        assert temp_backups() == [live]
+        assert sorted(n for n in os.listdir(".") if n.endswith(".lock")) == [live + ".lock"]
+    finally:
+        stop(holder)
+    assert len([n for n in os.listdir(".") if n.startswith("calc_")]) == 1
+
+
+HOLD_FLOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(600)
+"""

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep.dbfile import remove_if_unlocked
 from psweep.errors import PsweepError
 from psweep.notebook import command_line, kernel_shell
 from psweep.schema import JOURNAL_NEW_SUFFIX
@@ -141,20 +142,8 @@ def _remove_dead_temp_backups(parent: str, calc_name: str) -> None:
                     if time.time() - os.stat(path).st_mtime > _OLD_TEMP_AGE:
                         shutil.rmtree(path)
             continue
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # a live backup is copying
-        try:
-            shutil.rmtree(path[: -len(".lock")], ignore_errors=True)
-            with contextlib.suppress(OSError):
-                os.remove(path)
-        finally:
-            os.close(fd)
+        # Unless a live backup is copying (and holds the lock).
+        remove_if_unlocked(path, guarded=path[: -len(".lock")])
 
 
 def read_source(func: Callable[..., Any]) -> str | None:

@@ -8,6 +8,7 @@ import io
 import os
 import pickle
 import secrets
+import shutil
 import warnings
 from collections.abc import Callable
 from typing import IO, Any
@@ -260,8 +261,8 @@ def _locked_temp_file(path: str) -> tuple[int, str]:
         os.close(fd)  # removed by a cleanup before we locked it: anew
 
 
-def remove_if_unlocked(path: str) -> None:
-    """Delete the file `path` unless some process holds its flock.
+def remove_if_unlocked(path: str, guarded: str | None = None) -> None:
+    """Delete the file `path` (and first `guarded`) unless some process holds its flock.
 
     The file stays locked by us until it is gone, so that a writer who
     creates a file and then locks it either fails to lock it or finds it
@@ -270,7 +271,10 @@ def remove_if_unlocked(path: str) -> None:
     Parameters
     ----------
     path
-        A temporary file left by a writer that may have died.
+        A temporary file left by a writer that may have died, or the lock
+        file of such a writer's work.
+    guarded
+        A folder that the lock file `path` guards, removed with it.
     """
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -278,6 +282,8 @@ def remove_if_unlocked(path: str) -> None:
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if guarded is not None:
+            shutil.rmtree(guarded, ignore_errors=True)
         os.remove(path)
     except (BlockingIOError, FileNotFoundError):
         pass  # being written, or removed by someone else

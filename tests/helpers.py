@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+
+DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers.py")
+
+
+def start_driver(*args: str) -> subprocess.Popen:
+    """Start tests/drivers.py with `args` in a new process, output piped."""
+    return subprocess.Popen(
+        [sys.executable, DRIVER, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:

@@ -19,23 +19,15 @@ import pytest
 
 import psweep as ps
 import workers
-from helpers import read_lines, wait_until
+from helpers import read_lines, start_driver, wait_until
 from psweep.journal import Journal, read_journal
 from psweep.store import Store
 
 run_module = sys.modules["psweep.run"]
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-DRIVER = os.path.join(TESTS_DIR, "drivers.py")
 
 
-def start_driver(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, DRIVER, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 

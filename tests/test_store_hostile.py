@@ -18,20 +18,12 @@ import pytest
 
 import psweep as ps
 import workers
-from helpers import wait_until
+from helpers import start_driver, wait_until
 from psweep.store import Store
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-DRIVER = os.path.join(TESTS_DIR, "drivers.py")
 
 
-def start_driver(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, DRIVER, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def start_script(script: str, *args: str) -> subprocess.Popen:

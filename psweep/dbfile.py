@@ -21,6 +21,7 @@ from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = [
     "read_database",
+    "is_unchanged",
     "signature",
     "write_database",
     "rows_to_frame",
@@ -182,6 +183,22 @@ def _private(df: pd.DataFrame) -> pd.DataFrame:
 def _remember(path: str, sig: Signature, df: pd.DataFrame) -> None:
     _DB_CACHE.clear()  # one database at most: bounded memory
     _DB_CACHE[os.path.abspath(path)] = (sig, _private(df))
+
+
+def is_unchanged(path: str) -> bool:
+    """Whether the file `path` is still the database this process last read or wrote.
+
+    Parameters
+    ----------
+    path
+        The database file.
+
+    Returns
+    -------
+    bool
+    """
+    cached = _DB_CACHE.get(os.path.abspath(path))
+    return cached is not None and cached[0] == signature(path)
 
 
 def read_database(path: str) -> tuple[pd.DataFrame, Signature]:

@@ -364,7 +364,7 @@ def run(
     if written is None:  # nothing ran
         db = store.read() if store.exists() else pd.DataFrame()
     else:
-        db = store.with_pending()
+        db = store.with_pending(written)
     if df is None:
         return db
     return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df

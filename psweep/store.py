@@ -40,6 +40,7 @@ from psweep.dbfile import (
     Signature,
     concat_rows,
     is_temp_of,
+    is_unchanged,
     read_database,
     remove_if_unlocked,
     rows_to_frame,
@@ -240,19 +241,23 @@ class Store:
         Parameters
         ----------
         db
-            The database as just folded, with the lock still held. Without
-            it (no lock needed), the journals are read first and then the
-            database file: a fold landing in between moves rows from the
-            journals into the file, so none goes missing.
+            The database as this process last folded it, if at hand; used
+            only if the file is still that one, else the file is read.
 
         Returns
         -------
         pandas.DataFrame
+
+        Notes
+        -----
+        No lock is needed: the journals are read first and then the
+        database, so a fold landing in between moves rows from the journals
+        into a file still to be read, and none goes missing.
         """
         rows: list[dict[str, Any]] = []
         for path in self._journal_paths():
             rows.extend(read_journal(path, live=journal_is_live(path)))
-        if db is None:
+        if db is None or not is_unchanged(self.db_path):
             db = self.read_db_file()
         new_rows = _new_rows(db, rows)
         return concat_rows(db, rows_to_frame(new_rows)) if new_rows else db

@@ -20,6 +20,14 @@ journals, writes the union to a temporary file in the same folder, and
 ``os.replace``s it over the database: the file is never torn. Journals are
 removed only after the replace, and rows are de-duplicated by ``_pset_id``,
 so a crash in between costs neither rows nor adds duplicates.
+
+Against a deleted or replaced lock file (two processes then hold locks on
+different files), the lock is checked after taking it and right before
+the replace (same device and inode at the lock path, else taken again),
+and the replace happens only if the database file is still the one the
+fold read (its signature), else the fold starts anew. Readers without the
+lock read the journals before the database file, so they never go
+backwards.
 """
 
 from __future__ import annotations

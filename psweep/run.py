@@ -550,10 +550,12 @@ def _check_database_basename(name: Any) -> None:
 def _prepare_simulate_dir(calc_dir: str, database_basename: str, lock_timeout: float) -> str:
     """``<calc_dir>.simulate`` afresh, holding a copy of the database only.
 
-    Called with the folder's simulate lock held. The real calc dir is only
-    read (database and journals, no lock, no fold).
+    Called with the folder's simulate lock held (by run; prep_batch calls it
+    without). The real calc dir is only read (database and journals, no
+    lock, no fold).
     """
     sim_dir = _simulate_dir(calc_dir)
+    os.makedirs(sim_dir, exist_ok=True)
     for name in os.listdir(sim_dir):
         path = os.path.join(sim_dir, name)
         if name == _SIMULATE_LOCK:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from psweep.compat import describe_path, resolve_database
 from psweep.errors import PsweepError
 from psweep.store import Store, df_read
 
@@ -29,11 +30,8 @@ class CliError(Exception):
 def _split_target(target: str) -> tuple[str, str]:
     """(calc_dir, database_basename) from a calc dir or a database path."""
     if not os.path.exists(target):
-        raise CliError(f"{target!r}: no such calc dir or database file")
-    if os.path.isdir(target):
-        return target, DEFAULT_BASENAME
-    calc_dir, basename = os.path.split(target)
-    return calc_dir or ".", basename
+        raise CliError(f"{target!r}: no such calc dir or database file; found {describe_path(target)}")
+    return resolve_database(target)
 
 
 def _read(target: str) -> pd.DataFrame:

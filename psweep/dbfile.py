@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep.compat import unreadable_message
 from psweep.errors import DatabaseError, DatabaseNotFoundError
 from psweep.worker import ENGINE_KEY_ORDER, ENGINE_KEYS
 
@@ -32,12 +33,7 @@ def _read_pickle(path: str) -> pd.DataFrame:
             f"first (ps.run / f.over) to create it."
         ) from exc
     except Exception as exc:
-        raise DatabaseError(
-            f"cannot read the database {path!r}: {type(exc).__name__}: {exc}. "
-            f"The file was left unchanged. Restore it from a backup "
-            f"(calc_<timestamp> folders from backup=True) or move it away to "
-            f"start a new database."
-        ) from exc
+        raise DatabaseError(unreadable_message(path, exc)) from exc
     if not isinstance(df, pd.DataFrame):
         raise DatabaseError(
             f"the database {path!r} holds a {type(df).__name__}, not a "

@@ -33,8 +33,9 @@ from typing import Any
 import filelock
 import pandas as pd
 
+from psweep.compat import DEFAULT_BASENAME, not_found_error, resolve_database, upgrade_016_frame
 from psweep.dbfile import concat_rows, read_database, rows_to_frame, write_database
-from psweep.errors import DatabaseNotFoundError, LockTimeoutError
+from psweep.errors import LockTimeoutError
 from psweep.journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read_journal
 
 __all__ = ["Store", "df_read", "df_write"]
@@ -62,7 +63,7 @@ class Store:
     def __init__(
         self,
         calc_dir: str,
-        database_basename: str = "results.pk",
+        database_basename: str = DEFAULT_BASENAME,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         self.calc_dir = calc_dir
@@ -135,7 +136,8 @@ class Store:
 
     def _db_file_or_none(self) -> pd.DataFrame | None:
         # None for a missing file: a first run's fold builds no empty frame.
-        return read_database(self.db_path) if os.path.exists(self.db_path) else None
+        # A psweep 0.16 file is read in our format (written so on the next fold).
+        return upgrade_016_frame(read_database(self.db_path)) if os.path.exists(self.db_path) else None
 
     def _journal_paths(self) -> list[str]:
         return sorted(
@@ -159,10 +161,7 @@ class Store:
             If there is neither a database nor a journal.
         """
         if not self.exists():
-            raise DatabaseNotFoundError(
-                f"no psweep database at {self.db_path!r}. Check the path, or "
-                f"run a study first (ps.run / f.over) to create it."
-            )
+            raise not_found_error(self.calc_dir, os.path.basename(self.db_path))
         try:
             with self.locked(timeout=0):
                 db = self.fold()
@@ -443,7 +442,9 @@ def df_read(path: str) -> pd.DataFrame:
     Parameters
     ----------
     path
-        The database file, e.g. ``"calc/results.pk"``.
+        The database file, e.g. ``"calc/results.pk"``, or a calc dir (its
+        ``results.pk``, or psweep 0.16's ``database.pk`` if it holds only
+        that one).
 
     Returns
     -------
@@ -452,7 +453,8 @@ def df_read(path: str) -> pd.DataFrame:
     Raises
     ------
     DatabaseNotFoundError
-        If there is no database (also a ``FileNotFoundError``).
+        If there is no database (also a ``FileNotFoundError``); the message
+        says what is at `path` instead.
     DatabaseError
         If the file is not a pickled DataFrame; it is left unchanged.
 
@@ -465,9 +467,9 @@ def df_read(path: str) -> pd.DataFrame:
     --------
     >>> import psweep as ps
     >>> df = ps.df_read("calc/results.pk")  # doctest: +SKIP
+    >>> df = ps.df_read("calc")  # the same  # doctest: +SKIP
     """
-    calc_dir, basename = os.path.split(path)
-    return Store(calc_dir or ".", basename).read()
+    return Store(*resolve_database(path)).read()
 
 
 def df_write(path: str, df: pd.DataFrame) -> None:
@@ -476,7 +478,8 @@ def df_write(path: str, df: pd.DataFrame) -> None:
     Parameters
     ----------
     path
-        Target file, e.g. ``"calc/results.pk"``; folders are created.
+        Target file, e.g. ``"calc/results.pk"``; folders are created. An
+        existing calc dir means its database, as for :func:`df_read`.
     df
         The DataFrame.
 
@@ -490,8 +493,7 @@ def df_write(path: str, df: pd.DataFrame) -> None:
     >>> import pandas as pd, psweep as ps
     >>> ps.df_write("calc/results.pk", pd.DataFrame({"a": [1]}))  # doctest: +SKIP
     """
-    calc_dir, basename = os.path.split(path)
-    store = Store(calc_dir or ".", basename)
+    store = Store(*resolve_database(path))
     with store.locked():
         store.write(df)
 

@@ -40,6 +40,26 @@ def _pset_keys(row: dict[str, Any], target: str) -> tuple[str, ...] | None:
     return None
 
 
+# What a None or NaN parameter may have been before the database stored it
+# as a missing cell (a float column holds None as NaN).
+_MISSING_VALUES = (None, float("nan"), pd.NA)
+
+
+def _pset_keys_with_missing(
+    series: pd.Series, candidates: Sequence[str], target: str
+) -> tuple[tuple[str, ...] | None, dict[str, Any]]:
+    """Like _pset_keys, with missing cells put back as None, NaN or NA."""
+    for missing in _MISSING_VALUES:
+        row = {c: missing if _scalar_isna(series[c]) else _to_python(series[c]) for c in candidates}
+        try:
+            keys = _pset_keys(row, target)
+        except ParamsError:  # a value (pd.NA) this hash cannot take
+            continue
+        if keys is not None:
+            return keys, row
+    return None, {}
+
+
 def df_extract_params(df: pd.DataFrame, cols: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Turn database rows back into psets, e.g. to re-run a failed subset.
 
@@ -93,7 +113,10 @@ def df_extract_params(df: pd.DataFrame, cols: Sequence[str] | None = None) -> li
         keys = cache.get(group)
         if keys is None or pset_hash({k: row[k] for k in keys}) != target:
             keys = _pset_keys(row, target)
-            cache[group] = keys
+            if keys is None:
+                keys, row = _pset_keys_with_missing(series, candidates, target)
+            else:
+                cache[group] = keys
         if keys is None:
             raise ParamsError(
                 f"df_extract_params: no set of columns of row #{position} hashes "

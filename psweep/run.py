@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import pandas as pd
 
 from psweep.backup import backup_calc_dir as copy_calc_dir
 from psweep.backup import code_hash, git_state, write_provenance, write_source
+from psweep.compat import check_verbose, default_basename, fill_missing, record_and_show, upgrade_016_frame
 from psweep.errors import (
     CalcDirError,
     FuncTypeError,
@@ -91,7 +92,7 @@ def run(
     backup: bool = False,
     backup_calc_dir: bool | None = None,
     backup_script: str | None = None,
-    database_basename: str = "results.pk",
+    database_basename: str | None = None,
     skip_dups: bool | str = False,
     on_error: str = "record",
     capture_logs: str | None = None,
@@ -99,6 +100,9 @@ def run(
     git: bool = False,
     lock_timeout: float = 600.0,
     source: str | None = None,
+    tmpsave: bool = False,
+    verbose: bool | Sequence[str] = False,
+    fill_value: Any = None,
 ) -> pd.DataFrame:
     """Call `func` on each pset in `params` and record one row per pset.
 
@@ -118,7 +122,9 @@ def run(
     df
         A database to extend instead of the one on disk. The returned frame
         is `df` plus the new rows; the new rows are also appended to the
-        database on disk, which keeps all rows it had.
+        database on disk, which keeps all rows it had. `skip_dups` then
+        skips what `df` has done; with ``save=False``, ``_pset_seq`` and
+        ``_run_seq`` continue from `df`.
     calc_dir
         Folder of the database and of files psets write
         (``<calc_dir>/<_pset_id>/``). Stored as given in ``_calc_dir``.
@@ -146,7 +152,9 @@ def run(
         Path of a file (usually ``__file__``) to copy to
         ``<calc_dir>/backup_script/<_run_id>.py``.
     database_basename
-        File name of the database in `calc_dir`.
+        File name of the database in `calc_dir`. Default ``results.pk``,
+        or psweep 0.16's ``database.pk`` in a calc dir holding only that
+        one, which is then continued (see :func:`psweep.compat.default_basename`).
     skip_dups
         Skip psets whose ``_pset_hash`` already has a successful row; failed
         ones run again. Re-running a killed study this way does exactly
@@ -182,6 +190,19 @@ def run(
         :func:`~psweep.sweep` decorator passes its module's source). In a
         Jupyter kernel the default is the notebook's path and the code of
         the cells run so far.
+    tmpsave
+        Also pickle each row, as a dict, to
+        ``<calc_dir>/tmpsave/<_run_id>/<_pset_id>.pk`` when it is recorded
+        (psweep 0.16's option; the journal already keeps every row safe).
+    verbose
+        Print each row when it is recorded: True for all columns, or a list
+        of column names.
+    fill_value
+        Value for the missing cells of parameter and result columns (a key
+        a row does not have) in the returned frame, e.g. ``pd.NA`` as in
+        psweep 0.16. Default None: pandas' own (NaN, None). The database
+        on disk keeps pandas' missing values, so numeric columns stay
+        numeric.
 
     Returns
     -------
@@ -220,11 +241,16 @@ def run(
     _check_options(func, calc_dir, poolsize, executor, on_error, df)
     if skip_dups not in SKIP_DUPS:
         raise ParamsError(f"skip_dups={skip_dups!r}: use one of {SKIP_DUPS}.")
+    check_verbose(verbose)
     if capture_logs not in CAPTURE_MODES:
         raise ParamsError(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
         )
     calc_dir = os.fspath(calc_dir)
+    if database_basename is None:
+        database_basename = default_basename(calc_dir)
+    if df is not None:
+        df = upgrade_016_frame(df)
     progress_cls = _progress_class(progress)
     git_info = git_state() if git else None
     psets = plan_psets(params)
@@ -255,13 +281,15 @@ def run(
             if skip_dups or backup:
                 db = store.with_pending(store.fold())
             if skip_dups:
-                psets = skip_done(psets, db, skip_dups, runs_dir, func_hash)
+                psets = skip_done(psets, db if df is None else df, skip_dups, runs_dir, func_hash)
             if psets:
                 if backup:
                     copy_calc_dir(calc_dir, db)
                 run_seq, first_seq = store.reserve_seqs(len(psets), db)
-    elif skip_dups and df is not None:
-        psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
+    elif df is not None:
+        if skip_dups:
+            psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
+        run_seq, first_seq = _next_seqs(df)
 
     seqs = range(first_seq, first_seq + len(psets))
     for pset, pset_id, pset_seq in zip(psets, _uuid4s(len(psets)), seqs):
@@ -277,6 +305,9 @@ def run(
 
     bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
     recorder = Recorder(store, run_id, save=save, progress=bar)
+    record = recorder.record
+    if tmpsave or verbose:
+        record = functools.partial(record_and_show, record, tmpsave, verbose)
     worker_options = {
         "simulate": simulate,
         "keep_exception": on_error == "raise",
@@ -285,9 +316,9 @@ def run(
     interrupt = None
     try:
         if exe is None:
-            run_serial(func, psets, worker_options, recorder.record)
+            run_serial(func, psets, worker_options, record)
         else:
-            run_with_executor(exe, psets, worker_options, recorder.record, chunksize)
+            run_with_executor(exe, psets, worker_options, record, chunksize)
     except KeyboardInterrupt as exc:
         interrupt = exc
         raise
@@ -307,14 +338,26 @@ def run(
         )
     if not save:
         new = rows_to_frame(recorder.memory_rows)
-        return new if df is None else concat_rows(df, new)
-    if written is None:  # nothing ran
-        db = store.read() if store.exists() else pd.DataFrame()
+        out = new if df is None else concat_rows(df, new)
     else:
-        db = store.with_pending(written)
-    if df is None:
-        return db
-    return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
+        if written is None:  # nothing ran
+            db = store.read() if store.exists() else pd.DataFrame()
+        else:
+            db = store.with_pending(written)
+        out = db
+        if df is not None:
+            out = concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
+    return out if fill_value is None else fill_missing(out, fill_value)
+
+
+def _next_seqs(df: pd.DataFrame) -> tuple[int, int]:
+    """(_run_seq, first _pset_seq) following the rows of `df`."""
+    run_seq = first = 0
+    if "_run_seq" in df.columns and df["_run_seq"].notna().any():
+        run_seq = int(df["_run_seq"].max()) + 1
+    if "_pset_seq" in df.columns and df["_pset_seq"].notna().any():
+        first = int(df["_pset_seq"].max()) + 1
+    return run_seq, first
 
 
 def _progress_class(progress: bool | None) -> Any:

@@ -90,22 +90,18 @@ def default_basename(calc_dir: str) -> str:
         os.path.join(calc_dir, BASENAME_016)
     ):
         return DEFAULT_BASENAME
-    key = os.path.abspath(calc_dir)
-    if key not in _ANNOUNCED:
-        _ANNOUNCED.add(key)
-        warnings.warn(
-            f"psweep: {calc_dir!r} holds psweep 0.16's {BASENAME_016} and no "
-            f"{DEFAULT_BASENAME}: using {BASENAME_016}. Its rows get our "
-            f"_pset_hash, _failed and a _time_utc index; the file takes that "
-            f"format on the next run's write (back it up first with "
-            f"backup=True).",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
+    _announce(
+        calc_dir,
+        f"psweep: {calc_dir!r} holds psweep 0.16's {BASENAME_016} and no "
+        f"{DEFAULT_BASENAME}: using {BASENAME_016}. Its rows get our "
+        f"_pset_hash, _failed and a _time_utc index; the file takes that "
+        f"format on the next run's write (back it up first with "
+        f"backup=True).",
+    )
     return BASENAME_016
 
 
-def resolve_database(path: str | os.PathLike[str]) -> tuple[str, str]:
+def resolve_database(path: str | os.PathLike[str], reading: bool = False) -> tuple[str, str]:
     """(calc_dir, database_basename) of a calc dir or a database file path.
 
     Parameters
@@ -113,6 +109,10 @@ def resolve_database(path: str | os.PathLike[str]) -> tuple[str, str]:
     path
         A calc dir (its default database, see :func:`default_basename`) or
         a database file.
+    reading
+        For a read: a missing ``<calc_dir>/database.pk`` (0.16's name, as
+        0.16 scripts spell it) beside an existing ``results.pk`` means
+        that one (with a warning, once per calc dir and process).
 
     Returns
     -------
@@ -128,7 +128,28 @@ def resolve_database(path: str | os.PathLike[str]) -> tuple[str, str]:
     if os.path.isdir(path):
         return path, default_basename(path)
     calc_dir, basename = os.path.split(path)
-    return calc_dir or ".", basename
+    calc_dir = calc_dir or "."
+    if (
+        reading
+        and basename == BASENAME_016
+        and not _has_database(calc_dir, BASENAME_016)
+        and _has_database(calc_dir, DEFAULT_BASENAME)
+    ):
+        _announce(
+            calc_dir,
+            f"psweep: {path!r} does not exist (psweep 0.16's name); reading "
+            f"{os.path.join(calc_dir, DEFAULT_BASENAME)!r}, the database psweep writes now.",
+        )
+        return calc_dir, DEFAULT_BASENAME
+    return calc_dir, basename
+
+
+def _announce(calc_dir: str, message: str) -> None:
+    """Warn with `message`, once per calc dir and process."""
+    key = os.path.abspath(calc_dir)
+    if key not in _ANNOUNCED:
+        _ANNOUNCED.add(key)
+        warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
 
 
 def describe_path(path: str) -> str:

@@ -278,14 +278,20 @@ def run(
     if save:
         with store.locked():
             db = None
-            if skip_dups or backup:
+            if skip_dups or backup or df is not None:
                 db = store.with_pending(store.fold())
             if skip_dups:
                 psets = skip_done(psets, db if df is None else df, skip_dups, runs_dir, func_hash)
             if psets:
                 if backup:
                     copy_calc_dir(calc_dir, db)
-                run_seq, first_seq = store.reserve_seqs(len(psets), db)
+                at_least = (0, 0)
+                if df is not None:
+                    # As psweep 0.16: the database gets the rows of df it
+                    # lacks (it only grows), and new rows are numbered after df's.
+                    db = _add_rows_of_df(store, db, df)
+                    at_least = _next_seqs(df)
+                run_seq, first_seq = store.reserve_seqs(len(psets), db, at_least)
     elif df is not None:
         if skip_dups:
             psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
@@ -348,6 +354,19 @@ def run(
         if df is not None:
             out = concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
     return out if fill_value is None else fill_missing(out, fill_value)
+
+
+def _add_rows_of_df(store: Store, db: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    """Write the rows of `df` whose ``_pset_id`` the database lacks; call under the lock."""
+    if "_pset_id" not in df.columns or len(df) == 0:
+        return db
+    known = set(db["_pset_id"]) if "_pset_id" in db.columns else set()
+    missing = df[~df["_pset_id"].isin(known)]
+    if len(missing) == 0:
+        return db
+    folded = store.fold()
+    store.write(concat_rows(folded, missing))
+    return concat_rows(db, missing)
 
 
 def _next_seqs(df: pd.DataFrame) -> tuple[int, int]:

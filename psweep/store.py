@@ -307,7 +307,9 @@ class Store:
         """
         write_database(self.db_path, df)
 
-    def reserve_seqs(self, n_psets: int, db: pd.DataFrame | None) -> tuple[int, int]:
+    def reserve_seqs(
+        self, n_psets: int, db: pd.DataFrame | None, at_least: tuple[int, int] = (0, 0)
+    ) -> tuple[int, int]:
         """Hand out a ``_run_seq`` and a block of `n_psets` ``_pset_seq``.
 
         Call with the lock held. Numbers are unique among all runs of this
@@ -320,6 +322,9 @@ class Store:
         db
             The database if already read, used when the counters file is
             missing (databases of older psweep versions).
+        at_least
+            Lowest ``_run_seq`` and first ``_pset_seq`` to hand out (after
+            rows that ``run(df=...)`` brought in).
 
         Returns
         -------
@@ -336,8 +341,8 @@ class Store:
                 for col, key in (("_run_seq", "run_seq"), ("_pset_seq", "pset_seq")):
                     if db is not None and col in db.columns and db[col].notna().any():
                         counters[key] = int(db[col].max())
-            run_seq = counters["run_seq"] + 1
-            first = counters["pset_seq"] + 1
+            run_seq = max(counters["run_seq"] + 1, at_least[0])
+            first = max(counters["pset_seq"] + 1, at_least[1])
             # Rewritten in place, one small write, under the lock: much
             # cheaper than a temp file and rename. A write torn by a power
             # cut fails the check and the counters are rebuilt.
@@ -469,7 +474,7 @@ def df_read(path: str) -> pd.DataFrame:
     >>> df = ps.df_read("calc/results.pk")  # doctest: +SKIP
     >>> df = ps.df_read("calc")  # the same  # doctest: +SKIP
     """
-    return Store(*resolve_database(path)).read()
+    return Store(*resolve_database(path, reading=True)).read()
 
 
 def df_write(path: str, df: pd.DataFrame) -> None:

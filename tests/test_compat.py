@@ -246,7 +246,7 @@ def test_skip_dups_honours_df_when_saving():
     df1 = ps.run(square, ps.plist("a", [1, 2, 3]), save=False)
     df2 = ps.run(square, ps.plist("a", [1, 2, 3, 4]), df=df1, skip_dups=True)
     assert df2["a"].tolist() == [1, 2, 3, 4]
-    assert ps.df_read("calc")["a"].tolist() == [4]
+    assert ps.df_read("calc")["a"].tolist() == [1, 2, 3, 4]  # df1's rows, and a=4 once
 
 
 def test_tmpsave_pickles_each_row_as_a_dict():
@@ -320,3 +320,29 @@ def test_simulate_on_016_calc_dir_leaves_it_alone():
     with open(path, "rb") as fd:
         assert fd.read() == original
     shutil.rmtree("calc.simulate")
+
+
+def test_df_read_of_016_name_reads_results_pk_when_only_that_exists():
+    """A 0.16 script's ps.df_read('calc/database.pk') reads our results.pk (warning once)."""
+    ps.run(square, ps.plist("a", [1, 2]))
+    with pytest.warns(UserWarning, match="results.pk"):
+        df = ps.df_read("calc/database.pk")
+    assert df.equals(ps.df_read("calc/results.pk"))
+    assert not os.path.exists("calc/database.pk")
+
+
+def test_df_rows_missing_on_disk_are_saved_and_numbered_before_new_rows():
+    """run(df=df1) with save=True stores df1's rows the database lacks, then new rows numbered after them."""
+    df1 = ps.run(square, ps.plist("a", [1, 2]), save=False)
+    in_memory = ps.run(square, ps.plist("a", [3]), save=False, df=df1)
+    saved = ps.run(square, ps.plist("a", [3]), df=df1)
+    on_disk = ps.df_read("calc")
+    for df in (in_memory, saved, on_disk):
+        assert df["a"].tolist() == [1, 2, 3]
+        assert df["_pset_seq"].tolist() == [0, 1, 2]
+        assert df["_run_seq"].tolist() == [0, 0, 1]
+    assert on_disk["_pset_id"].tolist()[:2] == df1["_pset_id"].tolist()
+    # Rows already on disk are not added twice.
+    again = ps.run(square, ps.plist("a", [4]), df=on_disk)
+    assert ps.df_read("calc")["a"].tolist() == [1, 2, 3, 4] == again["a"].tolist()
+    assert ps.df_read("calc")["_pset_seq"].tolist() == [0, 1, 2, 3]

@@ -63,5 +63,5 @@ if __name__ == "__main__":
     # A function that reports its failures instead of raising.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        reported = ps.run(newton_sqrt_reporting, params, save=False)
+        reported = ps.run(newton_sqrt_reporting, params, calc_dir="reporting")
     print(f"reported failures: {int(reported._failed.sum())}")

@@ -142,7 +142,8 @@ def run(
         Dry run in ``<calc_dir>.simulate/``, starting from a copy of the
         database; `func` is not called, result columns stay missing.
     save
-        Write the database; False runs in memory only.
+        Write the database; False runs in memory only and returns the
+        database on disk (or `df`) plus the new rows, numbered after them.
     backup
         Before a run that changes an existing database, copy `calc_dir` to
         ``<calc_dir>_<last _time_utc>`` (see :func:`psweep.backup.backup_calc_dir`).
@@ -292,7 +293,9 @@ def run(
                     db = _add_rows_of_df(store, db, df)
                     at_least = _next_seqs(df)
                 run_seq, first_seq = store.reserve_seqs(len(psets), db, at_least)
-    elif df is not None:
+    elif df is not None or store.exists():
+        if df is None:  # as psweep 0.16: extend the database on disk, in memory
+            df = store.with_pending(store.read_db_file())
         if skip_dups:
             psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
         run_seq, first_seq = _next_seqs(df)

@@ -346,3 +346,13 @@ def test_df_rows_missing_on_disk_are_saved_and_numbered_before_new_rows():
     again = ps.run(square, ps.plist("a", [4]), df=on_disk)
     assert ps.df_read("calc")["a"].tolist() == [1, 2, 3, 4] == again["a"].tolist()
     assert ps.df_read("calc")["_pset_seq"].tolist() == [0, 1, 2, 3]
+
+
+def test_save_false_extends_the_database_on_disk_in_memory():
+    """run(save=False) without df returns the disk database plus new rows; skip_dups uses it; nothing written."""
+    ps.run(square, ps.plist("a", [1, 2]))
+    before = os.listdir("calc")
+    df = ps.run(square, ps.plist("a", [2, 3]), save=False, skip_dups=True)
+    assert df["a"].tolist() == [1, 2, 3]
+    assert df["_pset_seq"].tolist() == [0, 1, 2]
+    assert len(ps.df_read("calc")) == 2 and os.listdir("calc") == before

@@ -36,13 +36,8 @@ __all__ = [
     "default_basename",
     "resolve_database",
     "describe_path",
-    "not_found_error",
-    "unreadable_message",
     "is_016_frame",
     "upgrade_016_frame",
-    "check_verbose",
-    "record_and_show",
-    "fill_missing",
 ]
 
 DEFAULT_BASENAME = "results.pk"
@@ -372,6 +367,7 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_verbose(verbose: Any) -> None:
+    """Raise ParamsError unless `verbose` is a bool or a list of column names."""
     if isinstance(verbose, bool):
         return
     if isinstance(verbose, (str, bytes)) or not isinstance(verbose, Iterable) or not all(
@@ -399,16 +395,16 @@ def record_and_show(
             pickle.dump(shown, fd)
     if verbose:
         frame = pd.DataFrame([shown], index=[shown["_time_utc"]])
-        cols = [c for c in frame.columns if verbose is True or c in verbose]
+        cols = list(frame.columns) if verbose is True else [c for c in verbose if c in frame.columns]
         print(frame[cols].to_string(), flush=True)
 
 
 def _timestamp(seconds: Any) -> pd.Timestamp:
     """A row's ``_time_utc`` (seconds in transit) as the database stores it."""
-    if not isinstance(seconds, float):
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         return pd.Timestamp(seconds)
     # Whole seconds and the fraction apart, as psweep.dbfile converts them.
-    whole = np.floor(seconds)
+    whole = float(np.floor(seconds))
     return pd.Timestamp(int(whole) * 1_000_000_000 + int(np.round((seconds - whole) * 1e9)))
 
 

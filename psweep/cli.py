@@ -29,9 +29,10 @@ class CliError(Exception):
 
 def _split_target(target: str) -> tuple[str, str]:
     """(calc_dir, database_basename) from a calc dir or a database path."""
-    if not os.path.exists(target):
+    calc_dir, basename = resolve_database(target, reading=True)
+    if not os.path.exists(os.path.join(calc_dir, basename)) and not os.path.isdir(target):
         raise CliError(f"{target!r}: no such calc dir or database file; found {describe_path(target)}")
-    return resolve_database(target)
+    return calc_dir, basename
 
 
 def _read(target: str) -> pd.DataFrame:

@@ -302,11 +302,14 @@ def run(
 
     seqs = range(first_seq, first_seq + len(psets))
     for pset, pset_id, pset_seq in zip(psets, _uuid4s(len(psets)), seqs):
+        # In the order of the database's columns: func sees its row's
+        # bookkeeping as the row will hold it (0.16's tests compare them).
         pset["_run_id"] = run_id
         pset["_pset_id"] = pset_id
         pset["_calc_dir"] = calc_dir
-        pset["_run_seq"] = run_seq
+        pset["_pset_hash"] = pset.pop("_pset_hash")
         pset["_pset_seq"] = pset_seq
+        pset["_run_seq"] = run_seq
     if save and psets:
         write_provenance(calc_dir, run_id, git_info, func_hash)
         if source is not None:

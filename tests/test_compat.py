@@ -356,3 +356,21 @@ def test_save_false_extends_the_database_on_disk_in_memory():
     assert df["a"].tolist() == [1, 2, 3]
     assert df["_pset_seq"].tolist() == [0, 1, 2]
     assert len(ps.df_read("calc")) == 2 and os.listdir("calc") == before
+
+
+def test_func_sees_bookkeeping_in_the_order_of_the_row():
+    """The pset func gets lists params, then bookkeeping keys in the database's column order."""
+    seen = []
+    df = ps.run(lambda pset: seen.append(list(pset)), ps.plist("a", [1]), save=False)
+    assert seen[0] == [c for c in df.columns if c in seen[0]]
+    assert seen[0][0] == "a" and "_pset_hash" in seen[0]
+
+
+def test_cli_with_016_database_name_reads_results_pk():
+    """psweep show calc/database.pk (a 0.16 script's path) shows calc/results.pk when only that exists."""
+    ps.run(square, ps.plist("a", [1, 2]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "psweep", "show", "calc/database.pk"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "result_" in proc.stdout and "results.pk" in proc.stderr

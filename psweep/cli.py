@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from psweep.compat import describe_path, resolve_database
 from psweep.errors import PsweepError
 from psweep.frames_io import check_calc_dir, df_to_json
 from psweep.store import Store, df_read
@@ -32,12 +33,10 @@ class CliError(Exception):
 
 def _split_target(target: str) -> tuple[str, str]:
     """(calc_dir, database_basename) from a calc dir or a database path."""
-    if not os.path.exists(target):
-        raise CliError(f"{target!r}: no such calc dir or database file")
-    if os.path.isdir(target):
-        return target, DEFAULT_BASENAME
-    calc_dir, basename = os.path.split(target)
-    return calc_dir or ".", basename
+    calc_dir, basename = resolve_database(target, reading=True)
+    if not os.path.exists(os.path.join(calc_dir, basename)) and not os.path.isdir(target):
+        raise CliError(f"{target!r}: no such calc dir or database file; found {describe_path(target)}")
+    return calc_dir, basename
 
 
 def _read(target: str) -> pd.DataFrame:

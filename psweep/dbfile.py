@@ -16,6 +16,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from psweep.compat import unreadable_message
 from psweep.errors import DatabaseError, DatabaseNotFoundError
 from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
@@ -150,12 +151,7 @@ def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:
                 f"can be imported: define the class in an importable module "
                 f"(not a script's __main__) and import it before reading."
             ) from exc
-        raise DatabaseError(
-            f"the database {path!r} is damaged (truncated or not a pickle): "
-            f"{type(exc).__name__}: {exc}. The file was left unchanged. "
-            f"Restore it from a backup (calc_<timestamp> folders from "
-            f"backup=True) or move it away to start a new database."
-        ) from exc
+        raise DatabaseError(unreadable_message(path, exc)) from exc
     if not isinstance(df, pd.DataFrame):
         raise DatabaseError(
             f"the database {path!r} is damaged: it holds a {type(df).__name__}, "

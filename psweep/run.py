@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import filelock
@@ -19,6 +19,7 @@ import pandas as pd
 
 from psweep.backup import backup_calc_dir as copy_calc_dir
 from psweep.backup import code_hash, git_state, write_provenance, write_source
+from psweep.compat import check_verbose, default_basename, fill_missing, record_and_show, upgrade_016_frame
 from psweep.errors import (
     CalcDirError,
     FuncTypeError,
@@ -143,7 +144,7 @@ def run(
     backup: bool = False,
     backup_calc_dir: bool | None = None,
     backup_script: str | None = None,
-    database_basename: str = "results.pk",
+    database_basename: str | None = None,
     skip_dups: bool | str = False,
     on_error: str = "record",
     capture_logs: str | None = None,
@@ -151,6 +152,9 @@ def run(
     git: bool = False,
     lock_timeout: float = 600.0,
     source: str | None = None,
+    tmpsave: bool = False,
+    verbose: bool | Sequence[str] = False,
+    fill_value: Any = None,
 ) -> pd.DataFrame:
     """Call `func` on each pset in `params` and record one row per pset.
 
@@ -170,7 +174,9 @@ def run(
     df
         A database to extend instead of the one on disk. The returned frame
         is `df` plus the new rows; the new rows are also appended to the
-        database on disk, which keeps all rows it had.
+        database on disk, which keeps all rows it had. `skip_dups` then
+        skips what `df` has done; with ``save=False``, ``_pset_seq`` and
+        ``_run_seq`` continue from `df`.
     calc_dir
         Folder of the database and of files psets write
         (``<calc_dir>/<_pset_id>/``). Stored as given in ``_calc_dir``.
@@ -188,7 +194,8 @@ def run(
         Dry run in ``<calc_dir>.simulate/``, starting from a copy of the
         database; `func` is not called, result columns stay missing.
     save
-        Write the database; False runs in memory only.
+        Write the database; False runs in memory only and returns the
+        database on disk (or `df`) plus the new rows, numbered after them.
     backup
         Before a run that changes an existing database, copy `calc_dir` to
         ``<calc_dir>_<last _time_utc>`` (see :func:`psweep.backup.backup_calc_dir`).
@@ -198,7 +205,9 @@ def run(
         Path of a file (usually ``__file__``) to copy to
         ``<calc_dir>/backup_script/<_run_id>.py``.
     database_basename
-        File name of the database in `calc_dir`.
+        File name of the database in `calc_dir`. Default ``results.pk``,
+        or psweep 0.16's ``database.pk`` in a calc dir holding only that
+        one, which is then continued (see :func:`psweep.compat.default_basename`).
     skip_dups
         Skip psets whose ``_pset_hash`` already has a successful row; failed
         ones run again. Re-running a killed study this way does exactly
@@ -234,6 +243,19 @@ def run(
         :func:`~psweep.sweep` decorator passes its module's source). In a
         Jupyter kernel the default is the notebook's path and the code of
         the cells run so far.
+    tmpsave
+        Also pickle each row, as a dict, to
+        ``<calc_dir>/tmpsave/<_run_id>/<_pset_id>.pk`` when it is recorded
+        (psweep 0.16's option; the journal already keeps every row safe).
+    verbose
+        Print each row when it is recorded: True for all columns, or a list
+        of column names.
+    fill_value
+        Value for the missing cells of parameter and result columns (a key
+        a row does not have) in the returned frame, e.g. ``pd.NA`` as in
+        psweep 0.16. Default None: pandas' own (NaN, None). The database
+        on disk keeps pandas' missing values, so numeric columns stay
+        numeric.
 
     Returns
     -------
@@ -272,11 +294,16 @@ def run(
     _check_options(func, calc_dir, poolsize, executor, on_error, df, database_basename)
     if skip_dups not in SKIP_DUPS:
         raise ParamsError(f"skip_dups={skip_dups!r}: use one of {SKIP_DUPS}.")
+    check_verbose(verbose)
     if capture_logs not in CAPTURE_MODES:
         raise ParamsError(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
         )
     calc_dir = os.fspath(calc_dir)
+    if database_basename is None:
+        database_basename = default_basename(calc_dir)
+    if df is not None:
+        df = upgrade_016_frame(df)
     progress_cls = _progress_class(progress)
     git_info = git_state() if git else None
     psets = plan_psets(params)
@@ -304,24 +331,37 @@ def run(
     if save:
         with _start_write(calc_dir), store.locked():
             db = None
-            if skip_dups or backup:
+            if skip_dups or backup or df is not None:
                 db = store.with_pending(store.fold())
             if skip_dups:
-                psets = skip_done(psets, db, skip_dups, runs_dir, func_hash)
+                psets = skip_done(psets, db if df is None else df, skip_dups, runs_dir, func_hash)
             if psets:
                 if backup:
                     copy_calc_dir(calc_dir, db)
-                run_seq, first_seq = store.reserve_seqs(len(psets), db)
-    elif skip_dups and df is not None:
-        psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
+                at_least = (0, 0)
+                if df is not None:
+                    # As psweep 0.16: the database gets the rows of df it
+                    # lacks (it only grows), and new rows are numbered after df's.
+                    db = _add_rows_of_df(store, db, df)
+                    at_least = _next_seqs(df)
+                run_seq, first_seq = store.reserve_seqs(len(psets), db, at_least)
+    elif df is not None or store.exists():
+        if df is None:  # as psweep 0.16: extend the database on disk, in memory
+            df = store.with_pending(store.read_db_file())
+        if skip_dups:
+            psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
+        run_seq, first_seq = _next_seqs(df)
 
     seqs = range(first_seq, first_seq + len(psets))
     for pset, pset_id, pset_seq in zip(psets, _uuid4s(len(psets)), seqs):
+        # In the order of the database's columns: func sees its row's
+        # bookkeeping as the row will hold it (0.16's tests compare them).
         pset["_run_id"] = run_id
         pset["_pset_id"] = pset_id
         pset["_calc_dir"] = calc_dir
-        pset["_run_seq"] = run_seq
+        pset["_pset_hash"] = pset.pop("_pset_hash")
         pset["_pset_seq"] = pset_seq
+        pset["_run_seq"] = run_seq
     if save and psets:
         with _start_write(calc_dir):
             write_provenance(calc_dir, run_id, git_info, func_hash)
@@ -330,6 +370,9 @@ def run(
 
     bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
     recorder = Recorder(store, run_id, save=save, progress=bar)
+    record = recorder.record
+    if tmpsave or verbose:
+        record = functools.partial(record_and_show, record, tmpsave, verbose)
     worker_options = {
         "simulate": simulate,
         "keep_exception": on_error == "raise",
@@ -338,9 +381,9 @@ def run(
     interrupt = None
     try:
         if exe is None:
-            run_serial(func, psets, worker_options, recorder.record)
+            run_serial(func, psets, worker_options, record)
         else:
-            run_with_executor(exe, psets, worker_options, recorder.record, chunksize)
+            run_with_executor(exe, psets, worker_options, record, chunksize)
     except KeyboardInterrupt as exc:
         interrupt = exc
         raise
@@ -360,14 +403,39 @@ def run(
         )
     if not save:
         new = rows_to_frame(recorder.memory_rows)
-        return new if df is None else concat_rows(df, new)
-    if written is None:  # nothing ran
-        db = store.read() if store.exists() else pd.DataFrame()
+        out = new if df is None else concat_rows(df, new)
     else:
-        db = store.with_pending(written)
-    if df is None:
+        if written is None:  # nothing ran
+            db = store.read() if store.exists() else pd.DataFrame()
+        else:
+            db = store.with_pending(written)
+        out = db
+        if df is not None:
+            out = concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
+    return out if fill_value is None else fill_missing(out, fill_value)
+
+
+def _add_rows_of_df(store: Store, db: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    """Write the rows of `df` whose ``_pset_id`` the database lacks; call under the lock."""
+    if "_pset_id" not in df.columns or len(df) == 0:
         return db
-    return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
+    known = set(db["_pset_id"]) if "_pset_id" in db.columns else set()
+    missing = df[~df["_pset_id"].isin(known)]
+    if len(missing) == 0:
+        return db
+    folded = store.fold()
+    store.write(concat_rows(folded, missing))
+    return concat_rows(db, missing)
+
+
+def _next_seqs(df: pd.DataFrame) -> tuple[int, int]:
+    """(_run_seq, first _pset_seq) following the rows of `df`."""
+    run_seq = first = 0
+    if "_run_seq" in df.columns and df["_run_seq"].notna().any():
+        run_seq = int(df["_run_seq"].max()) + 1
+    if "_pset_seq" in df.columns and df["_pset_seq"].notna().any():
+        first = int(df["_pset_seq"].max()) + 1
+    return run_seq, first
 
 
 @contextlib.contextmanager
@@ -529,6 +597,8 @@ def _check_options(
 
 def _check_database_basename(name: Any) -> None:
     """Raise ParamsError unless `name` is a plain file name for the database."""
+    if name is None:  # the default: results.pk, or 0.16's database.pk
+        return
     fix = 'Pass a plain file name such as "results.pk"; put folders into calc_dir.'
     if not isinstance(name, str):
         raise ParamsError(

@@ -44,6 +44,7 @@ from typing import Any
 import filelock
 import pandas as pd
 
+from psweep.compat import DEFAULT_BASENAME, not_found_error, resolve_database, upgrade_016_frame
 from psweep.dbfile import (
     Signature,
     concat_rows,
@@ -84,7 +85,7 @@ class Store:
     def __init__(
         self,
         calc_dir: str,
-        database_basename: str = "results.pk",
+        database_basename: str = DEFAULT_BASENAME,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         self.calc_dir = calc_dir
@@ -202,10 +203,12 @@ class Store:
 
     def _db_file_or_none(self) -> tuple[pd.DataFrame | None, Signature | None]:
         # None for a missing file: a first run's fold builds no empty frame.
+        # A psweep 0.16 file is read in our format (written so on the next fold).
         try:
-            return read_database(self.db_path)
+            db, sig = read_database(self.db_path)
         except DatabaseNotFoundError:
             return None, None
+        return upgrade_016_frame(db), sig
 
     def _journal_paths(self) -> list[str]:
         return sorted(
@@ -230,10 +233,7 @@ class Store:
             If there is neither a database nor a journal.
         """
         if not self.exists():
-            raise DatabaseNotFoundError(
-                f"no psweep database at {self.db_path!r}. Check the path, or "
-                f"run a study first (ps.run / f.over) to create it."
-            )
+            raise not_found_error(self.calc_dir, os.path.basename(self.db_path))
         try:
             with self.locked(timeout=0):
                 return self.with_pending(self.fold())
@@ -450,7 +450,9 @@ class Store:
             self._retake_lock()
         return True
 
-    def reserve_seqs(self, n_psets: int, db: pd.DataFrame | None) -> tuple[int, int]:
+    def reserve_seqs(
+        self, n_psets: int, db: pd.DataFrame | None, at_least: tuple[int, int] = (0, 0)
+    ) -> tuple[int, int]:
         """Hand out a ``_run_seq`` and a block of `n_psets` ``_pset_seq``.
 
         Call with the lock held. Numbers are unique among all runs of this
@@ -463,6 +465,9 @@ class Store:
         db
             The database if already read, used when the counters file is
             missing (databases of older psweep versions).
+        at_least
+            Lowest ``_run_seq`` and first ``_pset_seq`` to hand out (after
+            rows that ``run(df=...)`` brought in).
 
         Returns
         -------
@@ -482,8 +487,8 @@ class Store:
                 for col, key in (("_run_seq", "run_seq"), ("_pset_seq", "pset_seq")):
                     if db is not None and col in db.columns and db[col].notna().any():
                         counters[key] = int(db[col].max())
-            run_seq = counters["run_seq"] + 1
-            first = counters["pset_seq"] + 1
+            run_seq = max(counters["run_seq"] + 1, at_least[0])
+            first = max(counters["pset_seq"] + 1, at_least[1])
             # Rewritten in place, one small write, under the lock: much
             # cheaper than a temp file and rename. A write torn by a power
             # cut fails the check and the counters are rebuilt.
@@ -588,7 +593,9 @@ def df_read(path: str, fmt: str = "pickle", **kwds: Any) -> pd.DataFrame:
     Parameters
     ----------
     path
-        The database file, e.g. ``"calc/results.pk"``.
+        The database file, e.g. ``"calc/results.pk"``, or a calc dir (its
+        ``results.pk``, or psweep 0.16's ``database.pk`` if it holds only
+        that one).
     fmt
         ``"pickle"`` (a database) or ``"json"`` (a file from
         ``df_write(..., fmt="json")``, read with
@@ -604,7 +611,8 @@ def df_read(path: str, fmt: str = "pickle", **kwds: Any) -> pd.DataFrame:
     Raises
     ------
     DatabaseNotFoundError
-        If there is no database (also a ``FileNotFoundError``).
+        If there is no database (also a ``FileNotFoundError``); the message
+        says what is at `path` instead.
     DatabaseError
         If the file is not a pickled DataFrame; it is left unchanged.
 
@@ -621,11 +629,11 @@ def df_read(path: str, fmt: str = "pickle", **kwds: Any) -> pd.DataFrame:
     >>> ps.df_write("db.json", pd.DataFrame({"a": [1, 2]}), fmt="json", orient="split")
     >>> ps.df_read("db.json", fmt="json", orient="split").a.tolist()
     [1, 2]
+    >>> df = ps.df_read("calc")  # a calc dir: the same as "calc/results.pk"  # doctest: +SKIP
     """
     if _is_json(fmt, kwds):
         return read_frame_json(path, **kwds)
-    calc_dir, basename = os.path.split(path)
-    return Store(calc_dir or ".", basename).read()
+    return Store(*resolve_database(path, reading=True)).read()
 
 
 def df_write(path: str, df: pd.DataFrame, fmt: str = "pickle", **kwds: Any) -> None:
@@ -634,7 +642,8 @@ def df_write(path: str, df: pd.DataFrame, fmt: str = "pickle", **kwds: Any) -> N
     Parameters
     ----------
     path
-        Target file, e.g. ``"calc/results.pk"``; folders are created.
+        Target file, e.g. ``"calc/results.pk"``; folders are created. An
+        existing calc dir means its database, as for :func:`df_read`.
     df
         The DataFrame.
     fmt
@@ -657,8 +666,7 @@ def df_write(path: str, df: pd.DataFrame, fmt: str = "pickle", **kwds: Any) -> N
     if _is_json(fmt, kwds):
         write_frame_json(path, df, **kwds)
         return
-    calc_dir, basename = os.path.split(path)
-    store = Store(calc_dir or ".", basename)
+    store = Store(*resolve_database(path))
     with store.locked():
         store.write(df)
 

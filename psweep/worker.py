@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from psweep.errors import PsweepError
 from psweep.schema import ENGINE_KEYS, EXC_KEY
 
 __all__ = ["execute_pset", "execute_chunk", "failure_row"]
@@ -139,6 +140,10 @@ def execute_pset(
             exception, exc_txt = exc, traceback.format_exc()
     runtime = _clock() - t0
     if type(ret) is not dict or not ENGINE_KEYS.isdisjoint(ret):
+        if exception is None and isinstance(ret, Mapping) and ret.get("_failed") is True:
+            # func caught its own error and said so (psweep 0.16's safe_func).
+            exc_txt = ret.get("_exc_txt") or "the function returned _failed=True"
+            exception = PsweepError(f"the function returned _failed=True:\n{exc_txt}")
         ret, error = _results(ret)
         if error is not None:
             exception, exc_txt = TypeError(error), error

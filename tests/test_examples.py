@@ -324,11 +324,39 @@ def check_vary_function_param(tmp_path: Path) -> None:
     assert "after extending: 10 rows, 2 runs" in again
 
 
+def check_repeat_failed(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "repeat_failed.py")
+    df = read_db()
+    first, second = (df[df["_run_seq"] == seq] for seq in (0, 1))
+    assert len(first) == 6 and first["_failed"].sum() == 2
+    assert set(first.loc[first["_failed"], "x0"]) == {0.0}
+    # the second run did exactly the failed psets, now successfully
+    assert set(second["_pset_hash"]) == set(first.loc[first["_failed"], "_pset_hash"])
+    assert not second["_failed"].any()
+    assert second["root_"].round(6).tolist() == [1.414214, 3.0]
+    assert "reported failures: 2" in out
+
+
+def check_capture_logs(tmp_path: Path) -> None:
+    out = run_python(tmp_path, "capture_logs.py")
+    df = read_db()
+    assert len(df) == 2
+    assert_no_failures(df)
+    for _, row in df.iterrows():
+        assert f"external tool: c={row['c']} done" in row["_logs"]
+        assert row["_logs"].startswith("step 0:")
+        logs = tmp_path / "calc" / row["_pset_id"] / "logs.txt"
+        assert logs.read_text() == row["_logs"]
+    assert out.count(": True") == 2
+
+
 CHECKS: dict[str, Callable[[Path], None]] = {
     "batch_templates": check_batch_templates,
     "batch_job_array": check_batch_job_array,
     "notebook": check_notebook,
     "changed_code_same_code.py": check_changed_code_same_code,
+    "repeat_failed.py": check_repeat_failed,
+    "capture_logs.py": check_capture_logs,
     "resume_after_crash.py": check_resume_after_crash,
     "dask_local.py": check_dask_local,
     "dask_slurm.py": check_dask_slurm,

@@ -1,0 +1,424 @@
+"""psweep 0.16's calc dirs: which database a path means, and 0.16's rows.
+
+psweep 0.16 kept its database in ``<calc_dir>/database.pk``; ours is
+``results.pk``. A calc dir holding only 0.16's ``database.pk`` continues
+that file: runs, :func:`psweep.df_read` and the ``psweep`` command use it
+(and say so once per process).
+
+0.16 stored every column as ``object``, indexed rows 0, 1, 2, ..., hashed
+psets with joblib and had no ``_failed`` column. Its rows are brought into
+our format whenever the store reads them (:func:`upgrade_016_frame`), and
+the file takes that format on the first write (the next run's fold):
+``_pset_hash`` is our hash of the columns 0.16 counted as parameters,
+``_failed`` is False unless the function returned ``_failed=True`` (0.16's
+``safe_func`` pattern), and the index is ``_time_utc``. Row order and
+values are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from psweep.errors import DatabaseNotFoundError, ParamsError, PsweepError, caller_stacklevel
+from psweep.params import pset_hash
+from psweep.worker import ENGINE_KEY_ORDER, ENGINE_KEYS
+
+__all__ = [
+    "DEFAULT_BASENAME",
+    "BASENAME_016",
+    "default_basename",
+    "resolve_database",
+    "describe_path",
+    "is_016_frame",
+    "upgrade_016_frame",
+]
+
+DEFAULT_BASENAME = "results.pk"
+BASENAME_016 = "database.pk"
+
+# Calc dirs this process has said it uses database.pk in: say it once.
+_ANNOUNCED: set[str] = set()
+
+
+def _has_database(calc_dir: str, basename: str) -> bool:
+    """Whether `basename` in `calc_dir` holds rows: the file, or journals
+    (the folder psweep.store keeps them in)."""
+    if os.path.exists(os.path.join(calc_dir, basename)):
+        return True
+    journals = os.path.join(calc_dir, ".psweep", "journal", basename)
+    try:
+        return any(name.endswith(".jnl") for name in os.listdir(journals))
+    except OSError:
+        return False
+
+
+def default_basename(calc_dir: str) -> str:
+    """The database file name a calc dir uses by default.
+
+    ``results.pk``, unless `calc_dir` holds psweep 0.16's ``database.pk``
+    and no ``results.pk`` (nor journals of one): then ``database.pk``,
+    which is continued. A warning says so, once per calc dir and process.
+
+    Parameters
+    ----------
+    calc_dir
+        The calc dir.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import psweep.compat
+    >>> psweep.compat.default_basename("a/calc/dir/that/does/not/exist")
+    'results.pk'
+    """
+    if _has_database(calc_dir, DEFAULT_BASENAME) or not os.path.isfile(
+        os.path.join(calc_dir, BASENAME_016)
+    ):
+        return DEFAULT_BASENAME
+    _announce(
+        calc_dir,
+        f"psweep: {calc_dir!r} holds psweep 0.16's {BASENAME_016} and no "
+        f"{DEFAULT_BASENAME}: using {BASENAME_016}. Its rows get our "
+        f"_pset_hash, _failed and a _time_utc index; the file takes that "
+        f"format on the next run's write (back it up first with "
+        f"backup=True).",
+    )
+    return BASENAME_016
+
+
+def resolve_database(path: str | os.PathLike[str], reading: bool = False) -> tuple[str, str]:
+    """(calc_dir, database_basename) of a calc dir or a database file path.
+
+    Parameters
+    ----------
+    path
+        A calc dir (its default database, see :func:`default_basename`) or
+        a database file.
+    reading
+        For a read: a missing ``<calc_dir>/database.pk`` (0.16's name, as
+        0.16 scripts spell it) beside an existing ``results.pk`` means
+        that one (with a warning, once per calc dir and process).
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> import psweep.compat
+    >>> psweep.compat.resolve_database("calc/results.pk")
+    ('calc', 'results.pk')
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return path, default_basename(path)
+    calc_dir, basename = os.path.split(path)
+    calc_dir = calc_dir or "."
+    if (
+        reading
+        and basename == BASENAME_016
+        and not _has_database(calc_dir, BASENAME_016)
+        and _has_database(calc_dir, DEFAULT_BASENAME)
+    ):
+        _announce(
+            calc_dir,
+            f"psweep: {path!r} does not exist (psweep 0.16's name); reading "
+            f"{os.path.join(calc_dir, DEFAULT_BASENAME)!r}, the database psweep writes now.",
+        )
+        return calc_dir, DEFAULT_BASENAME
+    return calc_dir, basename
+
+
+def _announce(calc_dir: str, message: str) -> None:
+    """Warn with `message`, once per calc dir and process."""
+    key = os.path.abspath(calc_dir)
+    if key not in _ANNOUNCED:
+        _ANNOUNCED.add(key)
+        warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
+
+
+def describe_path(path: str) -> str:
+    """What is at `path`, in words, for an error message about it.
+
+    Parameters
+    ----------
+    path
+        Any path.
+
+    Returns
+    -------
+    str
+        E.g. ``"a folder holding: a.txt, b"``, ``"a 12-byte text file
+        beginning 'a,b'"``, or what its parent folder holds if it does not
+        exist.
+
+    Examples
+    --------
+    >>> import psweep.compat
+    >>> psweep.compat.describe_path("no/such/folder/x.pk")
+    "nothing: 'no/such/folder/x.pk' does not exist, nor does its folder 'no/such/folder'"
+    """
+    if os.path.isdir(path):
+        return f"a folder holding: {_listing(path)}"
+    if os.path.isfile(path):
+        try:
+            with open(path, "rb") as fd:
+                head = fd.read(64)
+            size = os.path.getsize(path)
+        except OSError as exc:
+            return f"a file that cannot be read ({exc})"
+        if not head:
+            return "an empty file"
+        if head[:1] == b"\x80":
+            return f"a {size}-byte pickle (damaged, or not a DataFrame)"
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"a {size}-byte binary file, not a pickle"
+        return f"a {size}-byte text file beginning {text[:40]!r}, not a pickle"
+    parent = os.path.dirname(path) or "."
+    if os.path.isdir(parent):
+        return f"nothing: {parent!r} holds {_listing(parent)}"
+    return f"nothing: {path!r} does not exist, nor does its folder {parent!r}"
+
+
+def _listing(folder: str, limit: int = 12) -> str:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        return f"(unreadable: {exc})"
+    if not names:
+        return "nothing (it is empty)"
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} entries)" if len(names) > limit else "")
+
+
+def not_found_error(calc_dir: str, basename: str) -> DatabaseNotFoundError:
+    """The error for a database that does not exist, saying what is there.
+
+    Parameters
+    ----------
+    calc_dir, basename
+        Where the database was looked for.
+
+    Returns
+    -------
+    DatabaseNotFoundError
+    """
+    path = os.path.join(calc_dir, basename)
+    hint = "Check the path, or run a study first (ps.run / f.over) to create it."
+    if basename != BASENAME_016 and os.path.isfile(os.path.join(calc_dir, BASENAME_016)):
+        hint = (
+            f"That folder holds psweep 0.16's {BASENAME_016}: read it with "
+            f"ps.df_read({calc_dir!r}) or pass database_basename={BASENAME_016!r}."
+        )
+    return DatabaseNotFoundError(
+        f"no psweep database at {path!r}; found {describe_path(path)}. {hint}"
+    )
+
+
+def unreadable_message(path: str, exc: BaseException) -> str:
+    """The message for a database file that cannot be unpickled.
+
+    Parameters
+    ----------
+    path
+        The file.
+    exc
+        What unpickling raised.
+
+    Returns
+    -------
+    str
+    """
+    found = describe_path(path)
+    if found.endswith("not a pickle") or found == "an empty file" or found.startswith("a folder"):
+        fix = (
+            "Pass a psweep database file (e.g. 'calc/results.pk') or a calc "
+            "dir; the file was left unchanged."
+        )
+    else:
+        fix = (
+            "The file was left unchanged. Restore it from a backup "
+            "(calc_<timestamp> folders from backup=True) or move it away to "
+            "start a new database."
+        )
+    return (
+        f"cannot read the database {path!r}, {found}: it is damaged (truncated "
+        f"or not a pickle): {type(exc).__name__}: {exc}. {fix}"
+    )
+
+
+# -- 0.16's rows ------------------------------------------------------------
+
+
+def is_016_frame(df: pd.DataFrame) -> bool:
+    """Whether `df` is a database written by psweep 0.16 (not yet ours).
+
+    0.16 indexed rows by position and stored every column as ``object``;
+    our databases are indexed by ``_time_utc`` with an int ``_pset_seq``.
+
+    Parameters
+    ----------
+    df
+        A database as read from its file.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import pandas as pd, psweep.compat
+    >>> psweep.compat.is_016_frame(pd.DataFrame({"a": [1]}))
+    False
+    """
+    columns = df.columns
+    return (
+        len(df) > 0
+        and "_pset_seq" in columns
+        and "_time_utc" in columns
+        and "_pset_id" in columns
+        and not isinstance(df.index, pd.DatetimeIndex)
+        and df["_pset_seq"].dtype == object
+    )
+
+
+def _scalar_na(value: Any) -> bool:
+    isna = pd.isna(value)
+    return bool(isna) if np.ndim(isna) == 0 else False
+
+
+def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A psweep 0.16 database in our format; any other frame as it is.
+
+    * ``_pset_hash``: :func:`psweep.pset_hash` of the columns 0.16 counted
+      as parameters (names neither starting nor ending with ``_``), leaving
+      out missing cells (0.16 filled keys a pset did not have with NA);
+      missing if a value cannot be hashed (with a warning);
+    * ``_failed``: False, or what the function returned as ``_failed``;
+      ``_exc_txt``: missing, or what it returned;
+    * the index: ``_time_utc`` (datetime64), as in our databases;
+    * columns: parameters and results, then bookkeeping; ``object``
+      columns that hold only numbers (or only bools) become numeric.
+
+    Rows keep their order and values.
+
+    Parameters
+    ----------
+    df
+        A database as read from its file.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd, psweep.compat
+    >>> old = pd.DataFrame({"a": [1, 2], "_pset_id": ["x", "y"], "_pset_seq": [0, 1],
+    ...     "_time_utc": pd.to_datetime(["2025-01-01", "2025-01-02"])}, dtype=object)
+    >>> new = psweep.compat.upgrade_016_frame(old)
+    >>> new["_failed"].tolist(), str(new.index.dtype), str(new["_pset_seq"].dtype)
+    ([False, False], 'datetime64[ns]', 'int64')
+    """
+    if not is_016_frame(df):
+        return df
+    out = df.copy()
+    param_cols = [c for c in out.columns if isinstance(c, str) and not c.startswith("_") and not c.endswith("_")]
+    hashes: list[str | None] = []
+    unhashable = 0
+    for values in out[param_cols].itertuples(index=False, name=None):
+        pset = {k: v for k, v in zip(param_cols, values) if not _scalar_na(v)}
+        try:
+            hashes.append(pset_hash(pset))
+        except PsweepError:
+            hashes.append(None)
+            unhashable += 1
+    if unhashable:
+        warnings.warn(
+            f"psweep: {unhashable} rows of a psweep 0.16 database hold values "
+            f"psweep cannot hash; their _pset_hash is missing, so skip_dups "
+            f"runs their psets again.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    out["_pset_hash"] = hashes
+    failed = out["_failed"] if "_failed" in out.columns else pd.Series(False, index=out.index)
+    out["_failed"] = [bool(v) if not _scalar_na(v) else False for v in failed]
+    if "_exc_txt" not in out.columns:
+        out["_exc_txt"] = None
+    times = pd.to_datetime(out["_time_utc"]).to_numpy(dtype="datetime64[ns]")
+    out["_time_utc"] = times
+    out.index = pd.DatetimeIndex(times)
+    columns = [c for c in out.columns if c not in ENGINE_KEYS]
+    columns += [c for c in ENGINE_KEY_ORDER if c in out.columns]
+    return out[columns].infer_objects()
+
+
+# -- 0.16's run options tmpsave=, verbose=, fill_value= ---------------------
+
+
+def check_verbose(verbose: Any) -> None:
+    """Raise ParamsError unless `verbose` is a bool or a list of column names."""
+    if isinstance(verbose, bool):
+        return
+    if isinstance(verbose, (str, bytes)) or not isinstance(verbose, Iterable) or not all(
+        isinstance(c, str) for c in verbose
+    ):
+        raise ParamsError(
+            f"verbose={verbose!r}: pass True (print each row), False, or a "
+            f"list of column names such as ['a', 'result_']."
+        )
+
+
+def record_and_show(
+    record: Callable[[dict[str, Any]], None],
+    tmpsave: bool,
+    verbose: bool | Sequence[str],
+    row: dict[str, Any],
+) -> None:
+    """`record` the row, then pickle it (tmpsave) and print it (verbose)."""
+    record(row)
+    shown = {**row, "_time_utc": _timestamp(row["_time_utc"])}
+    if tmpsave:
+        folder = os.path.join(row["_calc_dir"], "tmpsave", row["_run_id"])
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, f"{row['_pset_id']}.pk"), "wb") as fd:
+            pickle.dump(shown, fd)
+    if verbose:
+        frame = pd.DataFrame([shown], index=[shown["_time_utc"]])
+        cols = list(frame.columns) if verbose is True else [c for c in verbose if c in frame.columns]
+        print(frame[cols].to_string(), flush=True)
+
+
+def _timestamp(seconds: Any) -> pd.Timestamp:
+    """A row's ``_time_utc`` (seconds in transit) as the database stores it."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return pd.Timestamp(seconds)
+    # Whole seconds and the fraction apart, as psweep.dbfile converts them.
+    whole = float(np.floor(seconds))
+    return pd.Timestamp(int(whole) * 1_000_000_000 + int(np.round((seconds - whole) * 1e9)))
+
+
+def fill_missing(df: pd.DataFrame, fill_value: Any) -> pd.DataFrame:
+    """`df` with missing cells of columns not starting with ``_`` set to `fill_value`."""
+    out = df.copy()
+    for col in out.columns:
+        if str(col).startswith("_"):
+            continue
+        values = out[col]
+        missing = [bool(m) if np.ndim(m) == 0 else False for m in map(pd.isna, values)]
+        if any(missing):
+            out[col] = [fill_value if m else v for v, m in zip(values, missing)]
+    return out

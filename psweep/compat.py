@@ -28,7 +28,7 @@ import pandas as pd
 
 from psweep.errors import DatabaseNotFoundError, ParamsError, PsweepError, caller_stacklevel
 from psweep.params import pset_hash
-from psweep.worker import ENGINE_KEY_ORDER, ENGINE_KEYS
+from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = [
     "DEFAULT_BASENAME",

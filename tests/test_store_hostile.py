@@ -253,7 +253,7 @@ def test_full_disk_reads_database_and_the_journal_it_cannot_fold(small_disk):
 # -- item 6: database_basename checked first --------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["", "/tmp/results.pk", "sub/results.pk", ".", "..", ".psweep", None])
+@pytest.mark.parametrize("name", ["", "/tmp/results.pk", "sub/results.pk", ".", "..", ".psweep", 3])
 def test_bad_database_basename_is_a_params_error_before_any_work(name):
     """A database_basename that is no plain file name is a ParamsError naming it; nothing runs or is created."""
     params = [{"x": 1, "log": os.path.abspath("ran.log")}]

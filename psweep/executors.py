@@ -62,6 +62,9 @@ class ExecutorPlan:
         self.payload = payload
         self.workers = max(1, workers)
         self.make = make
+        # Results cross a process boundary: workers pickle them themselves,
+        # so that a result that does not pickle fails its pset only.
+        self.pickled = not isinstance(executor, cf.ThreadPoolExecutor)
 
 
 def _ignore_sigint() -> None:
@@ -221,13 +224,15 @@ def _lost_text(exc: BaseException, n_psets: int) -> str:
     )
 
 
-def _joined(chunk: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _joined(chunk: list[dict[str, Any]], outcomes: list[dict[str, Any]] | bytes) -> list[dict[str, Any]]:
     """Rows of a chunk's psets from what the worker sent back for them
     (:func:`~psweep.worker.execute_chunk`, for the first psets in order).
 
     The run's planned psets become the rows (updated in place, about half
     the cost of new dicts): a pset whose outcome is back is not sent again.
     """
+    if type(outcomes) is bytes:
+        outcomes = pickle.loads(outcomes)
     for pset, outcome in zip(chunk, outcomes):
         pset.update(outcome)
     return chunk[: len(outcomes)]
@@ -293,7 +298,9 @@ def run_with_executor(
                     size = chunksize or _next_chunk_size(per_pset, len(queue), plan.workers)
                     chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
                 try:
-                    fut = plan.executor.submit(execute_chunk, plan.payload, chunk, **worker_options)
+                    fut = plan.executor.submit(
+                        execute_chunk, plan.payload, chunk, **worker_options, pickled=plan.pickled
+                    )
                 except cf.BrokenExecutor:
                     if plan.make is None:
                         raise

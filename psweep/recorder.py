@@ -12,7 +12,7 @@ from psweep.errors import LockTimeoutError, PsweepError, StoreWriteError, caller
 from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
 from psweep.store import Store
-from psweep.worker import EXC_KEY
+from psweep.worker import EXC_KEY, make_storable
 
 __all__ = ["Recorder"]
 
@@ -88,12 +88,27 @@ class Recorder:
             self._flush()
         else:  # the usual case, kept short: rows of trivial psets add up
             try:
-                self._journal.append(row)
+                self._append(row)
             except OSError as exc:
                 self._unwritten.append(row)
                 self._write_failed(exc)
         if time.monotonic() - self._last_compact > self._compact_interval:
             self._compact()
+
+    def _append(self, row: dict[str, Any]) -> None:
+        """Journal `row`; one that does not pickle is first made a failed row
+        that does (only that pset fails). Raises OSError if the write fails."""
+        try:
+            self._journal.append(row)  # type: ignore[union-attr]
+        except OSError:
+            raise
+        except Exception as exc:
+            if not row["_failed"]:
+                self.n_failed += 1
+                if self.progress is not None:
+                    self.progress.set_postfix_str(f"failed={self.n_failed}", refresh=False)
+            make_storable(row, exc)
+            self._journal.append(row)  # type: ignore[union-attr]
 
     def _flush(self) -> None:
         """Write rows waiting in memory to the journal, in order."""
@@ -101,7 +116,7 @@ class Recorder:
             try:
                 if self._journal is None:
                     self._journal = self.store.open_journal(self.run_id)
-                self._journal.append(self._unwritten[0])
+                self._append(self._unwritten[0])
             except OSError as exc:
                 self._write_failed(exc)
                 return

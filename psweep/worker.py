@@ -20,7 +20,14 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["execute_pset", "execute_chunk", "failure_row", "ENGINE_KEYS", "EXC_KEY"]
+__all__ = [
+    "execute_pset",
+    "execute_chunk",
+    "failure_row",
+    "make_storable",
+    "ENGINE_KEYS",
+    "EXC_KEY",
+]
 
 # Bookkeeping columns the engine owns: a value func returns under one of
 # these names is overwritten, so the database stays consistent.
@@ -224,11 +231,65 @@ def failure_row(pset: Mapping[str, Any], exc_txt: str) -> dict[str, Any]:
 
 def _pickles(obj: Any) -> bool:
     """Whether `obj` can travel back from a worker process."""
+    return _pickle_error(obj) is None
+
+
+def _pickle_error(obj: Any) -> Exception | None:
+    """The exception pickling `obj` raises, or None if it pickles."""
     try:
-        pickle.dumps(obj)
-    except Exception:
-        return False
-    return True
+        pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        return exc
+    return None
+
+
+# Types that always pickle: what a row keeps when no single value is to blame.
+_PLAIN = (int, float, complex, str, bytes, bool, type(None))
+
+
+def make_storable(
+    row: dict[str, Any], exc: BaseException, pset: Mapping[str, Any] | None = None
+) -> None:
+    """Turn a row that cannot be pickled into a failed row that can, in place.
+
+    The values that do not pickle are dropped (the others are kept), and
+    ``_exc_txt`` names their keys and types and says what to do instead.
+
+    Parameters
+    ----------
+    row
+        A row (or what a pool worker sends back for a pset) that failed to
+        pickle.
+    exc
+        The error pickling it raised.
+    pset
+        The planned pset, if `row` lacks its ``_calc_dir`` and ``_pset_id``.
+
+    Examples
+    --------
+    >>> import threading
+    >>> row = {"x": 1, "lock_": threading.Lock(), "y_": 2, "_failed": False}
+    >>> make_storable(row, TypeError("cannot pickle '_thread.lock' object"))
+    >>> row["_failed"], "lock_" in row, row["y_"]
+    (True, False, 2)
+    """
+    bad = {k: v for k, v in row.items() if k != EXC_KEY and _pickle_error(v) is not None}
+    if not bad:  # the values pickle one by one but not together: keep plain ones
+        bad = {k: v for k, v in row.items() if k not in ENGINE_KEYS and not isinstance(v, _PLAIN)}
+    where = pset if pset is not None else row
+    folder = f"{where.get('_calc_dir', '<_calc_dir>')}/{where.get('_pset_id', '<_pset_id>')}/"
+    described = ", ".join(f"{k!r} ({type(v).__module__}.{type(v).__qualname__})" for k, v in bad.items())
+    for key in bad:
+        del row[key]
+    row.pop(EXC_KEY, None)
+    row["_failed"] = True
+    row["_exc_txt"] = (
+        f"ResultPickleError: the result {described} cannot be pickled, so psweep "
+        f"cannot store it ({type(exc).__name__}: {exc}). The pset's other results "
+        f"are kept. Fix: return plain data: numbers, strings, arrays, or write "
+        f"the object to `<_calc_dir>/<_pset_id>/` (here {folder}) and return its "
+        f"file name."
+    )
 
 
 def execute_chunk(
@@ -237,7 +298,8 @@ def execute_chunk(
     simulate: bool = False,
     keep_exception: bool = False,
     capture_logs: str | None = None,
-) -> list[dict[str, Any]]:
+    pickled: bool = False,
+) -> list[dict[str, Any]] | bytes:
     """:func:`execute_pset` over a chunk of psets, in order, for a pool.
 
     Returns per pset only what the worker adds (results and bookkeeping),
@@ -257,10 +319,15 @@ def execute_chunk(
         Stop at, and return the exception of, the first failure.
     capture_logs
         As for :func:`execute_pset`.
+    pickled
+        Return the list pickled. A pset whose results do not pickle then
+        fails alone (:func:`make_storable`), instead of the whole chunk
+        failing to travel back; costs nothing extra when all pickle (the
+        executor sends the bytes as they are).
 
     Returns
     -------
-    list of dict
+    list of dict, or its pickle
         For the first psets of the chunk, in order (all of them unless it
         stopped early), ``execute_pset(..., whole_row=False)``; the row of
         ``psets[i]`` is ``{**psets[i], **returned[i]}``.
@@ -275,4 +342,14 @@ def execute_chunk(
         outcomes.append(outcome)
         if keep_exception and outcome["_failed"]:
             break
-    return outcomes
+    if not pickled:
+        return outcomes
+    try:
+        return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        # Only now look for the culprits: one pickle per pset.
+        for pset, outcome in zip(psets, outcomes):
+            error = _pickle_error(outcome)
+            if error is not None:
+                make_storable(outcome, error, pset)
+        return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)

@@ -196,3 +196,13 @@ def test_sigint_records_finished_rows_and_reraises(mode):
     lost = finished - set(df["_pset_id"])
     assert len(lost) <= (1 if mode == "serial" else 60), len(lost)
     assert os.listdir("calc/.psweep/journal/results.pk") == []
+
+
+def test_dask_unpicklable_result_fails_only_its_pset(dask_client):
+    """On Dask, a result that cannot be pickled fails its pset only, in a chunk of 5 too."""
+    from test_failures import _check_only_pset_2_failed
+
+    with pytest.warns(UserWarning, match="1 of 5"):
+        df = ps.run(workers.unpicklable_on_2, ps.plist("x", range(5)), executor=dask_client,
+                    chunksize=5)
+    _check_only_pset_2_failed(df)

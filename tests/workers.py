@@ -74,3 +74,10 @@ def echo_bookkeeping(pset):
     if pset["x"] == 3:
         raise ValueError("x is 3")
     return {"seen_id": pset["_pset_id"], "seen_seq": pset["_pset_seq"], "x_label": f"x={pset['x']}"}
+
+
+def unpicklable_on_2(pset):
+    """x == 2 returns a lambda (cannot be pickled); the others plain data."""
+    if pset["x"] == 2:
+        return {"f": (lambda: 1), "ok_": 2}
+    return {"r_": pset["x"]}

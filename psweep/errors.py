@@ -40,7 +40,8 @@ class ParamsTypeError(ParamsError, TypeError):
 
 
 class FuncTypeError(PsweepError, TypeError):
-    """The function to run over the psets is not usable (not callable)."""
+    """The function to run over the psets is not usable (not callable, or
+    not callable with one pset)."""
 
 
 class CalcDirError(PsweepError, ValueError):

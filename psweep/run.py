@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import shutil
 import sys
@@ -369,6 +370,7 @@ def _check_options(
             f"func is a {type(func).__name__} ({func!r:.100}), not callable. "
             f"Pass the function itself, e.g. ps.run(func, params), not func(pset)."
         )
+    _check_signature(func)
     if not isinstance(calc_dir, (str, os.PathLike)):
         raise CalcDirError(
             f"calc_dir={calc_dir!r} is a {type(calc_dir).__name__}; pass a "
@@ -397,6 +399,24 @@ def _check_options(
             f"df is a {type(df).__name__}; pass a pandas DataFrame (a "
             f"database from ps.df_read) or None."
         )
+
+
+def _check_signature(func: Any) -> None:
+    """Raise FuncTypeError if `func` cannot be called as ``func(pset)``."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return  # no signature to read (some builtins): let the call decide
+    try:
+        signature.bind({})
+    except TypeError as exc:
+        name = getattr(func, "__name__", type(func).__name__)
+        raise FuncTypeError(
+            f"func {name!r} has the signature {signature}, so it cannot be called "
+            f"with one pset as psweep does ({exc}). Write it as 'def {name}(pset): ...' "
+            f"and read values as pset['a'], or adapt it, e.g. "
+            f"ps.run(lambda pset: {name}(pset['a'], pset['b']), params)."
+        ) from exc
 
 
 def _prepare_simulate_dir(calc_dir: str, database_basename: str, lock_timeout: float) -> str:

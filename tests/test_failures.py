@@ -296,3 +296,27 @@ def test_unpicklable_result_fails_only_its_pset(kwargs):
             df = ps.run(workers.unpicklable_on_2, ps.plist("x", range(5)), **kwargs)
     _check_only_pset_2_failed(df)
     _check_only_pset_2_failed(ps.df_read("calc/results.pk"))
+
+
+@pytest.mark.parametrize("func", [lambda a, b: {}, lambda: {}, lambda p, *, scale: {}],
+                         ids=["two-args", "no-args", "required-keyword"])
+def test_function_of_wrong_shape_is_refused_before_any_work(func):
+    """A function that cannot take one positional pset raises FuncTypeError naming the
+    signature and the fix, before anything is written."""
+    with pytest.raises(ps.FuncTypeError, match=r"signature \(.*\).*def .*\(pset\)"):
+        ps.run(func, ps.plist("x", [1, 2]))
+    assert not os.path.exists("calc")
+
+
+def test_functions_taking_one_pset_in_other_shapes_run():
+    """Defaults, *args, a partial and a callable object all pass the signature check."""
+    import functools
+
+    class Scaled:
+        def __call__(self, pset):
+            return {"y": pset["x"] * 2}
+
+    for func in (lambda p, scale=2: {"y": p["x"] * scale}, lambda *args: {"y": args[0]["x"] * 2},
+                 functools.partial(lambda scale, p: {"y": p["x"] * scale}, 2), Scaled()):
+        df = ps.run(func, ps.plist("x", [1, 2]), save=False)
+        assert df["y"].tolist() == [2, 4]

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from psweep.errors import SweepPickleError
+from psweep.probe import pickled_function, probe_pool
 from psweep.worker import execute_chunk, execute_pset, failure_row
 
 __all__ = ["ExecutorPlan", "resolve_executor", "run_serial", "run_with_executor"]
@@ -96,33 +96,6 @@ def _is_dask_client(obj: Any) -> bool:
     return type(obj).__module__.startswith("distributed") and hasattr(obj, "get_executor")
 
 
-def check_picklable(func: Any) -> None:
-    """Raise a clear error if `func` cannot be sent to worker processes.
-
-    Parameters
-    ----------
-    func
-        The function to send.
-
-    Raises
-    ------
-    SweepPickleError
-        If pickling fails; the message says to define it at module level.
-    """
-    try:
-        pickle.dumps(func)
-    except SweepPickleError:
-        raise
-    except Exception as exc:
-        name = getattr(func, "__qualname__", repr(func))
-        raise SweepPickleError(
-            f"cannot send {name!r} to worker processes: {exc}. Define the "
-            f"function at the top level of a module (not inside another "
-            f"function or under 'if __name__ == \"__main__\":'), so workers "
-            f"can import it."
-        ) from exc
-
-
 def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> ExecutorPlan | None:
     """Turn run()'s `poolsize`/`executor` into an :class:`ExecutorPlan`.
 
@@ -144,19 +117,26 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
     Raises
     ------
     SweepPickleError
-        If `func` cannot travel to worker processes.
+        If `func` cannot travel to worker processes, or a probe shows that
+        a worker cannot load it; before any pset runs.
     TypeError
         If `executor` is of an unknown kind.
     """
     if executor is None and poolsize is None:
         return None
     if executor is None:
-        check_picklable(func)
+        data = pickled_function(func)
 
         def make() -> cf.Executor:
             return cf.ProcessPoolExecutor(max_workers=poolsize, initializer=_ignore_sigint)
 
-        return ExecutorPlan(make(), func, int(poolsize or 1), make)
+        pool = make()
+        try:
+            probe_pool(pool, data, func)
+        except BaseException:
+            _stop_workers(pool, join_threads=True)
+            raise
+        return ExecutorPlan(pool, func, int(poolsize or 1), make)
     if _is_dask_client(executor):
         # cloudpickle ships the raw function by value where a wrapt proxy
         # defined in __main__ could not be found by reference on a worker.
@@ -164,7 +144,7 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
         return ExecutorPlan(executor.get_executor(), inspect.unwrap(func), workers, None)
     if isinstance(executor, cf.Executor):
         if isinstance(executor, cf.ProcessPoolExecutor):
-            check_picklable(func)
+            probe_pool(executor, pickled_function(func), func)
         workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
         return ExecutorPlan(executor, func, workers, None)
     raise TypeError(

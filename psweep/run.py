@@ -26,6 +26,7 @@ from psweep.errors import (
 )
 from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.params import hash_with_layout, key_layout
+from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.store import Store
@@ -182,6 +183,7 @@ def run(
     >>> df["result"].tolist()
     [10, 20]
     """
+    refuse_in_worker_bootstrap()
     if backup_calc_dir is not None:
         backup = backup or bool(backup_calc_dir)
     if dask_client is not None:

@@ -206,3 +206,131 @@ def test_dask_unpicklable_result_fails_only_its_pset(dask_client):
         df = ps.run(workers.unpicklable_on_2, ps.plist("x", range(5)), executor=dask_client,
                     chunksize=5)
     _check_only_pset_2_failed(df)
+
+
+# A study script run as `python study.py METHOD`: the start method is set as
+# the global default (poolsize=) and through get_context (executor=).
+GUARDED_STUDY = """
+import concurrent.futures as cf, multiprocessing, os, sys
+sys.path.insert(0, sys.argv[2])
+import psweep as ps, workers
+
+if __name__ == "__main__":
+    method = sys.argv[1]
+    multiprocessing.set_start_method(method)
+
+    def plain(pset):
+        return {"y": pset["x"] + 1}
+
+    @ps.sweep
+    def decorated(pset):
+        return {"y": pset["x"] + 1}
+
+    ctx = multiprocessing.get_context(method)
+    for name, func in (("plain", plain), ("decorated", decorated), ("module", workers.square)):
+        for how in ("poolsize", "executor"):
+            calc = f"calc_{name}_{how}"
+            pool = cf.ProcessPoolExecutor(2, mp_context=ctx) if how == "executor" else None
+            try:
+                df = ps.run(func, ps.plist("x", range(4)), calc_dir=calc,
+                            **({"executor": pool} if pool else {"poolsize": 2}))
+                outcome = "ran" if len(df) == 4 and not df["_failed"].any() else "FAILED-ROWS"
+            except ps.SweepPickleError as exc:
+                outcome = "refused" if "No pset ran" in str(exc) or "module" in str(exc) else "?"
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+            print(name, how, outcome, os.path.exists(calc), flush=True)
+"""
+
+
+def _run_study(code, *args, script=True):
+    if script:
+        with open("study.py", "w") as fd:
+            fd.write(code)
+        argv = [sys.executable, "study.py", *args]
+    else:  # notebook-like: code without a file, as a kernel runs cells
+        argv = [sys.executable, "-c", code, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_functions_workers_cannot_import_are_refused_before_any_work(method):
+    """Under each start method, a function under the main guard (plain or decorated, poolsize=
+    or a ProcessPoolExecutor) either runs or raises SweepPickleError with no calc dir made;
+    under spawn/forkserver the plain one is refused; a module function runs everywhere."""
+    proc = _run_study(GUARDED_STUDY, method, TESTS_DIR)
+    assert proc.returncode == 0, proc.stderr
+    lines = {tuple(line.split()[:2]): line.split()[2:] for line in proc.stdout.splitlines()}
+    assert len(lines) == 6, proc.stdout
+    for (name, how), (outcome, exists) in lines.items():
+        assert outcome in ("ran", "refused"), (name, how, outcome)
+        assert exists == ("True" if outcome == "ran" else "False"), (name, how)
+    assert lines[("module", "poolsize")][0] == lines[("module", "executor")][0] == "ran"
+    if method != "fork":
+        assert lines[("plain", "poolsize")][0] == lines[("plain", "executor")][0] == "refused"
+    assert "Traceback" not in proc.stderr, proc.stderr
+
+
+NOTEBOOK_CELLS = """
+import concurrent.futures as cf, multiprocessing, os, sys
+import psweep as ps
+method = sys.argv[1]
+
+def cell_func(pset):
+    return {"y": pset["x"] + 1}
+
+for how in ("poolsize", "executor"):
+    pool = None
+    if how == "executor":
+        pool = cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method))
+    else:
+        multiprocessing.set_start_method(method, force=True)
+    try:
+        df = ps.run(cell_func, ps.plist("x", range(4)), calc_dir="calc_" + how,
+                    **({"executor": pool} if pool else {"poolsize": 2}))
+        outcome = "ran" if len(df) == 4 and not df["_failed"].any() else "FAILED-ROWS"
+    except ps.SweepPickleError as exc:
+        outcome = "refused" if "Dask" in str(exc) else "?"
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
+    print(how, outcome, os.path.exists("calc_" + how), flush=True)
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_notebook_function_is_refused_or_runs(method):
+    """A function defined in exec'd code (as in a notebook cell) runs under fork and is refused
+    under spawn/forkserver with SweepPickleError pointing to a module or Dask, no calc dir made."""
+    proc = _run_study(NOTEBOOK_CELLS, method, script=False)
+    assert proc.returncode == 0, proc.stderr
+    expected = "ran True" if method == "fork" else "refused False"
+    assert proc.stdout.split("\n")[:2] == [f"poolsize {expected}", f"executor {expected}"], proc.stdout
+
+
+UNGUARDED_STUDY = """
+import sys
+import psweep as ps
+
+def f(pset):
+    return {"y": pset["x"] + 1}
+
+import multiprocessing
+multiprocessing.set_start_method(sys.argv[1], force=True)
+df = ps.run(f, ps.plist("x", range(4)), poolsize=2)
+print("ran", len(df))
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_script_without_main_guard_is_refused_or_runs(method):
+    """A script that runs its study at import (no main guard) works under fork and gets one
+    SweepPickleError under spawn/forkserver, with no calc dir made."""
+    proc = _run_study(UNGUARDED_STUDY, method)
+    if method == "fork":
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "ran 4"
+    else:
+        assert proc.returncode != 0
+        assert "SweepPickleError" in proc.stderr and "__main__" in proc.stderr, proc.stderr
+        assert "No pset ran" in proc.stderr, proc.stderr
+        assert not os.path.exists("calc")

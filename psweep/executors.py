@@ -13,11 +13,11 @@ import concurrent.futures as cf
 import inspect
 import os
 import pickle
-import signal
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from psweep.lifeline import init_pool_worker
 from psweep.probe import pickled_function, probe_pool
 from psweep.worker import execute_chunk, execute_pset, failure_row
 
@@ -65,12 +65,9 @@ class ExecutorPlan:
         # Results cross a process boundary: workers pickle them themselves,
         # so that a result that does not pickle fails its pset only.
         self.pickled = not isinstance(executor, cf.ThreadPoolExecutor)
-
-
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group; only the driver acts on it
-    # (records what finished, stops the pool), so workers print no tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # Workers of a user's process pool watch this driver from their
+        # first chunk on (psweep's own pools do from their start).
+        self.driver_pid = os.getpid() if isinstance(executor, cf.ProcessPoolExecutor) else None
 
 
 def _stop_workers(executor: cf.Executor, join_threads: bool = False) -> None:
@@ -128,7 +125,9 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
         data = pickled_function(func)
 
         def make() -> cf.Executor:
-            return cf.ProcessPoolExecutor(max_workers=poolsize, initializer=_ignore_sigint)
+            return cf.ProcessPoolExecutor(
+                max_workers=poolsize, initializer=init_pool_worker, initargs=(os.getpid(),)
+            )
 
         pool = make()
         try:
@@ -279,7 +278,12 @@ def run_with_executor(
                     chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
                 try:
                     fut = plan.executor.submit(
-                        execute_chunk, plan.payload, chunk, **worker_options, pickled=plan.pickled
+                        execute_chunk,
+                        plan.payload,
+                        chunk,
+                        **worker_options,
+                        pickled=plan.pickled,
+                        driver_pid=plan.driver_pid,
                     )
                 except cf.BrokenExecutor:
                     if plan.make is None:

@@ -20,6 +20,8 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from psweep.lifeline import watch_driver
+
 __all__ = [
     "execute_pset",
     "execute_chunk",
@@ -299,6 +301,7 @@ def execute_chunk(
     keep_exception: bool = False,
     capture_logs: str | None = None,
     pickled: bool = False,
+    driver_pid: int | None = None,
 ) -> list[dict[str, Any]] | bytes:
     """:func:`execute_pset` over a chunk of psets, in order, for a pool.
 
@@ -324,6 +327,9 @@ def execute_chunk(
         fails alone (:func:`make_storable`), instead of the whole chunk
         failing to travel back; costs nothing extra when all pickle (the
         executor sends the bytes as they are).
+    driver_pid
+        The driver's process id: this worker process ends soon after the
+        driver is gone (:func:`psweep.lifeline.watch_driver`).
 
     Returns
     -------
@@ -332,6 +338,8 @@ def execute_chunk(
         stopped early), ``execute_pset(..., whole_row=False)``; the row of
         ``psets[i]`` is ``{**psets[i], **returned[i]}``.
     """
+    if driver_pid is not None:
+        watch_driver(driver_pid)
     outcomes = []
     for pset in psets:
         try:

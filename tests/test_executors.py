@@ -334,3 +334,48 @@ def test_script_without_main_guard_is_refused_or_runs(method):
         assert "SweepPickleError" in proc.stderr and "__main__" in proc.stderr, proc.stderr
         assert "No pset ran" in proc.stderr, proc.stderr
         assert not os.path.exists("calc")
+
+
+def _process_table():
+    """{pid: (ppid, state)} of every process, from ps (Linux and macOS)."""
+    out = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "stat="],
+                         capture_output=True, text=True, timeout=30).stdout
+    table = {}
+    for line in out.splitlines():
+        pid, ppid, stat = line.split()[:3]
+        table[int(pid)] = (int(ppid), stat)
+    return table
+
+
+def _descendants(pid):
+    """Pids of all living descendants of `pid` (zombies count as gone)."""
+    table = _process_table()
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, stat) in table.items():
+            if ppid == parent and child not in found and not stat.startswith("Z"):
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pids):
+    table = _process_table()
+    return {p for p in pids if p in table and not table[p][1].startswith("Z")}
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method):
+    """SIGKILL of a driver running poolsize=2: every process it started is gone within 10 s."""
+    proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", "400", "--sleep", "0.05",
+                             "--poolsize", "2", "--log", "done.log", "--start-method", method],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: len(read_lines("done.log")) >= 10, 120, "10 finished psets")
+        wait_until(lambda: len(_descendants(proc.pid)) >= 2, 30, "two pool workers")
+        children = _descendants(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    wait_until(lambda: not _alive(children), 10, f"the workers {children} to exit")

@@ -21,6 +21,7 @@ from psweep.errors import (
     MissingDependencyError,
     ParamsError,
     ParamsTypeError,
+    PsetTimeoutError,
     PsweepError,
     StoreWriteError,
     SweepPickleError,
@@ -94,4 +95,5 @@ __all__ = [
     "SweepPickleError",
     "TemplateError",
     "MissingDependencyError",
+    "PsetTimeoutError",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "StoreWriteError",
     "TemplateError",
     "MissingDependencyError",
+    "PsetTimeoutError",
 ]
 
 
@@ -74,6 +75,10 @@ class TemplateError(PsweepError, ValueError):
 
 class MissingDependencyError(PsweepError, ImportError):
     """An optional dependency a feature needs is not installed."""
+
+
+class PsetTimeoutError(PsweepError, TimeoutError):
+    """A pset ran longer than ``timeout=`` seconds (its row is a failure)."""
 
 
 def caller_stacklevel() -> int:

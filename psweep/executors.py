@@ -19,7 +19,9 @@ from typing import Any
 
 from psweep.lifeline import init_pool_worker
 from psweep.probe import pickled_function, probe_pool
-from psweep.worker import execute_chunk, execute_pset, failure_row
+from psweep.timeouts import Deadlines, pset_alarm, timed_out_text
+from psweep.errors import PsetTimeoutError
+from psweep.worker import EXC_KEY, execute_chunk, execute_pset, failure_row
 
 __all__ = ["ExecutorPlan", "resolve_executor", "run_serial", "run_with_executor"]
 
@@ -31,6 +33,10 @@ INTERRUPT_GRACE = 2.0
 # How long to wait for a broken pool's threads to end before starting its
 # replacement (they end once its stopped workers are reaped: milliseconds).
 POOL_THREADS_TIMEOUT = 10.0
+# With timeout=, how much longer than its psets' timeouts the driver waits
+# for a chunk whose worker should have stopped them itself (SIGALRM) before
+# it stops that worker: the fallback for code that never sees the signal.
+HARD_STOP_GRACE = 5.0
 
 Record = Callable[[dict[str, Any]], None]
 
@@ -65,9 +71,12 @@ class ExecutorPlan:
         # Results cross a process boundary: workers pickle them themselves,
         # so that a result that does not pickle fails its pset only.
         self.pickled = not isinstance(executor, cf.ThreadPoolExecutor)
+        # Psets run on the main thread of worker processes: SIGALRM can
+        # stop one past its timeout there (not in threads, as on Dask).
+        self.processes = isinstance(executor, cf.ProcessPoolExecutor)
         # Workers of a user's process pool watch this driver from their
         # first chunk on (psweep's own pools do from their start).
-        self.driver_pid = os.getpid() if isinstance(executor, cf.ProcessPoolExecutor) else None
+        self.driver_pid = os.getpid() if self.processes else None
 
 
 def _stop_workers(executor: cf.Executor, join_threads: bool = False) -> None:
@@ -178,12 +187,13 @@ def run_serial(
     simulate = worker_options.get("simulate", False)
     keep_exception = worker_options.get("keep_exception", False)
     capture_logs = worker_options.get("capture_logs")
-    for pset in psets:
-        row = execute_pset(func, pset, simulate, keep_exception, capture_logs)
-        failed = row["_failed"]
-        record(row)
-        if failed and keep_exception:
-            return
+    with pset_alarm(worker_options.get("timeout")) as timeout:
+        for pset in psets:
+            row = execute_pset(func, pset, simulate, keep_exception, capture_logs, True, timeout)
+            failed = row["_failed"]
+            record(row)
+            if failed and keep_exception:
+                return
 
 
 def _next_chunk_size(per_pset: float | None, remaining: int, workers: int) -> int:
@@ -226,6 +236,27 @@ def _update_estimate(per_pset: float | None, rows: list[dict[str, Any]]) -> floa
     return estimate if per_pset is None else 0.5 * (per_pset + estimate)
 
 
+def _timed_out_row(pset: dict[str, Any], timeout: float, how: str, keep_exception: bool) -> dict[str, Any]:
+    """Failure row of a pset the driver ended (or gave up on) at its deadline."""
+    text = timed_out_text(timeout, how)
+    row = failure_row(pset, text)
+    if keep_exception:  # on_error="raise"
+        row[EXC_KEY] = PsetTimeoutError(text)
+    return row
+
+
+_REPLACED = "its worker did not stop at SIGALRM and was replaced"
+
+
+def _unstoppable_text(plan: ExecutorPlan) -> str:
+    """How a timed-out pset on an executor psweep cannot stop was left."""
+    if plan.processes:
+        return "its worker did not stop at SIGALRM, and the pool was passed in, so psweep did not stop it"
+    if plan.make is None and not isinstance(plan.executor, cf.ThreadPoolExecutor):
+        return "its future was cancelled (a Dask thread cannot be stopped: it runs on until the function returns)"
+    return "its future was cancelled (a thread cannot be stopped: it runs on until the function returns)"
+
+
 def run_with_executor(
     plan: ExecutorPlan,
     psets: list[dict[str, Any]],
@@ -261,20 +292,29 @@ def run_with_executor(
     # at a time, so only a pset that crashes its worker again is failed.
     suspects: deque[dict[str, Any]] = deque()
     suspect_ids: set[str] = set()
-    in_flight: dict[cf.Future[list[dict[str, Any]]], tuple[list[dict[str, Any]], cf.Executor]] = {}
+    in_flight: dict[cf.Future[Any], tuple[list[dict[str, Any]], cf.Executor]] = {}
     per_pset: float | None = None
     stop = False
     stop_on_failure = bool(worker_options.get("keep_exception"))
     interrupted = False
+    # timeout=: workers in processes stop a pset themselves (SIGALRM), the
+    # driver only if they fail to; elsewhere the driver records it failed
+    # at its deadline, so psets go one at a time, one per worker.
+    timeout = worker_options.get("timeout")
+    deadlines = Deadlines(timeout, HARD_STOP_GRACE if plan.processes else 0.0)
+    max_in_flight = plan.workers if timeout is not None else 2 * plan.workers
+    one_at_a_time = timeout is not None and not plan.processes
+    timed_out: set[str] = set()  # psets whose worker psweep stopped for it
     try:
         while queue or suspects or in_flight:
-            while (queue or suspects) and not stop and len(in_flight) < 2 * plan.workers:
+            while (queue or suspects) and not stop and len(in_flight) < max_in_flight:
                 if suspects:
                     if any(c[0]["_pset_id"] in suspect_ids for c, _ in in_flight.values()):
                         break
                     chunk = [suspects.popleft()]
                 else:
                     size = chunksize or _next_chunk_size(per_pset, len(queue), plan.workers)
+                    size = 1 if one_at_a_time else size
                     chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
                 try:
                     fut = plan.executor.submit(
@@ -298,31 +338,58 @@ def run_with_executor(
                     plan.executor = plan.make()
                     continue
                 in_flight[fut] = (chunk, plan.executor)
+                deadlines.add(fut, len(chunk))
             if not in_flight:
                 break
-            done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            done, _ = cf.wait(in_flight, timeout=deadlines.seconds_left(), return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 chunk, executor = in_flight.pop(fut)
+                deadlines.discard(fut)
                 try:
                     rows = _joined(chunk, fut.result())
                 except Exception as exc:
-                    broken = isinstance(exc, cf.BrokenExecutor) and plan.make is not None
+                    # A pool psweep stopped also cancels futures not yet running.
+                    lost = isinstance(exc, (cf.BrokenExecutor, cf.CancelledError))
+                    broken = lost and plan.make is not None
                     if broken and executor is plan.executor:
                         _stop_workers(executor, join_threads=True)
                         plan.executor = plan.make()
-                    retry = [p for p in chunk if p["_pset_id"] not in suspect_ids] if broken else []
+                    retry = [
+                        p for p in chunk if p["_pset_id"] not in suspect_ids | timed_out
+                    ] if broken else []
                     suspects.extend(retry)
                     suspect_ids.update(p["_pset_id"] for p in retry)
+                    retry_ids = {p["_pset_id"] for p in retry}
                     rows = [
-                        failure_row(pset, _lost_text(exc, len(chunk)))
+                        _timed_out_row(pset, timeout, _REPLACED, stop_on_failure)
+                        if pset["_pset_id"] in timed_out
+                        else failure_row(pset, _lost_text(exc, len(chunk)))
                         for pset in chunk
-                        if pset["_pset_id"] not in {p["_pset_id"] for p in retry}
+                        if pset["_pset_id"] not in retry_ids
                     ]
                 for row in rows:
                     stop = stop or (stop_on_failure and row["_failed"])
                     record(row)
                 if rows:
                     per_pset = _update_estimate(per_pset, rows)
+            for fut in deadlines.expired():
+                chunk, executor = in_flight[fut]
+                if plan.make is not None:
+                    # Our pool: stop its workers and start a fresh one; the
+                    # chunks lost with it come back broken and are retried
+                    # alone, and a pset that was alone is the one that hung.
+                    if len(chunk) == 1:
+                        timed_out.add(chunk[0]["_pset_id"])
+                    if executor is plan.executor:
+                        _stop_workers(executor, join_threads=True)
+                        plan.executor = plan.make()
+                    continue
+                del in_flight[fut]
+                fut.cancel()
+                for pset in chunk:
+                    row = _timed_out_row(pset, timeout, _unstoppable_text(plan), stop_on_failure)
+                    stop = stop or stop_on_failure
+                    record(row)
     except KeyboardInterrupt:
         # Stop submitting; give chunks already out a short grace to come
         # back (they are ~CHUNK_SECONDS of work) and keep them; cancel the

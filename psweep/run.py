@@ -7,6 +7,7 @@ import inspect
 import os
 import shutil
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -30,6 +31,7 @@ from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.store import Store
+from psweep.timeouts import alarm_supported
 from psweep.worker import CAPTURE_MODES, ENGINE_KEYS
 
 __all__ = ["run"]
@@ -82,6 +84,7 @@ def run(
     git: bool = False,
     lock_timeout: float = 600.0,
     source: str | None = None,
+    timeout: float | None = None,
 ) -> pd.DataFrame:
     """Call `func` on each pset in `params` and record one row per pset.
 
@@ -159,6 +162,14 @@ def run(
         Source text to store as ``backup_script/<_run_id>.py`` beside the
         run's provenance ``backup_script/<_run_id>.json`` (the
         :func:`~psweep.sweep` decorator passes its module's source).
+    timeout
+        Seconds a pset may run (default: no limit). A pset that runs longer
+        becomes a failed row whose ``_exc_txt`` says it timed out; the run
+        goes on. Serial runs need the main thread of a POSIX process
+        (``signal.setitimer``); process pools stop the pset in its worker
+        (and replace a worker that does not stop); on Dask and thread pools
+        the row is recorded failed and the future cancelled, but the
+        thread runs on until the function returns.
 
     Returns
     -------
@@ -191,6 +202,7 @@ def run(
             raise PsweepError("pass either executor= or dask_client=, not both.")
         executor = dask_client
     _check_options(func, calc_dir, poolsize, executor, on_error, df)
+    _check_timeout(timeout, poolsize, executor)
     if capture_logs not in CAPTURE_MODES:
         raise ParamsError(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
@@ -242,6 +254,7 @@ def run(
         "simulate": simulate,
         "keep_exception": on_error == "raise",
         "capture_logs": capture_logs,
+        "timeout": None if timeout is None else float(timeout),
     }
     try:
         if exe is None:
@@ -400,6 +413,22 @@ def _check_options(
         raise ParamsTypeError(
             f"df is a {type(df).__name__}; pass a pandas DataFrame (a "
             f"database from ps.df_read) or None."
+        )
+
+
+def _check_timeout(timeout: Any, poolsize: Any, executor: Any) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ParamsError(
+            f"timeout={timeout!r}: pass the seconds a pset may run, a number > 0, or None for no limit."
+        )
+    if poolsize is None and executor is None and not alarm_supported():
+        raise PsweepError(
+            f"timeout={timeout!r} in a serial run needs the main thread of a POSIX "
+            f"process (it uses signal.setitimer), and this run is in the thread "
+            f"{threading.current_thread().name!r}. Run it from the main thread, or "
+            f"pass poolsize=1: a worker process enforces the timeout."
         )
 
 

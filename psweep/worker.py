@@ -20,7 +20,9 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from psweep.errors import PsetTimeoutError
 from psweep.lifeline import watch_driver
+from psweep.timeouts import Alarm, arm, disarm, pset_alarm, timed_out_text
 
 __all__ = [
     "execute_pset",
@@ -108,10 +110,26 @@ def _captured(pset: Mapping[str, Any], capture_logs: str | None) -> Iterator[lis
             os.remove(path)
 
 
-def _call(func: Callable[[dict[str, Any]], Any], pset: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    """``func(copy of pset)``: (returned value, exception or None, traceback text or None)."""
+def _call(
+    func: Callable[[dict[str, Any]], Any], pset: Mapping[str, Any], timeout: float | None = None
+) -> tuple[Any, Any, Any]:
+    """``func(copy of pset)``: (returned value, exception or None, traceback text or None).
+
+    With `timeout` (inside :func:`pset_alarm`), SIGALRM stops the call
+    after that many seconds.
+    """
     try:
-        return func(dict(pset)), None, None
+        if timeout is None:
+            return func(dict(pset)), None, None
+        arm(timeout)
+        try:
+            return func(dict(pset)), None, None
+        finally:
+            disarm()
+    except Alarm:
+        text = timed_out_text(timeout or 0.0)
+        where = traceback.format_exc().rstrip().rsplit("\n", 1)[0]  # without the Alarm line
+        return None, PsetTimeoutError(text), f"{where}\npsweep.errors.{text}\n"
     except Exception as exc:
         return None, exc, traceback.format_exc()
 
@@ -123,6 +141,7 @@ def execute_pset(
     keep_exception: bool = False,
     capture_logs: str | None = None,
     whole_row: bool = True,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     """Call ``func(pset)`` and build the database row.
 
@@ -144,6 +163,9 @@ def execute_pset(
         False leaves the pset's own keys out of the returned dict (a pool
         worker sends less back; the driver, which has the pset, joins them
         as ``{**pset, **returned}``).
+    timeout
+        Stop `func` after this many seconds (SIGALRM; only inside
+        :func:`pset_alarm`, which passes None where it cannot).
 
     Returns
     -------
@@ -159,7 +181,9 @@ def execute_pset(
         pass
     elif capture_logs:
         with _captured(pset, capture_logs) as logs:
-            ret, exception, exc_txt = _call(func, pset)
+            ret, exception, exc_txt = _call(func, pset, timeout)
+    elif timeout is not None:
+        ret, exception, exc_txt = _call(func, pset, timeout)
     else:  # _call inlined: a trivial pset spends a noticeable share on calls
         try:
             ret = func(dict(pset))
@@ -302,6 +326,7 @@ def execute_chunk(
     capture_logs: str | None = None,
     pickled: bool = False,
     driver_pid: int | None = None,
+    timeout: float | None = None,
 ) -> list[dict[str, Any]] | bytes:
     """:func:`execute_pset` over a chunk of psets, in order, for a pool.
 
@@ -330,6 +355,9 @@ def execute_chunk(
     driver_pid
         The driver's process id: this worker process ends soon after the
         driver is gone (:func:`psweep.lifeline.watch_driver`).
+    timeout
+        Seconds per pset, enforced here by SIGALRM when this is the main
+        thread of a worker process (the driver enforces it otherwise).
 
     Returns
     -------
@@ -341,15 +369,18 @@ def execute_chunk(
     if driver_pid is not None:
         watch_driver(driver_pid)
     outcomes = []
-    for pset in psets:
-        try:
-            outcome = execute_pset(func, pset, simulate, keep_exception, capture_logs, whole_row=False)
-        except KeyboardInterrupt:
-            # In a thread or Dask worker: return what finished, drop the rest.
-            break
-        outcomes.append(outcome)
-        if keep_exception and outcome["_failed"]:
-            break
+    with pset_alarm(timeout) as bound:
+        for pset in psets:
+            try:
+                outcome = execute_pset(
+                    func, pset, simulate, keep_exception, capture_logs, whole_row=False, timeout=bound
+                )
+            except KeyboardInterrupt:
+                # In a thread or Dask worker: return what finished, drop the rest.
+                break
+            outcomes.append(outcome)
+            if keep_exception and outcome["_failed"]:
+                break
     if not pickled:
         return outcomes
     try:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -379,3 +380,31 @@ def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     wait_until(lambda: not _alive(children), 10, f"the workers {children} to exit")
+
+
+def test_dask_hung_pset_is_recorded_timed_out_and_cancelled():
+    """On a real LocalCluster, a pset past timeout= is a failed row at once, its future
+    cancelled; the others run; the run does not wait for the hung thread."""
+    from test_failures import _check_timed_out
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        params = [{"x": x, "hang": 4} for x in range(5)]
+        t0 = time.monotonic()
+        with pytest.warns(UserWarning, match="1 of 5"):
+            df = ps.run(workers.hang_on_2, params, executor=client, timeout=1)
+        assert time.monotonic() - t0 < 3.5
+        _check_timed_out(df, 2, 1)
+        assert "cancelled" in df.set_index("x").loc[2, "_exc_txt"]
+        wait_until(lambda: not client.futures, 30, "the cancelled future to be released")
+
+
+def test_thread_pool_hung_pset_is_recorded_timed_out():
+    """With a ThreadPoolExecutor, a pset past timeout= is a failed row; the run goes on."""
+    from test_failures import _check_timed_out
+
+    with cf.ThreadPoolExecutor(2) as pool, pytest.warns(UserWarning, match="1 of 5"):
+        df = ps.run(workers.hang_on_2, [{"x": x, "hang": 3} for x in range(5)], executor=pool,
+                    timeout=1)
+    _check_timed_out(df, 2, 1)

@@ -320,3 +320,52 @@ def test_functions_taking_one_pset_in_other_shapes_run():
                  functools.partial(lambda scale, p: {"y": p["x"] * scale}, 2), Scaled()):
         df = ps.run(func, ps.plist("x", [1, 2]), save=False)
         assert df["y"].tolist() == [2, 4]
+
+
+def _check_timed_out(df, hung_x, timeout):
+    """Only the pset x == hung_x failed, saying it timed out after `timeout` s; the rest ran."""
+    by_x = df.set_index("x")
+    assert by_x["_failed"].tolist() == [x == hung_x for x in by_x.index], by_x["_exc_txt"]
+    assert f"timed out after {timeout:g} s" in by_x.loc[hung_x, "_exc_txt"]
+    ok = by_x[~by_x["_failed"]]
+    assert (ok["y"] == ok.index**2).all()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"poolsize": 2}, {"poolsize": 2, "chunksize": 4}],
+                         ids=["serial", "pool", "pool-chunk4"])
+def test_hung_pset_times_out_and_the_run_goes_on(kwargs):
+    """timeout= turns a pset that runs too long into a failed row saying so; the others run."""
+    t0 = time.monotonic()
+    with pytest.warns(UserWarning, match="1 of 6"):
+        df = ps.run(workers.hang_on_2, ps.plist("x", range(6)), timeout=1, **kwargs)
+    assert time.monotonic() - t0 < 25
+    _check_timed_out(df, 2, 1)
+    assert "hang_on_2" in df.set_index("x").loc[2, "_exc_txt"]  # where it was stopped
+
+
+def test_pset_deaf_to_sigalrm_is_stopped_by_replacing_its_worker():
+    """A pset that never sees SIGALRM is ended by the driver stopping its worker (poolsize=)."""
+    with pytest.warns(UserWarning, match="1 of 4"):
+        df = ps.run(workers.hang_deaf_on_0, ps.plist("x", range(4)), poolsize=2, timeout=1)
+    _check_timed_out(df, 0, 1)
+    assert "replaced" in df.set_index("x").loc[0, "_exc_txt"]
+
+
+def test_timeout_in_serial_run_off_the_main_thread_is_refused():
+    """A serial run with timeout= from a thread raises before any work, naming the fix."""
+    import threading
+
+    errors = []
+    thread = threading.Thread(target=lambda: errors.append(
+        pytest.raises(ps.PsweepError, ps.run, workers.square, ps.plist("x", [1]), timeout=1)))
+    thread.start()
+    thread.join(timeout=60)
+    assert "main thread" in str(errors[0].value) and "poolsize=1" in str(errors[0].value)
+    assert not os.path.exists("calc")
+
+
+@pytest.mark.parametrize("value", [0, -1, "5", True])
+def test_bad_timeout_is_refused(value):
+    """timeout= must be a positive number of seconds."""
+    with pytest.raises(ps.ParamsError, match="timeout="):
+        ps.run(workers.square, ps.plist("x", [1]), timeout=value)

@@ -29,6 +29,7 @@ from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.params import hash_with_layout, key_layout
 from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
+from psweep.rowsort import rows_in_seq_order
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.store import Store
 from psweep.timeouts import alarm_supported
@@ -274,7 +275,7 @@ def run(
             stacklevel=caller_stacklevel(),
         )
     if not save:
-        new = rows_to_frame(recorder.memory_rows)
+        new = rows_to_frame(rows_in_seq_order(recorder.memory_rows))
         return new if df is None else concat_rows(df, new)
     if written is None:  # nothing ran
         db = store.read() if store.exists() else pd.DataFrame()

@@ -36,6 +36,7 @@ import pandas as pd
 from psweep.dbfile import concat_rows, read_database, rows_to_frame, write_database
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
 from psweep.journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read_journal
+from psweep.rowsort import rows_in_seq_order, runs_in_seq_order
 
 __all__ = ["Store", "df_read", "df_write"]
 
@@ -266,8 +267,8 @@ class Store:
         if own_rows and own_rows_unseen:
             new_rows = own_rows + new_rows
         if new_rows:
-            new = rows_to_frame(new_rows)
-            db = new if db is None else concat_rows(db, new)
+            new = rows_to_frame(rows_in_seq_order(new_rows))
+            db = new if db is None else runs_in_seq_order(concat_rows(db, new), len(new))
             write_database(self.db_path, db)
         if own is not None:
             own.truncate()

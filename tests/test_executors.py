@@ -408,3 +408,35 @@ def test_thread_pool_hung_pset_is_recorded_timed_out():
         df = ps.run(workers.hang_on_2, [{"x": x, "hang": 3} for x in range(5)], executor=pool,
                     timeout=1)
     _check_timed_out(df, 2, 1)
+
+
+def _slow_first(n=8):
+    return [{"x": x, "sleep": 0.6 if x == 0 else 0.0} for x in range(n)]
+
+
+@pytest.mark.parametrize("how", ["pool", "threads", "pool-folding-often"])
+def test_rows_come_back_and_are_stored_in_params_order(how, monkeypatch):
+    """A slow first pset does not end up last: the run's rows are in _pset_seq (params) order
+    in the returned frame and in results.pk, also when folds happened while it ran."""
+    if how == "pool-folding-often":
+        import psweep.recorder
+
+        monkeypatch.setattr(psweep.recorder, "MIN_COMPACT_INTERVAL", 0.0)
+    if how == "threads":
+        with cf.ThreadPoolExecutor(2) as pool:
+            df = ps.run(workers.slow_square, _slow_first(), executor=pool)
+    else:
+        df = ps.run(workers.slow_square, _slow_first(), poolsize=2)
+    assert df["x"].tolist() == list(range(8))
+    assert df["_pset_seq"].is_monotonic_increasing
+    assert ps.df_read("calc/results.pk")["x"].tolist() == list(range(8))
+    # a second run's rows follow, in their own order
+    df = ps.run(workers.slow_square, _slow_first(4), poolsize=2, save=False)
+    assert df["x"].tolist() == list(range(4))
+
+
+def test_dask_rows_are_stored_in_params_order(dask_client):
+    """On Dask too, rows are returned and stored in params order."""
+    df = ps.run(workers.slow_square, _slow_first(), executor=dask_client)
+    assert df["x"].tolist() == list(range(8))
+    assert ps.df_read("calc/results.pk")["x"].tolist() == list(range(8))

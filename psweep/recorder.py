@@ -12,7 +12,7 @@ from psweep.errors import LockTimeoutError, PsweepError, StoreWriteError, caller
 from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
 from psweep.store import Store
-from psweep.worker import EXC_KEY, make_storable
+from psweep.worker import EXC_KEY, MAIN_CLASS_KEY, make_storable
 
 __all__ = ["Recorder"]
 
@@ -53,6 +53,7 @@ class Recorder:
         self._pending: list[dict[str, Any]] = []
         self._unwritten: list[dict[str, Any]] = []
         self._warned_write = False
+        self._warned_main_class = False
         # Whether a fold may have stored rows of _pending already (it failed
         # after writing the database): then the next fold checks them.
         self._maybe_folded = False
@@ -70,6 +71,8 @@ class Recorder:
         self.n_rows += 1
         if self.progress is not None:
             self.progress.update(1)
+        if MAIN_CLASS_KEY in row:
+            self._warn_main_class(*row.pop(MAIN_CLASS_KEY))
         if row["_failed"]:
             exception = row.pop(EXC_KEY, None)  # only failed rows carry one
             self.n_failed += 1
@@ -94,6 +97,22 @@ class Recorder:
                 self._write_failed(exc)
         if time.monotonic() - self._last_compact > self._compact_interval:
             self._compact()
+
+    def _warn_main_class(self, key: str, class_name: str) -> None:
+        """Warn once per run that a result's class lives in ``__main__``."""
+        if self._warned_main_class:
+            return
+        self._warned_main_class = True
+        warnings.warn(
+            f"psweep: the result {key!r} is an instance of {class_name!r}, a class "
+            f"defined in the driver script's __main__. It is stored, but no other "
+            f"process (another script, ps.df_read elsewhere, the psweep command) "
+            f"can read the database back while that class cannot be imported. "
+            f"Define the class in an importable module and import it in the "
+            f"script, or store plain data (numbers, strings, arrays, dicts).",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
     def _append(self, row: dict[str, Any]) -> None:
         """Journal `row`; one that does not pickle is first made a failed row

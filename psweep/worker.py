@@ -31,6 +31,7 @@ __all__ = [
     "make_storable",
     "ENGINE_KEYS",
     "EXC_KEY",
+    "MAIN_CLASS_KEY",
 ]
 
 # Bookkeeping columns the engine owns: a value func returns under one of
@@ -53,6 +54,15 @@ ENGINE_KEYS = frozenset(ENGINE_KEY_ORDER)
 # Key under which a failed row carries the exception object back to the
 # driver for on_error="raise"; removed before the row is recorded.
 EXC_KEY = "__psweep_exception__"
+
+# Key under which a row tells the driver that a result is an instance of a
+# class defined in a __main__ module, as (key, class name); the driver warns
+# once per run (other processes cannot unpickle such rows) and removes it.
+MAIN_CLASS_KEY = "__psweep_main_class__"
+_MAIN_MODULES = frozenset({"__main__", "__mp_main__"})
+# Types of result values known not to come from a __main__ module: the
+# check costs one set operation per row once a study's types are known.
+_CHECKED_TYPES: set[type] = {int, float, str, bool, bytes, complex, type(None)}
 
 _HOST = platform.node()
 _now = time.time
@@ -194,6 +204,10 @@ def execute_pset(
         ret, error = _results(ret)
         if error is not None:
             exception, exc_txt = TypeError(error), error
+    if not _CHECKED_TYPES.issuperset(map(type, ret.values())):
+        found = _main_class(ret)
+        if found is not None:
+            ret = {**ret, MAIN_CLASS_KEY: found}
     # _time_utc: seconds since the epoch while in transit (a float pickles
     # ~6x faster than a Timestamp); dbfile.rows_to_frame makes datetimes.
     row = {
@@ -210,6 +224,16 @@ def execute_pset(
     if keep_exception and exception is not None and _pickles(exception):
         row[EXC_KEY] = exception
     return row
+
+
+def _main_class(ret: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(key, class name) of a result whose class is defined in ``__main__``."""
+    for key, value in ret.items():
+        cls = type(value)
+        if cls.__module__ in _MAIN_MODULES:
+            return key, cls.__qualname__
+        _CHECKED_TYPES.add(cls)
+    return None
 
 
 def _results(ret: Any) -> tuple[dict[str, Any], str | None]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -369,3 +370,43 @@ def test_bad_timeout_is_refused(value):
     """timeout= must be a positive number of seconds."""
     with pytest.raises(ps.ParamsError, match="timeout="):
         ps.run(workers.square, ps.plist("x", [1]), timeout=value)
+
+
+MAIN_CLASS_STUDY = """
+import sys, warnings
+import psweep as ps
+from concurrent.futures import ThreadPoolExecutor
+
+class Result:
+    def __init__(self, value):
+        self.value = value
+
+def f(pset):
+    return {"res": Result(pset["x"]), "y": pset["x"]}
+
+if __name__ == "__main__":
+    kwargs = {"poolsize": 2} if sys.argv[1] == "pool" else {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = ps.run(f, ps.plist("x", range(5)), **kwargs)
+    texts = [str(w.message) for w in caught if "__main__" in str(w.message)]
+    print(len(df), len(texts))
+    print(texts[0] if texts else "")
+"""
+
+
+@pytest.mark.parametrize("mode", ["serial", "pool"])
+def test_result_of_a_main_class_warns_once_per_run(mode):
+    """A result holding an instance of a class from __main__ is stored, with one warning per
+    run naming the key, the class and the fix; plain results give no warning."""
+    with open("study.py", "w") as fd:
+        fd.write(MAIN_CLASS_STUDY)
+    proc = subprocess.run([sys.executable, "study.py", mode], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    counts, text = proc.stdout.splitlines()[:2]
+    assert counts == "5 1", proc.stdout
+    assert "'res'" in text and "'Result'" in text and "importable module" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ps.run(workers.square, ps.plist("x", range(3)), calc_dir="plain")

@@ -91,10 +91,16 @@ class Recorder:
             self._flush()
         else:  # the usual case, kept short: rows of trivial psets add up
             try:
-                self._append(row)
+                self._journal.append(row)
             except OSError as exc:
                 self._unwritten.append(row)
                 self._write_failed(exc)
+            except Exception:  # the row does not pickle: _append makes it one that does
+                try:
+                    self._append(row)
+                except OSError as exc:
+                    self._unwritten.append(row)
+                    self._write_failed(exc)
         if time.monotonic() - self._last_compact > self._compact_interval:
             self._compact()
 

@@ -32,6 +32,7 @@ from psweep.errors import (
     OptionError,
     ParamsError,
     ParamsTypeError,
+    PsetTimeoutError,
     PsweepError,
     PsweepHashError,
     StoreWriteError,
@@ -165,4 +166,5 @@ __all__ = [
     "MissingDependencyError",
     "PsweepHashError",
     "GitError",
+    "PsetTimeoutError",
 ]

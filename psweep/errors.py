@@ -29,6 +29,7 @@ __all__ = [
     "OptionError",
     "PsweepHashError",
     "GitError",
+    "PsetTimeoutError",
 ]
 
 
@@ -54,7 +55,8 @@ class GitError(PsweepError, RuntimeError):
 
 
 class FuncTypeError(PsweepError, TypeError):
-    """The function to run over the psets is not usable (not callable)."""
+    """The function to run over the psets is not usable (not callable, or
+    not callable with one pset)."""
 
 
 class CalcDirError(PsweepError, ValueError):
@@ -124,6 +126,8 @@ def check_options(names: Iterable[str], known: Sequence[str], where: str) -> Non
         f"{where}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(described)}. "
         f"Options are the keyword arguments of ps.run(): {', '.join(known)}."
     )
+class PsetTimeoutError(PsweepError, TimeoutError):
+    """A pset ran longer than ``timeout=`` seconds (its row is a failure)."""
 
 
 def caller_stacklevel() -> int:

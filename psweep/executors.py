@@ -13,13 +13,15 @@ import concurrent.futures as cf
 import inspect
 import os
 import pickle
-import signal
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from psweep.errors import SweepPickleError
-from psweep.worker import execute_chunk, execute_pset, failure_row
+from psweep.lifeline import init_pool_worker
+from psweep.probe import pickled_function, probe_pool
+from psweep.timeouts import Deadlines, pset_alarm, timed_out_text
+from psweep.errors import PsetTimeoutError
+from psweep.worker import EXC_KEY, execute_chunk, execute_pset, failure_row
 
 __all__ = ["ExecutorPlan", "resolve_executor", "run_serial", "run_with_executor"]
 
@@ -31,6 +33,10 @@ INTERRUPT_GRACE = 2.0
 # How long to wait for a broken pool's threads to end before starting its
 # replacement (they end once its stopped workers are reaped: milliseconds).
 POOL_THREADS_TIMEOUT = 10.0
+# With timeout=, how much longer than its psets' timeouts the driver waits
+# for a chunk whose worker should have stopped them itself (SIGALRM) before
+# it stops that worker: the fallback for code that never sees the signal.
+HARD_STOP_GRACE = 5.0
 
 Record = Callable[[dict[str, Any]], None]
 
@@ -62,12 +68,15 @@ class ExecutorPlan:
         self.payload = payload
         self.workers = max(1, workers)
         self.make = make
-
-
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group; only the driver acts on it
-    # (records what finished, stops the pool), so workers print no tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # Results cross a process boundary: workers pickle them themselves,
+        # so that a result that does not pickle fails its pset only.
+        self.pickled = not isinstance(executor, cf.ThreadPoolExecutor)
+        # Psets run on the main thread of worker processes: SIGALRM can
+        # stop one past its timeout there (not in threads, as on Dask).
+        self.processes = isinstance(executor, cf.ProcessPoolExecutor)
+        # Workers of a user's process pool watch this driver from their
+        # first chunk on (psweep's own pools do from their start).
+        self.driver_pid = os.getpid() if self.processes else None
 
 
 def _stop_workers(executor: cf.Executor, join_threads: bool = False) -> None:
@@ -93,33 +102,6 @@ def _is_dask_client(obj: Any) -> bool:
     return type(obj).__module__.startswith("distributed") and hasattr(obj, "get_executor")
 
 
-def check_picklable(func: Any) -> None:
-    """Raise a clear error if `func` cannot be sent to worker processes.
-
-    Parameters
-    ----------
-    func
-        The function to send.
-
-    Raises
-    ------
-    SweepPickleError
-        If pickling fails; the message says to define it at module level.
-    """
-    try:
-        pickle.dumps(func)
-    except SweepPickleError:
-        raise
-    except Exception as exc:
-        name = getattr(func, "__qualname__", repr(func))
-        raise SweepPickleError(
-            f"cannot send {name!r} to worker processes: {exc}. Define the "
-            f"function at the top level of a module (not inside another "
-            f"function or under 'if __name__ == \"__main__\":'), so workers "
-            f"can import it."
-        ) from exc
-
-
 def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> ExecutorPlan | None:
     """Turn run()'s `poolsize`/`executor` into an :class:`ExecutorPlan`.
 
@@ -141,19 +123,28 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
     Raises
     ------
     SweepPickleError
-        If `func` cannot travel to worker processes.
+        If `func` cannot travel to worker processes, or a probe shows that
+        a worker cannot load it; before any pset runs.
     TypeError
         If `executor` is of an unknown kind.
     """
     if executor is None and poolsize is None:
         return None
     if executor is None:
-        check_picklable(func)
+        data = pickled_function(func)
 
         def make() -> cf.Executor:
-            return cf.ProcessPoolExecutor(max_workers=poolsize, initializer=_ignore_sigint)
+            return cf.ProcessPoolExecutor(
+                max_workers=poolsize, initializer=init_pool_worker, initargs=(os.getpid(),)
+            )
 
-        return ExecutorPlan(make(), func, int(poolsize or 1), make)
+        pool = make()
+        try:
+            probe_pool(pool, data, func)
+        except BaseException:
+            _stop_workers(pool, join_threads=True)
+            raise
+        return ExecutorPlan(pool, func, int(poolsize or 1), make)
     if _is_dask_client(executor):
         # cloudpickle ships the raw function by value where a wrapt proxy
         # defined in __main__ could not be found by reference on a worker.
@@ -161,7 +152,7 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
         return ExecutorPlan(executor.get_executor(), inspect.unwrap(func), workers, None)
     if isinstance(executor, cf.Executor):
         if isinstance(executor, cf.ProcessPoolExecutor):
-            check_picklable(func)
+            probe_pool(executor, pickled_function(func), func)
         workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
         return ExecutorPlan(executor, func, workers, None)
     raise TypeError(
@@ -196,12 +187,13 @@ def run_serial(
     simulate = worker_options.get("simulate", False)
     keep_exception = worker_options.get("keep_exception", False)
     capture_logs = worker_options.get("capture_logs")
-    for pset in psets:
-        row = execute_pset(func, pset, simulate, keep_exception, capture_logs)
-        failed = row["_failed"]
-        record(row)
-        if failed and keep_exception:
-            return
+    with pset_alarm(worker_options.get("timeout")) as timeout:
+        for pset in psets:
+            row = execute_pset(func, pset, simulate, keep_exception, capture_logs, True, timeout)
+            failed = row["_failed"]
+            record(row)
+            if failed and keep_exception:
+                return
 
 
 def _next_chunk_size(per_pset: float | None, remaining: int, workers: int) -> int:
@@ -221,13 +213,15 @@ def _lost_text(exc: BaseException, n_psets: int) -> str:
     )
 
 
-def _joined(chunk: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _joined(chunk: list[dict[str, Any]], outcomes: list[dict[str, Any]] | bytes) -> list[dict[str, Any]]:
     """Rows of a chunk's psets from what the worker sent back for them
     (:func:`~psweep.worker.execute_chunk`, for the first psets in order).
 
     The run's planned psets become the rows (updated in place, about half
     the cost of new dicts): a pset whose outcome is back is not sent again.
     """
+    if type(outcomes) is bytes:
+        outcomes = pickle.loads(outcomes)
     for pset, outcome in zip(chunk, outcomes):
         pset.update(outcome)
     return chunk[: len(outcomes)]
@@ -240,6 +234,27 @@ def _update_estimate(per_pset: float | None, rows: list[dict[str, Any]]) -> floa
         return per_pset
     estimate = max(sum(runtimes) / len(runtimes), 1e-7)
     return estimate if per_pset is None else 0.5 * (per_pset + estimate)
+
+
+def _timed_out_row(pset: dict[str, Any], timeout: float, how: str, keep_exception: bool) -> dict[str, Any]:
+    """Failure row of a pset the driver ended (or gave up on) at its deadline."""
+    text = timed_out_text(timeout, how)
+    row = failure_row(pset, text)
+    if keep_exception:  # on_error="raise"
+        row[EXC_KEY] = PsetTimeoutError(text)
+    return row
+
+
+_REPLACED = "its worker did not stop at SIGALRM and was replaced"
+
+
+def _unstoppable_text(plan: ExecutorPlan) -> str:
+    """How a timed-out pset on an executor psweep cannot stop was left."""
+    if plan.processes:
+        return "its worker did not stop at SIGALRM, and the pool was passed in, so psweep did not stop it"
+    if plan.make is None and not isinstance(plan.executor, cf.ThreadPoolExecutor):
+        return "its future was cancelled (a Dask thread cannot be stopped: it runs on until the function returns)"
+    return "its future was cancelled (a thread cannot be stopped: it runs on until the function returns)"
 
 
 def run_with_executor(
@@ -277,23 +292,39 @@ def run_with_executor(
     # at a time, so only a pset that crashes its worker again is failed.
     suspects: deque[dict[str, Any]] = deque()
     suspect_ids: set[str] = set()
-    in_flight: dict[cf.Future[list[dict[str, Any]]], tuple[list[dict[str, Any]], cf.Executor]] = {}
+    in_flight: dict[cf.Future[Any], tuple[list[dict[str, Any]], cf.Executor]] = {}
     per_pset: float | None = None
     stop = False
     stop_on_failure = bool(worker_options.get("keep_exception"))
     interrupted = False
+    # timeout=: workers in processes stop a pset themselves (SIGALRM), the
+    # driver only if they fail to; elsewhere the driver records it failed
+    # at its deadline, so psets go one at a time, one per worker.
+    timeout = worker_options.get("timeout")
+    deadlines = Deadlines(timeout, HARD_STOP_GRACE if plan.processes else 0.0)
+    max_in_flight = plan.workers if timeout is not None else 2 * plan.workers
+    one_at_a_time = timeout is not None and not plan.processes
+    timed_out: set[str] = set()  # psets whose worker psweep stopped for it
     try:
         while queue or suspects or in_flight:
-            while (queue or suspects) and not stop and len(in_flight) < 2 * plan.workers:
+            while (queue or suspects) and not stop and len(in_flight) < max_in_flight:
                 if suspects:
                     if any(c[0]["_pset_id"] in suspect_ids for c, _ in in_flight.values()):
                         break
                     chunk = [suspects.popleft()]
                 else:
                     size = chunksize or _next_chunk_size(per_pset, len(queue), plan.workers)
+                    size = 1 if one_at_a_time else size
                     chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
                 try:
-                    fut = plan.executor.submit(execute_chunk, plan.payload, chunk, **worker_options)
+                    fut = plan.executor.submit(
+                        execute_chunk,
+                        plan.payload,
+                        chunk,
+                        **worker_options,
+                        pickled=plan.pickled,
+                        driver_pid=plan.driver_pid,
+                    )
                 except cf.BrokenExecutor:
                     if plan.make is None:
                         raise
@@ -307,31 +338,58 @@ def run_with_executor(
                     plan.executor = plan.make()
                     continue
                 in_flight[fut] = (chunk, plan.executor)
+                deadlines.add(fut, len(chunk))
             if not in_flight:
                 break
-            done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            done, _ = cf.wait(in_flight, timeout=deadlines.seconds_left(), return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 chunk, executor = in_flight.pop(fut)
+                deadlines.discard(fut)
                 try:
                     rows = _joined(chunk, fut.result())
                 except Exception as exc:
-                    broken = isinstance(exc, cf.BrokenExecutor) and plan.make is not None
+                    # A pool psweep stopped also cancels futures not yet running.
+                    lost = isinstance(exc, (cf.BrokenExecutor, cf.CancelledError))
+                    broken = lost and plan.make is not None
                     if broken and executor is plan.executor:
                         _stop_workers(executor, join_threads=True)
                         plan.executor = plan.make()
-                    retry = [p for p in chunk if p["_pset_id"] not in suspect_ids] if broken else []
+                    retry = [
+                        p for p in chunk if p["_pset_id"] not in suspect_ids | timed_out
+                    ] if broken else []
                     suspects.extend(retry)
                     suspect_ids.update(p["_pset_id"] for p in retry)
+                    retry_ids = {p["_pset_id"] for p in retry}
                     rows = [
-                        failure_row(pset, _lost_text(exc, len(chunk)))
+                        _timed_out_row(pset, timeout, _REPLACED, stop_on_failure)
+                        if pset["_pset_id"] in timed_out
+                        else failure_row(pset, _lost_text(exc, len(chunk)))
                         for pset in chunk
-                        if pset["_pset_id"] not in {p["_pset_id"] for p in retry}
+                        if pset["_pset_id"] not in retry_ids
                     ]
                 for row in rows:
                     stop = stop or (stop_on_failure and row["_failed"])
                     record(row)
                 if rows:
                     per_pset = _update_estimate(per_pset, rows)
+            for fut in deadlines.expired():
+                chunk, executor = in_flight[fut]
+                if plan.make is not None:
+                    # Our pool: stop its workers and start a fresh one; the
+                    # chunks lost with it come back broken and are retried
+                    # alone, and a pset that was alone is the one that hung.
+                    if len(chunk) == 1:
+                        timed_out.add(chunk[0]["_pset_id"])
+                    if executor is plan.executor:
+                        _stop_workers(executor, join_threads=True)
+                        plan.executor = plan.make()
+                    continue
+                del in_flight[fut]
+                fut.cancel()
+                for pset in chunk:
+                    row = _timed_out_row(pset, timeout, _unstoppable_text(plan), stop_on_failure)
+                    stop = stop or stop_on_failure
+                    record(row)
     except KeyboardInterrupt:
         # Stop submitting; give chunks already out a short grace to come
         # back (they are ~CHUNK_SECONDS of work) and keep them; cancel the

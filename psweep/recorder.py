@@ -13,6 +13,7 @@ from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
 from psweep.store import Store
 from psweep.schema import EXC_KEY
+from psweep.worker import MAIN_CLASS_KEY, make_storable
 
 __all__ = ["Recorder"]
 
@@ -53,6 +54,7 @@ class Recorder:
         self._pending: list[dict[str, Any]] = []
         self._unwritten: list[dict[str, Any]] = []
         self._warned_write = False
+        self._warned_main_class = False
         # Whether a fold may have stored rows of _pending already (it failed
         # after writing the database): then the next fold checks them.
         self._maybe_folded = False
@@ -70,6 +72,8 @@ class Recorder:
         self.n_rows += 1
         if self.progress is not None:
             self.progress.update(1)
+        if MAIN_CLASS_KEY in row:
+            self._warn_main_class(*row.pop(MAIN_CLASS_KEY))
         if row["_failed"]:
             exception = row.pop(EXC_KEY, None)  # only failed rows carry one
             self.n_failed += 1
@@ -92,8 +96,45 @@ class Recorder:
             except OSError as exc:
                 self._unwritten.append(row)
                 self._write_failed(exc)
+            except Exception:  # the row does not pickle: _append makes it one that does
+                try:
+                    self._append(row)
+                except OSError as exc:
+                    self._unwritten.append(row)
+                    self._write_failed(exc)
         if time.monotonic() - self._last_compact > self._compact_interval:
             self._compact()
+
+    def _warn_main_class(self, key: str, class_name: str) -> None:
+        """Warn once per run that a result's class lives in ``__main__``."""
+        if self._warned_main_class:
+            return
+        self._warned_main_class = True
+        warnings.warn(
+            f"psweep: the result {key!r} is an instance of {class_name!r}, a class "
+            f"defined in the driver script's __main__. It is stored, but no other "
+            f"process (another script, ps.df_read elsewhere, the psweep command) "
+            f"can read the database back while that class cannot be imported. "
+            f"Define the class in an importable module and import it in the "
+            f"script, or store plain data (numbers, strings, arrays, dicts).",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
+    def _append(self, row: dict[str, Any]) -> None:
+        """Journal `row`; one that does not pickle is first made a failed row
+        that does (only that pset fails). Raises OSError if the write fails."""
+        try:
+            self._journal.append(row)  # type: ignore[union-attr]
+        except OSError:
+            raise
+        except Exception as exc:
+            if not row["_failed"]:
+                self.n_failed += 1
+                if self.progress is not None:
+                    self.progress.set_postfix_str(f"failed={self.n_failed}", refresh=False)
+            make_storable(row, exc)
+            self._journal.append(row)  # type: ignore[union-attr]
 
     def _flush(self) -> None:
         """Write rows waiting in memory to the journal, in order."""
@@ -101,7 +142,7 @@ class Recorder:
             try:
                 if self._journal is None:
                     self._journal = self.store.open_journal(self.run_id)
-                self._journal.append(self._unwritten[0])
+                self._append(self._unwritten[0])
             except OSError as exc:
                 self._write_failed(exc)
                 return

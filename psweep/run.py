@@ -9,6 +9,7 @@ import inspect
 import os
 import shutil
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -34,11 +35,14 @@ from psweep.errors import (
 from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.notebook import kernel_shell, notebook_source
 from psweep.params import hash_with_layout, key_layout
+from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
+from psweep.rowsort import rows_in_seq_order
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.dups import SAME_CODE, SKIP_DUPS, skip_done
 from psweep.store import Store
 from psweep.schema import ENGINE_KEYS
+from psweep.timeouts import alarm_supported
 from psweep.worker import CAPTURE_MODES
 
 __all__ = ["run"]
@@ -155,6 +159,7 @@ def run(
     tmpsave: bool = False,
     verbose: bool | Sequence[str] = False,
     fill_value: Any = None,
+    timeout: float | None = None,
 ) -> pd.DataFrame:
     """Call `func` on each pset in `params` and record one row per pset.
 
@@ -256,6 +261,14 @@ def run(
         psweep 0.16. Default None: pandas' own (NaN, None). The database
         on disk keeps pandas' missing values, so numeric columns stay
         numeric.
+    timeout
+        Seconds a pset may run (default: no limit). A pset that runs longer
+        becomes a failed row whose ``_exc_txt`` says it timed out; the run
+        goes on. Serial runs need the main thread of a POSIX process
+        (``signal.setitimer``); process pools stop the pset in its worker
+        (and replace a worker that does not stop); on Dask and thread pools
+        the row is recorded failed and the future cancelled, but the
+        thread runs on until the function returns.
 
     Returns
     -------
@@ -285,6 +298,7 @@ def run(
     >>> df["result"].tolist()
     [10, 20]
     """
+    refuse_in_worker_bootstrap()
     if backup_calc_dir is not None:
         backup = backup or bool(backup_calc_dir)
     if dask_client is not None:
@@ -295,6 +309,7 @@ def run(
     if skip_dups not in SKIP_DUPS:
         raise ParamsError(f"skip_dups={skip_dups!r}: use one of {SKIP_DUPS}.")
     check_verbose(verbose)
+    _check_timeout(timeout, poolsize, executor)
     if capture_logs not in CAPTURE_MODES:
         raise ParamsError(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
@@ -377,6 +392,7 @@ def run(
         "simulate": simulate,
         "keep_exception": on_error == "raise",
         "capture_logs": capture_logs,
+        "timeout": None if timeout is None else float(timeout),
     }
     interrupt = None
     try:
@@ -402,7 +418,7 @@ def run(
             stacklevel=caller_stacklevel(),
         )
     if not save:
-        new = rows_to_frame(recorder.memory_rows)
+        new = rows_to_frame(rows_in_seq_order(recorder.memory_rows))
         out = new if df is None else concat_rows(df, new)
     else:
         if written is None:  # nothing ran
@@ -564,6 +580,7 @@ def _check_options(
             f"func is a {type(func).__name__} ({func!r:.100}), not callable. "
             f"Pass the function itself, e.g. ps.run(func, params), not func(pset)."
         )
+    _check_signature(func)
     if not isinstance(calc_dir, (str, os.PathLike)):
         raise CalcDirError(
             f"calc_dir={calc_dir!r} is a {type(calc_dir).__name__}; pass a "
@@ -615,6 +632,40 @@ def _check_database_basename(name: Any) -> None:
             f"database_basename={name!r} is the name of psweep's bookkeeping "
             f"folder in calc_dir. {fix}"
         )
+
+
+def _check_timeout(timeout: Any, poolsize: Any, executor: Any) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ParamsError(
+            f"timeout={timeout!r}: pass the seconds a pset may run, a number > 0, or None for no limit."
+        )
+    if poolsize is None and executor is None and not alarm_supported():
+        raise PsweepError(
+            f"timeout={timeout!r} in a serial run needs the main thread of a POSIX "
+            f"process (it uses signal.setitimer), and this run is in the thread "
+            f"{threading.current_thread().name!r}. Run it from the main thread, or "
+            f"pass poolsize=1: a worker process enforces the timeout."
+        )
+
+
+def _check_signature(func: Any) -> None:
+    """Raise FuncTypeError if `func` cannot be called as ``func(pset)``."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return  # no signature to read (some builtins): let the call decide
+    try:
+        signature.bind({})
+    except TypeError as exc:
+        name = getattr(func, "__name__", type(func).__name__)
+        raise FuncTypeError(
+            f"func {name!r} has the signature {signature}, so it cannot be called "
+            f"with one pset as psweep does ({exc}). Write it as 'def {name}(pset): ...' "
+            f"and read values as pset['a'], or adapt it, e.g. "
+            f"ps.run(lambda pset: {name}(pset['a'], pset['b']), params)."
+        ) from exc
 
 
 def _prepare_simulate_dir(calc_dir: str, database_basename: str, lock_timeout: float) -> str:

@@ -20,10 +20,27 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from psweep.errors import PsweepError
+from psweep.errors import PsetTimeoutError, PsweepError
+from psweep.lifeline import watch_driver
 from psweep.schema import ENGINE_KEYS, EXC_KEY
+from psweep.timeouts import Alarm, arm, disarm, pset_alarm, timed_out_text
 
-__all__ = ["execute_pset", "execute_chunk", "failure_row"]
+__all__ = [
+    "execute_pset",
+    "execute_chunk",
+    "failure_row",
+    "make_storable",
+    "MAIN_CLASS_KEY",
+]
+
+# Key under which a row tells the driver that a result is an instance of a
+# class defined in a __main__ module, as (key, class name); the driver warns
+# once per run (other processes cannot unpickle such rows) and removes it.
+MAIN_CLASS_KEY = "__psweep_main_class__"
+_MAIN_MODULES = frozenset({"__main__", "__mp_main__"})
+# Types of result values known not to come from a __main__ module: the
+# check costs one set operation per row once a study's types are known.
+_CHECKED_TYPES: set[type] = {int, float, str, bool, bytes, complex, type(None)}
 
 _HOST = platform.node()
 _now = time.time
@@ -81,10 +98,26 @@ def _captured(pset: Mapping[str, Any], capture_logs: str | None) -> Iterator[lis
             os.remove(path)
 
 
-def _call(func: Callable[[dict[str, Any]], Any], pset: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    """``func(copy of pset)``: (returned value, exception or None, traceback text or None)."""
+def _call(
+    func: Callable[[dict[str, Any]], Any], pset: Mapping[str, Any], timeout: float | None = None
+) -> tuple[Any, Any, Any]:
+    """``func(copy of pset)``: (returned value, exception or None, traceback text or None).
+
+    With `timeout` (inside :func:`pset_alarm`), SIGALRM stops the call
+    after that many seconds.
+    """
     try:
-        return func(dict(pset)), None, None
+        if timeout is None:
+            return func(dict(pset)), None, None
+        arm(timeout)
+        try:
+            return func(dict(pset)), None, None
+        finally:
+            disarm()
+    except Alarm:
+        text = timed_out_text(timeout or 0.0)
+        where = traceback.format_exc().rstrip().rsplit("\n", 1)[0]  # without the Alarm line
+        return None, PsetTimeoutError(text), f"{where}\npsweep.errors.{text}\n"
     except Exception as exc:
         return None, exc, traceback.format_exc()
 
@@ -96,6 +129,7 @@ def execute_pset(
     keep_exception: bool = False,
     capture_logs: str | None = None,
     whole_row: bool = True,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     """Call ``func(pset)`` and build the database row.
 
@@ -117,6 +151,9 @@ def execute_pset(
         False leaves the pset's own keys out of the returned dict (a pool
         worker sends less back; the driver, which has the pset, joins them
         as ``{**pset, **returned}``).
+    timeout
+        Stop `func` after this many seconds (SIGALRM; only inside
+        :func:`pset_alarm`, which passes None where it cannot).
 
     Returns
     -------
@@ -132,7 +169,9 @@ def execute_pset(
         pass
     elif capture_logs:
         with _captured(pset, capture_logs) as logs:
-            ret, exception, exc_txt = _call(func, pset)
+            ret, exception, exc_txt = _call(func, pset, timeout)
+    elif timeout is not None:
+        ret, exception, exc_txt = _call(func, pset, timeout)
     else:  # _call inlined: a trivial pset spends a noticeable share on calls
         try:
             ret = func(dict(pset))
@@ -147,6 +186,10 @@ def execute_pset(
         ret, error = _results(ret)
         if error is not None:
             exception, exc_txt = TypeError(error), error
+    if not _CHECKED_TYPES.issuperset(map(type, ret.values())):
+        found = _main_class(ret)
+        if found is not None:
+            ret = {**ret, MAIN_CLASS_KEY: found}
     # _time_utc: seconds since the epoch while in transit (a float pickles
     # ~6x faster than a Timestamp); dbfile.rows_to_frame makes datetimes.
     row = {
@@ -163,6 +206,16 @@ def execute_pset(
     if keep_exception and exception is not None and _pickles(exception):
         row[EXC_KEY] = exception
     return row
+
+
+def _main_class(ret: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(key, class name) of a result whose class is defined in ``__main__``."""
+    for key, value in ret.items():
+        cls = type(value)
+        if cls.__module__ in _MAIN_MODULES:
+            return key, cls.__qualname__
+        _CHECKED_TYPES.add(cls)
+    return None
 
 
 def _results(ret: Any) -> tuple[dict[str, Any], str | None]:
@@ -210,11 +263,65 @@ def failure_row(pset: Mapping[str, Any], exc_txt: str) -> dict[str, Any]:
 
 def _pickles(obj: Any) -> bool:
     """Whether `obj` can travel back from a worker process."""
+    return _pickle_error(obj) is None
+
+
+def _pickle_error(obj: Any) -> Exception | None:
+    """The exception pickling `obj` raises, or None if it pickles."""
     try:
-        pickle.dumps(obj)
-    except Exception:
-        return False
-    return True
+        pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        return exc
+    return None
+
+
+# Types that always pickle: what a row keeps when no single value is to blame.
+_PLAIN = (int, float, complex, str, bytes, bool, type(None))
+
+
+def make_storable(
+    row: dict[str, Any], exc: BaseException, pset: Mapping[str, Any] | None = None
+) -> None:
+    """Turn a row that cannot be pickled into a failed row that can, in place.
+
+    The values that do not pickle are dropped (the others are kept), and
+    ``_exc_txt`` names their keys and types and says what to do instead.
+
+    Parameters
+    ----------
+    row
+        A row (or what a pool worker sends back for a pset) that failed to
+        pickle.
+    exc
+        The error pickling it raised.
+    pset
+        The planned pset, if `row` lacks its ``_calc_dir`` and ``_pset_id``.
+
+    Examples
+    --------
+    >>> import threading
+    >>> row = {"x": 1, "lock_": threading.Lock(), "y_": 2, "_failed": False}
+    >>> make_storable(row, TypeError("cannot pickle '_thread.lock' object"))
+    >>> row["_failed"], "lock_" in row, row["y_"]
+    (True, False, 2)
+    """
+    bad = {k: v for k, v in row.items() if k != EXC_KEY and _pickle_error(v) is not None}
+    if not bad:  # the values pickle one by one but not together: keep plain ones
+        bad = {k: v for k, v in row.items() if k not in ENGINE_KEYS and not isinstance(v, _PLAIN)}
+    where = pset if pset is not None else row
+    folder = f"{where.get('_calc_dir', '<_calc_dir>')}/{where.get('_pset_id', '<_pset_id>')}/"
+    described = ", ".join(f"{k!r} ({type(v).__module__}.{type(v).__qualname__})" for k, v in bad.items())
+    for key in bad:
+        del row[key]
+    row.pop(EXC_KEY, None)
+    row["_failed"] = True
+    row["_exc_txt"] = (
+        f"ResultPickleError: the result {described} cannot be pickled, so psweep "
+        f"cannot store it ({type(exc).__name__}: {exc}). The pset's other results "
+        f"are kept. Fix: return plain data: numbers, strings, arrays, or write "
+        f"the object to `<_calc_dir>/<_pset_id>/` (here {folder}) and return its "
+        f"file name."
+    )
 
 
 def execute_chunk(
@@ -223,7 +330,10 @@ def execute_chunk(
     simulate: bool = False,
     keep_exception: bool = False,
     capture_logs: str | None = None,
-) -> list[dict[str, Any]]:
+    pickled: bool = False,
+    driver_pid: int | None = None,
+    timeout: float | None = None,
+) -> list[dict[str, Any]] | bytes:
     """:func:`execute_pset` over a chunk of psets, in order, for a pool.
 
     Returns per pset only what the worker adds (results and bookkeeping),
@@ -243,22 +353,48 @@ def execute_chunk(
         Stop at, and return the exception of, the first failure.
     capture_logs
         As for :func:`execute_pset`.
+    pickled
+        Return the list pickled. A pset whose results do not pickle then
+        fails alone (:func:`make_storable`), instead of the whole chunk
+        failing to travel back; costs nothing extra when all pickle (the
+        executor sends the bytes as they are).
+    driver_pid
+        The driver's process id: this worker process ends soon after the
+        driver is gone (:func:`psweep.lifeline.watch_driver`).
+    timeout
+        Seconds per pset, enforced here by SIGALRM when this is the main
+        thread of a worker process (the driver enforces it otherwise).
 
     Returns
     -------
-    list of dict
+    list of dict, or its pickle
         For the first psets of the chunk, in order (all of them unless it
         stopped early), ``execute_pset(..., whole_row=False)``; the row of
         ``psets[i]`` is ``{**psets[i], **returned[i]}``.
     """
+    if driver_pid is not None:
+        watch_driver(driver_pid)
     outcomes = []
-    for pset in psets:
-        try:
-            outcome = execute_pset(func, pset, simulate, keep_exception, capture_logs, whole_row=False)
-        except KeyboardInterrupt:
-            # In a thread or Dask worker: return what finished, drop the rest.
-            break
-        outcomes.append(outcome)
-        if keep_exception and outcome["_failed"]:
-            break
-    return outcomes
+    with pset_alarm(timeout) as bound:
+        for pset in psets:
+            try:
+                outcome = execute_pset(
+                    func, pset, simulate, keep_exception, capture_logs, whole_row=False, timeout=bound
+                )
+            except KeyboardInterrupt:
+                # In a thread or Dask worker: return what finished, drop the rest.
+                break
+            outcomes.append(outcome)
+            if keep_exception and outcome["_failed"]:
+                break
+    if not pickled:
+        return outcomes
+    try:
+        return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        # Only now look for the culprits: one pickle per pset.
+        for pset, outcome in zip(psets, outcomes):
+            error = _pickle_error(outcome)
+            if error is not None:
+                make_storable(outcome, error, pset)
+        return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)

@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--poolsize", type=int, default=None)
     parser.add_argument("--go", default=None)
     parser.add_argument("--spawn", action="store_true")
+    parser.add_argument("--start-method", default=None, help="multiprocessing start method")
     parser.add_argument("--log", default=None, help="log _pset_id of finished psets here")
     parser.add_argument("--runs", type=int, default=1, help="run this many runs in a row")
     parser.add_argument("--dask", type=int, default=0, help="run on a LocalCluster of N workers")
@@ -39,6 +40,10 @@ def main() -> None:
         import multiprocessing
 
         multiprocessing.set_start_method("spawn")
+    if args.start_method:
+        import multiprocessing
+
+        multiprocessing.set_start_method(args.start_method)
     print("ready", flush=True)
     if args.go:
         deadline = time.monotonic() + 60

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -196,3 +197,246 @@ def test_sigint_records_finished_rows_and_reraises(mode):
     lost = finished - set(df["_pset_id"])
     assert len(lost) <= (1 if mode == "serial" else 60), len(lost)
     assert os.listdir("calc/.psweep/journal/results.pk") == []
+
+
+def test_dask_unpicklable_result_fails_only_its_pset(dask_client):
+    """On Dask, a result that cannot be pickled fails its pset only, in a chunk of 5 too."""
+    from test_failures import _check_only_pset_2_failed
+
+    with pytest.warns(UserWarning, match="1 of 5"):
+        df = ps.run(workers.unpicklable_on_2, ps.plist("x", range(5)), executor=dask_client,
+                    chunksize=5)
+    _check_only_pset_2_failed(df)
+
+
+# A study script run as `python study.py METHOD`: the start method is set as
+# the global default (poolsize=) and through get_context (executor=).
+GUARDED_STUDY = """
+import concurrent.futures as cf, multiprocessing, os, sys
+sys.path.insert(0, sys.argv[2])
+import psweep as ps, workers
+
+if __name__ == "__main__":
+    method = sys.argv[1]
+    multiprocessing.set_start_method(method)
+
+    def plain(pset):
+        return {"y": pset["x"] + 1}
+
+    @ps.sweep
+    def decorated(pset):
+        return {"y": pset["x"] + 1}
+
+    ctx = multiprocessing.get_context(method)
+    for name, func in (("plain", plain), ("decorated", decorated), ("module", workers.square)):
+        for how in ("poolsize", "executor"):
+            calc = f"calc_{name}_{how}"
+            pool = cf.ProcessPoolExecutor(2, mp_context=ctx) if how == "executor" else None
+            try:
+                df = ps.run(func, ps.plist("x", range(4)), calc_dir=calc,
+                            **({"executor": pool} if pool else {"poolsize": 2}))
+                outcome = "ran" if len(df) == 4 and not df["_failed"].any() else "FAILED-ROWS"
+            except ps.SweepPickleError as exc:
+                outcome = "refused" if "No pset ran" in str(exc) or "module" in str(exc) else "?"
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+            print(name, how, outcome, os.path.exists(calc), flush=True)
+"""
+
+
+def _run_study(code, *args, script=True):
+    if script:
+        with open("study.py", "w") as fd:
+            fd.write(code)
+        argv = [sys.executable, "study.py", *args]
+    else:  # notebook-like: code without a file, as a kernel runs cells
+        argv = [sys.executable, "-c", code, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_functions_workers_cannot_import_are_refused_before_any_work(method):
+    """Under each start method, a function under the main guard (plain or decorated, poolsize=
+    or a ProcessPoolExecutor) either runs or raises SweepPickleError with no calc dir made;
+    under spawn/forkserver the plain one is refused; a module function runs everywhere."""
+    proc = _run_study(GUARDED_STUDY, method, TESTS_DIR)
+    assert proc.returncode == 0, proc.stderr
+    lines = {tuple(line.split()[:2]): line.split()[2:] for line in proc.stdout.splitlines()}
+    assert len(lines) == 6, proc.stdout
+    for (name, how), (outcome, exists) in lines.items():
+        assert outcome in ("ran", "refused"), (name, how, outcome)
+        assert exists == ("True" if outcome == "ran" else "False"), (name, how)
+    assert lines[("module", "poolsize")][0] == lines[("module", "executor")][0] == "ran"
+    if method != "fork":
+        assert lines[("plain", "poolsize")][0] == lines[("plain", "executor")][0] == "refused"
+    assert "Traceback" not in proc.stderr, proc.stderr
+
+
+NOTEBOOK_CELLS = """
+import concurrent.futures as cf, multiprocessing, os, sys
+import psweep as ps
+method = sys.argv[1]
+
+def cell_func(pset):
+    return {"y": pset["x"] + 1}
+
+for how in ("poolsize", "executor"):
+    pool = None
+    if how == "executor":
+        pool = cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method))
+    else:
+        multiprocessing.set_start_method(method, force=True)
+    try:
+        df = ps.run(cell_func, ps.plist("x", range(4)), calc_dir="calc_" + how,
+                    **({"executor": pool} if pool else {"poolsize": 2}))
+        outcome = "ran" if len(df) == 4 and not df["_failed"].any() else "FAILED-ROWS"
+    except ps.SweepPickleError as exc:
+        outcome = "refused" if "Dask" in str(exc) else "?"
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
+    print(how, outcome, os.path.exists("calc_" + how), flush=True)
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_notebook_function_is_refused_or_runs(method):
+    """A function defined in exec'd code (as in a notebook cell) runs under fork and is refused
+    under spawn/forkserver with SweepPickleError pointing to a module or Dask, no calc dir made."""
+    proc = _run_study(NOTEBOOK_CELLS, method, script=False)
+    assert proc.returncode == 0, proc.stderr
+    expected = "ran True" if method == "fork" else "refused False"
+    assert proc.stdout.split("\n")[:2] == [f"poolsize {expected}", f"executor {expected}"], proc.stdout
+
+
+UNGUARDED_STUDY = """
+import sys
+import psweep as ps
+
+def f(pset):
+    return {"y": pset["x"] + 1}
+
+import multiprocessing
+multiprocessing.set_start_method(sys.argv[1], force=True)
+df = ps.run(f, ps.plist("x", range(4)), poolsize=2)
+print("ran", len(df))
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_script_without_main_guard_is_refused_or_runs(method):
+    """A script that runs its study at import (no main guard) works under fork and gets one
+    SweepPickleError under spawn/forkserver, with no calc dir made."""
+    proc = _run_study(UNGUARDED_STUDY, method)
+    if method == "fork":
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "ran 4"
+    else:
+        assert proc.returncode != 0
+        assert "SweepPickleError" in proc.stderr and "__main__" in proc.stderr, proc.stderr
+        assert "No pset ran" in proc.stderr, proc.stderr
+        assert not os.path.exists("calc")
+
+
+def _process_table():
+    """{pid: (ppid, state)} of every process, from ps (Linux and macOS)."""
+    out = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid=", "-o", "stat="],
+                         capture_output=True, text=True, timeout=30).stdout
+    table = {}
+    for line in out.splitlines():
+        pid, ppid, stat = line.split()[:3]
+        table[int(pid)] = (int(ppid), stat)
+    return table
+
+
+def _descendants(pid):
+    """Pids of all living descendants of `pid` (zombies count as gone)."""
+    table = _process_table()
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, stat) in table.items():
+            if ppid == parent and child not in found and not stat.startswith("Z"):
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pids):
+    table = _process_table()
+    return {p for p in pids if p in table and not table[p][1].startswith("Z")}
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method):
+    """SIGKILL of a driver running poolsize=2: every process it started is gone within 10 s."""
+    proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", "400", "--sleep", "0.05",
+                             "--poolsize", "2", "--log", "done.log", "--start-method", method],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: len(read_lines("done.log")) >= 10, 120, "10 finished psets")
+        wait_until(lambda: len(_descendants(proc.pid)) >= 2, 30, "two pool workers")
+        children = _descendants(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    wait_until(lambda: not _alive(children), 10, f"the workers {children} to exit")
+
+
+def test_dask_hung_pset_is_recorded_timed_out_and_cancelled():
+    """On a real LocalCluster, a pset past timeout= is a failed row at once, its future
+    cancelled; the others run; the run does not wait for the hung thread."""
+    from test_failures import _check_timed_out
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        params = [{"x": x, "hang": 4} for x in range(5)]
+        t0 = time.monotonic()
+        with pytest.warns(UserWarning, match="1 of 5"):
+            df = ps.run(workers.hang_on_2, params, executor=client, timeout=1)
+        assert time.monotonic() - t0 < 3.5
+        _check_timed_out(df, 2, 1)
+        assert "cancelled" in df.set_index("x").loc[2, "_exc_txt"]
+        wait_until(lambda: not client.futures, 30, "the cancelled future to be released")
+
+
+def test_thread_pool_hung_pset_is_recorded_timed_out():
+    """With a ThreadPoolExecutor, a pset past timeout= is a failed row; the run goes on."""
+    from test_failures import _check_timed_out
+
+    with cf.ThreadPoolExecutor(2) as pool, pytest.warns(UserWarning, match="1 of 5"):
+        df = ps.run(workers.hang_on_2, [{"x": x, "hang": 3} for x in range(5)], executor=pool,
+                    timeout=1)
+    _check_timed_out(df, 2, 1)
+
+
+def _slow_first(n=8):
+    return [{"x": x, "sleep": 0.6 if x == 0 else 0.0} for x in range(n)]
+
+
+@pytest.mark.parametrize("how", ["pool", "threads", "pool-folding-often"])
+def test_rows_come_back_and_are_stored_in_params_order(how, monkeypatch):
+    """A slow first pset does not end up last: the run's rows are in _pset_seq (params) order
+    in the returned frame and in results.pk, also when folds happened while it ran."""
+    if how == "pool-folding-often":
+        import psweep.recorder
+
+        monkeypatch.setattr(psweep.recorder, "MIN_COMPACT_INTERVAL", 0.0)
+    if how == "threads":
+        with cf.ThreadPoolExecutor(2) as pool:
+            df = ps.run(workers.slow_square, _slow_first(), executor=pool)
+    else:
+        df = ps.run(workers.slow_square, _slow_first(), poolsize=2)
+    assert df["x"].tolist() == list(range(8))
+    assert df["_pset_seq"].is_monotonic_increasing
+    assert ps.df_read("calc/results.pk")["x"].tolist() == list(range(8))
+    # a second run's rows follow, in their own order
+    df = ps.run(workers.slow_square, _slow_first(4), poolsize=2, save=False)
+    assert df["x"].tolist() == list(range(4))
+
+
+def test_dask_rows_are_stored_in_params_order(dask_client):
+    """On Dask too, rows are returned and stored in params order."""
+    df = ps.run(workers.slow_square, _slow_first(), executor=dask_client)
+    assert df["x"].tolist() == list(range(8))
+    assert ps.df_read("calc/results.pk")["x"].tolist() == list(range(8))

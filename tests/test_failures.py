@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -266,3 +267,146 @@ def test_df_filter_conds_and_df_print(capsys):
     ps.df_print(df, cols=["x"], prefix_cols=True)
     out = capsys.readouterr().out
     assert "_pset_id" in out and "y" not in out.split("\n")[0]
+
+
+def _check_only_pset_2_failed(df):
+    """Rows of unpicklable_on_2 over x = 0..4: only x == 2 failed, naming key, type and fix."""
+    assert sorted(df["x"]) == [0, 1, 2, 3, 4]
+    by_x = df.set_index("x")
+    assert by_x["_failed"].tolist() == [x == 2 for x in by_x.index]
+    text = by_x.loc[2, "_exc_txt"]
+    assert "'f'" in text and "function" in text, text
+    assert "return plain data" in text and "<_calc_dir>/<_pset_id>/" in text, text
+    assert by_x.loc[2, "ok_"] == 2  # the storable results of that pset are kept
+    assert [by_x.loc[x, "r_"] for x in (0, 1, 3, 4)] == [0, 1, 3, 4]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"poolsize": 2, "chunksize": 5}, {"poolsize": 2},
+                                    {"executor": "threads", "chunksize": 5}],
+                         ids=["serial", "pool-chunk5", "pool-adaptive", "threads"])
+def test_unpicklable_result_fails_only_its_pset(kwargs):
+    """A result that cannot be pickled fails its pset only (serial, pool of any chunk size, threads);
+    the other psets run and keep their results, in the returned frame and on disk."""
+    if kwargs.get("executor") == "threads":
+        import concurrent.futures as cf
+
+        with cf.ThreadPoolExecutor(2) as pool, pytest.warns(UserWarning, match="1 of 5"):
+            df = ps.run(workers.unpicklable_on_2, ps.plist("x", range(5)), **{**kwargs, "executor": pool})
+    else:
+        with pytest.warns(UserWarning, match="1 of 5"):
+            df = ps.run(workers.unpicklable_on_2, ps.plist("x", range(5)), **kwargs)
+    _check_only_pset_2_failed(df)
+    _check_only_pset_2_failed(ps.df_read("calc/results.pk"))
+
+
+@pytest.mark.parametrize("func", [lambda a, b: {}, lambda: {}, lambda p, *, scale: {}],
+                         ids=["two-args", "no-args", "required-keyword"])
+def test_function_of_wrong_shape_is_refused_before_any_work(func):
+    """A function that cannot take one positional pset raises FuncTypeError naming the
+    signature and the fix, before anything is written."""
+    with pytest.raises(ps.FuncTypeError, match=r"signature \(.*\).*def .*\(pset\)"):
+        ps.run(func, ps.plist("x", [1, 2]))
+    assert not os.path.exists("calc")
+
+
+def test_functions_taking_one_pset_in_other_shapes_run():
+    """Defaults, *args, a partial and a callable object all pass the signature check."""
+    import functools
+
+    class Scaled:
+        def __call__(self, pset):
+            return {"y": pset["x"] * 2}
+
+    for func in (lambda p, scale=2: {"y": p["x"] * scale}, lambda *args: {"y": args[0]["x"] * 2},
+                 functools.partial(lambda scale, p: {"y": p["x"] * scale}, 2), Scaled()):
+        df = ps.run(func, ps.plist("x", [1, 2]), save=False)
+        assert df["y"].tolist() == [2, 4]
+
+
+def _check_timed_out(df, hung_x, timeout):
+    """Only the pset x == hung_x failed, saying it timed out after `timeout` s; the rest ran."""
+    by_x = df.set_index("x")
+    assert by_x["_failed"].tolist() == [x == hung_x for x in by_x.index], by_x["_exc_txt"]
+    assert f"timed out after {timeout:g} s" in by_x.loc[hung_x, "_exc_txt"]
+    ok = by_x[~by_x["_failed"]]
+    assert (ok["y"] == ok.index**2).all()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"poolsize": 2}, {"poolsize": 2, "chunksize": 4}],
+                         ids=["serial", "pool", "pool-chunk4"])
+def test_hung_pset_times_out_and_the_run_goes_on(kwargs):
+    """timeout= turns a pset that runs too long into a failed row saying so; the others run."""
+    t0 = time.monotonic()
+    with pytest.warns(UserWarning, match="1 of 6"):
+        df = ps.run(workers.hang_on_2, ps.plist("x", range(6)), timeout=1, **kwargs)
+    assert time.monotonic() - t0 < 25
+    _check_timed_out(df, 2, 1)
+    assert "hang_on_2" in df.set_index("x").loc[2, "_exc_txt"]  # where it was stopped
+
+
+def test_pset_deaf_to_sigalrm_is_stopped_by_replacing_its_worker():
+    """A pset that never sees SIGALRM is ended by the driver stopping its worker (poolsize=)."""
+    with pytest.warns(UserWarning, match="1 of 4"):
+        df = ps.run(workers.hang_deaf_on_0, ps.plist("x", range(4)), poolsize=2, timeout=1)
+    _check_timed_out(df, 0, 1)
+    assert "replaced" in df.set_index("x").loc[0, "_exc_txt"]
+
+
+def test_timeout_in_serial_run_off_the_main_thread_is_refused():
+    """A serial run with timeout= from a thread raises before any work, naming the fix."""
+    import threading
+
+    errors = []
+    thread = threading.Thread(target=lambda: errors.append(
+        pytest.raises(ps.PsweepError, ps.run, workers.square, ps.plist("x", [1]), timeout=1)))
+    thread.start()
+    thread.join(timeout=60)
+    assert "main thread" in str(errors[0].value) and "poolsize=1" in str(errors[0].value)
+    assert not os.path.exists("calc")
+
+
+@pytest.mark.parametrize("value", [0, -1, "5", True])
+def test_bad_timeout_is_refused(value):
+    """timeout= must be a positive number of seconds."""
+    with pytest.raises(ps.ParamsError, match="timeout="):
+        ps.run(workers.square, ps.plist("x", [1]), timeout=value)
+
+
+MAIN_CLASS_STUDY = """
+import sys, warnings
+import psweep as ps
+from concurrent.futures import ThreadPoolExecutor
+
+class Result:
+    def __init__(self, value):
+        self.value = value
+
+def f(pset):
+    return {"res": Result(pset["x"]), "y": pset["x"]}
+
+if __name__ == "__main__":
+    kwargs = {"poolsize": 2} if sys.argv[1] == "pool" else {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = ps.run(f, ps.plist("x", range(5)), **kwargs)
+    texts = [str(w.message) for w in caught if "__main__" in str(w.message)]
+    print(len(df), len(texts))
+    print(texts[0] if texts else "")
+"""
+
+
+@pytest.mark.parametrize("mode", ["serial", "pool"])
+def test_result_of_a_main_class_warns_once_per_run(mode):
+    """A result holding an instance of a class from __main__ is stored, with one warning per
+    run naming the key, the class and the fix; plain results give no warning."""
+    with open("study.py", "w") as fd:
+        fd.write(MAIN_CLASS_STUDY)
+    proc = subprocess.run([sys.executable, "study.py", mode], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    counts, text = proc.stdout.splitlines()[:2]
+    assert counts == "5 1", proc.stdout
+    assert "'res'" in text and "'Result'" in text and "importable module" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ps.run(workers.square, ps.plist("x", range(3)), calc_dir="plain")

@@ -74,3 +74,27 @@ def echo_bookkeeping(pset):
     if pset["x"] == 3:
         raise ValueError("x is 3")
     return {"seen_id": pset["_pset_id"], "seen_seq": pset["_pset_seq"], "x_label": f"x={pset['x']}"}
+
+
+def unpicklable_on_2(pset):
+    """x == 2 returns a lambda (cannot be pickled); the others plain data."""
+    if pset["x"] == 2:
+        return {"f": (lambda: 1), "ok_": 2}
+    return {"r_": pset["x"]}
+
+
+def hang_on_2(pset):
+    """x == 2 sleeps `hang` seconds (default 30); the others return at once."""
+    if pset["x"] == 2:
+        time.sleep(pset.get("hang", 30))
+    return {"y": pset["x"] ** 2}
+
+
+def hang_deaf_on_0(pset):
+    """x == 0 blocks SIGALRM, then sleeps 30 s: only a hard stop ends it."""
+    import signal
+
+    if pset["x"] == 0:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(30)
+    return {"y": pset["x"] ** 2}

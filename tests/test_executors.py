@@ -431,8 +431,9 @@ def test_rows_come_back_and_are_stored_in_params_order(how, monkeypatch):
     assert df["_pset_seq"].is_monotonic_increasing
     assert ps.df_read("calc/results.pk")["x"].tolist() == list(range(8))
     # a second run's rows follow, in their own order
+    # (save=False returns the database plus the new rows, as in psweep 0.16)
     df = ps.run(workers.slow_square, _slow_first(4), poolsize=2, save=False)
-    assert df["x"].tolist() == list(range(4))
+    assert df["x"].tolist() == list(range(8)) + list(range(4))
 
 
 def test_dask_rows_are_stored_in_params_order(dask_client):

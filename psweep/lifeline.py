@@ -64,6 +64,7 @@ def watch_driver(driver_pid: int) -> None:
     Examples
     --------
     >>> import os
+    >>> from psweep.lifeline import watch_driver
     >>> watch_driver(os.getpid())  # in the driver: no watchdog
     """
     global _watched

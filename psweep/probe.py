@@ -59,6 +59,7 @@ def pickled_function(func: Any) -> bytes:
     Examples
     --------
     >>> import pickle
+    >>> from psweep.probe import pickled_function
     >>> pickle.loads(pickled_function(len)) is len
     True
     """
@@ -87,6 +88,7 @@ def load_function(data: bytes) -> str | None:
 
     Examples
     --------
+    >>> from psweep.probe import load_function, pickled_function
     >>> load_function(pickled_function(len)) is None
     True
     """

@@ -32,6 +32,7 @@ def rows_in_seq_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Examples
     --------
+    >>> from psweep.rowsort import rows_in_seq_order
     >>> [r["x"] for r in rows_in_seq_order([{"x": "b", "_pset_seq": 1}, {"x": "a", "_pset_seq": 0}])]
     ['a', 'b']
     """
@@ -66,6 +67,8 @@ def runs_in_seq_order(db: pd.DataFrame, n_new: int) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import pandas as pd
+    >>> from psweep.rowsort import runs_in_seq_order
     >>> df = pd.DataFrame({"_run_id": ["r", "r", "r"], "_pset_seq": [1, 2, 0]})
     >>> runs_in_seq_order(df, 1)["_pset_seq"].tolist()
     [0, 1, 2]

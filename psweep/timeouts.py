@@ -61,6 +61,7 @@ def alarm_supported() -> bool:
     Examples
     --------
     >>> import threading
+    >>> from psweep.timeouts import alarm_supported
     >>> alarm_supported() == (threading.current_thread() is threading.main_thread())
     True
     """
@@ -101,6 +102,7 @@ def timed_out_text(timeout: float, how: str = "it was interrupted") -> str:
 
     Examples
     --------
+    >>> from psweep.timeouts import timed_out_text
     >>> timed_out_text(2.5)
     'PsetTimeoutError: the pset timed out after 2.5 s (timeout=2.5); it was interrupted and the run went on.'
     """

@@ -300,6 +300,7 @@ def make_storable(
     Examples
     --------
     >>> import threading
+    >>> from psweep.worker import make_storable
     >>> row = {"x": 1, "lock_": threading.Lock(), "y_": 2, "_failed": False}
     >>> make_storable(row, TypeError("cannot pickle '_thread.lock' object"))
     >>> row["_failed"], "lock_" in row, row["y_"]

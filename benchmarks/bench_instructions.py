@@ -12,7 +12,7 @@ row) happen in the kernel and are not counted, and neither do cache misses, so
 this complements bench_run_scaling.py's wall-clock ratio rather than replacing
 it.
 
-    /work/venv/bin/python benchmarks/bench_instructions.py [--quick] [-n N]
+    python benchmarks/bench_instructions.py [--quick] [-n N]
 
 Needs ``valgrind`` on PATH (skipped with a note otherwise); takes ~2-3 min.
 """
@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-from _common import OURS, REF, base_parser, child_env, header, log, table, write_child
+from _common import OURS, REF, base_parser, child_env, header, interpreter, log, table, write_child
 
 BODY = """
 from _funcs import double
@@ -46,7 +46,7 @@ def instructions(impl, n: int) -> int:
     try:
         script = write_child(impl, BODY, workdir, {"n": n})
         proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", impl.python, script],
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", interpreter(impl), script],
             cwd=workdir,
             env=child_env(),
             capture_output=True,

@@ -8,7 +8,7 @@ and the peak RSS of the largest run for both. Also measured: a run of one pset
 the fsync'ed write), and, at each N, the ratio ours/0.16 of the time beyond that
 fixed cost, (t(N) - t(1)) / (t_0.16(N) - t_0.16(1)): what the further psets cost.
 
-    /work/venv/bin/python benchmarks/bench_run_scaling.py [--quick] [--reps R] [--profile]
+    python benchmarks/bench_run_scaling.py [--quick] [--reps R] [--profile]
 
 ``--profile`` adds a cProfile of our largest run (top functions by own time
 and by cumulative time).

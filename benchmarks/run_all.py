@@ -1,6 +1,6 @@
 """Run every benchmark in turn and collect their TARGET lines at the end.
 
-    /work/venv/bin/python benchmarks/run_all.py [--quick] [--reps R] [--only NAME ...]
+    python benchmarks/run_all.py [--quick] [--reps R] [--only NAME ...]
 
 ``--quick`` and ``--reps`` are passed through to each script. Progress goes to
 stderr, figures to stdout.

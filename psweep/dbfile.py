@@ -7,15 +7,18 @@ import os
 import pickle
 import tempfile
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.core.internals.construction import convert_object_array  # from_records' own conversion
 
 from psweep.errors import DatabaseError, DatabaseNotFoundError
+from psweep.rowbuffer import RowBuffer
 from psweep.worker import ENGINE_KEY_ORDER, ENGINE_KEYS
 
-__all__ = ["read_database", "write_database", "rows_to_frame", "concat_rows"]
+__all__ = ["read_database", "write_database", "rows_to_frame", "rows_to_frame_of_columns", "concat_rows"]
 
 # The process umask, read once (os.umask can only be read by setting it).
 _UMASK = os.umask(0o022)
@@ -113,6 +116,9 @@ def write_database(path: str, df: pd.DataFrame) -> None:
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    # The cached old database is about to be stale: freed now, its columns
+    # do not sit beside the new ones while pickling (a big study's peak).
+    _DB_CACHE.clear()
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         # mkstemp makes the file private (0600); give the database the mode
@@ -134,24 +140,25 @@ def write_database(path: str, df: pd.DataFrame) -> None:
     _remember(path, df)
 
 
-def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def rows_to_frame(rows: Any) -> pd.DataFrame:
     """DataFrame of row dicts, indexed by their ``_time_utc``.
 
     Parameters
     ----------
     rows
-        Row dicts as the run loop makes them.
+        Row dicts as the run loop makes them: a list, or a
+        :class:`~psweep.rowbuffer.RowBuffer` (which builds it by column).
 
     Returns
     -------
     pandas.DataFrame
         One row per dict; columns the union of keys, missing values NA.
     """
+    if isinstance(rows, RowBuffer):
+        return rows.to_frame()
     if not rows:
         return pd.DataFrame()
-    # Columns: the union of keys in first-seen order, then the psets' own
-    # keys and results before the bookkeeping (rows carry bookkeeping keys
-    # first); naming the columns up front spares pandas a reindexing copy.
+    # Columns: the union of keys in first-seen order (see _column_order).
     # Usually all rows have the first row's keys, which one set union (in
     # C) shows.
     keys = rows[0].keys()
@@ -160,24 +167,73 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         for row in rows:
             union.update(dict.fromkeys(row))
         keys = union.keys()
-    columns = [k for k in keys if k not in ENGINE_KEYS]
-    columns += [k for k in ENGINE_KEY_ORDER if k in keys]
+    columns = _column_order(keys)
     df = pd.DataFrame.from_records(rows, columns=columns)
     if "_time_utc" in keys:
-        times = _datetimes(rows)
-        df.isetitem(columns.index("_time_utc"), times)
-        df.index = pd.DatetimeIndex(times, name=None, copy=True)
+        _set_times(df, columns, _datetimes([row.get("_time_utc") for row in rows]))
     return df
 
 
-def _datetimes(rows: list[dict[str, Any]]) -> Any:
-    """The ``_time_utc`` values of `rows` as datetime64[ns].
+def rows_to_frame_of_columns(keys: list[str], column: Callable[[str], np.ndarray], n_rows: int) -> pd.DataFrame:
+    """The frame :func:`rows_to_frame` makes, from the rows' values by column.
+
+    Parameters
+    ----------
+    keys
+        The union of the rows' keys, in first-seen order.
+    column
+        ``column(key)``: object array of that key's values, NaN where a row
+        lacks it (as ``from_records`` fills it); or a float64 / int64 array
+        when every value is a float / an int.
+    n_rows
+        Number of rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    columns = _column_order(keys)
+    data = {}
+    times = None
+    for key in columns:
+        # One column at a time: only one object array exists beside the
+        # converted columns. The conversion is from_records' own.
+        values = column(key)
+        if key == "_time_utc":
+            times = _datetimes(values)
+            data[key] = times
+        elif values.dtype != object:  # all floats (ints): what inference gives
+            data[key] = values
+        else:
+            data[key] = convert_object_array([values], dtype=None)[0]
+        del values
+    df = pd.DataFrame(data, columns=columns, index=pd.RangeIndex(n_rows), copy=False)
+    if times is not None:
+        _set_times(df, columns, times)
+    return df
+
+
+def _column_order(keys: Any) -> list[str]:
+    """The psets' own keys and results first, then the bookkeeping (rows
+    carry bookkeeping keys first); naming the columns up front spares
+    pandas a reindexing copy."""
+    columns = [k for k in keys if k not in ENGINE_KEYS]
+    columns += [k for k in ENGINE_KEY_ORDER if k in keys]
+    return columns
+
+
+def _set_times(df: pd.DataFrame, columns: list[str], times: Any) -> None:
+    df.isetitem(columns.index("_time_utc"), times)
+    df.index = pd.DatetimeIndex(times, name=None, copy=True)
+
+
+def _datetimes(values: Any) -> Any:
+    """``_time_utc`` values (one per row) as datetime64[ns].
 
     Rows carry seconds since the epoch (UTC) until here: numpy converts
     them ~100x faster than pd.to_datetime, straight from the rows. Other
     values (Timestamps of older journals) go through pandas.
     """
-    values = [row.get("_time_utc") for row in rows]
     try:
         seconds = np.array(values, dtype="float64")
     except (TypeError, ValueError):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from psweep.errors import SweepPickleError
+from psweep.plan import PsetQueue
 from psweep.worker import execute_chunk, execute_pset, failure_row
 
 __all__ = ["ExecutorPlan", "resolve_executor", "run_serial", "run_with_executor"]
@@ -272,7 +273,7 @@ def run_with_executor(
     kills its worker again becomes a failure row. Only a bounded number of
     chunks is in flight, so the driver holds little memory.
     """
-    queue = deque(psets)
+    queue = PsetQueue(psets)  # builds each pset only when it is sent
     # Psets of chunks lost with a broken pool: each is retried alone, one
     # at a time, so only a pset that crashes its worker again is failed.
     suspects: deque[dict[str, Any]] = deque()

@@ -101,6 +101,43 @@ def read_database(path: str) -> pd.DataFrame:
     return df
 
 
+# Columns of distinct strings (``_pset_id``, ``_pset_hash``) are most of
+# the time of pickling a big database: pickle writes and memoizes each
+# string (~0.6 us each). Such a column is pickled as one text instead, which
+# builtins and numpy turn back into the same object array on load, so the
+# file is still a plain pickle that pandas alone reads (no psweep needed).
+# Columns of repeated strings (``_run_id``) keep pickle's memo, which
+# stores each distinct string once and shares it after loading.
+_JOINED_MIN_ROWS = 1000
+_SEPARATOR = "\0"
+
+
+class _SplitText:
+    """Pickles as ``text.split(separator)``: a list of the strings."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (str.split, (self.text, _SEPARATOR))
+
+
+class _DatabasePickler(pickle.Pickler):
+    """A pickler that writes columns of distinct strings as one text."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is not np.ndarray or obj.dtype != object or obj.ndim != 1 or len(obj) < _JOINED_MIN_ROWS:
+            return NotImplemented
+        values = obj.tolist()
+        # Mostly distinct (judged on a sample) and all exact str.
+        if len(set(values[:_JOINED_MIN_ROWS])) < 0.9 * _JOINED_MIN_ROWS or set(map(type, values)) != {str}:
+            return NotImplemented
+        text = _SEPARATOR.join(values)
+        if text.count(_SEPARATOR) != len(values) - 1:  # a string holds the separator
+            return NotImplemented
+        return (np.array, (_SplitText(text), object))
+
+
 def write_database(path: str, df: pd.DataFrame) -> None:
     """Pickle `df` to `path` through a temporary file and ``os.replace``.
 
@@ -129,7 +166,7 @@ def write_database(path: str, df: pd.DataFrame) -> None:
             mode = 0o666 & ~_UMASK
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fobj:
-            pickle.dump(df, fobj, protocol=pickle.HIGHEST_PROTOCOL)
+            _DatabasePickler(fobj, protocol=pickle.HIGHEST_PROTOCOL).dump(df)
             fobj.flush()
             os.fsync(fobj.fileno())
         os.replace(tmp, path)

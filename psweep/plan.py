@@ -113,7 +113,22 @@ class PlannedPsets(Sequence):
         return pset
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return map(self.__getitem__, range(len(self)))
+        # __getitem__ inlined: a run of trivial psets takes each through here.
+        if self._bookkeeping is None:
+            yield from map(self.__getitem__, range(len(self)))
+            return
+        run_id, calc_dir, run_seq, seq = self._bookkeeping
+        copy_pset = dict if self._private else _copy_pset
+        for source, pset_hash, pset_id in zip(self._sources, self._hashes, self._ids):
+            pset = copy_pset(source)
+            pset["_pset_hash"] = pset_hash
+            pset["_run_id"] = run_id
+            pset["_pset_id"] = pset_id
+            pset["_calc_dir"] = calc_dir
+            pset["_run_seq"] = run_seq
+            pset["_pset_seq"] = seq
+            seq += 1
+            yield pset
 
     @property
     def hashes(self) -> list[str]:

@@ -30,6 +30,8 @@ import textwrap
 import time
 from dataclasses import dataclass
 
+import ref_venv
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 
 MARK = "@@PSWEEP_BENCH@@"
@@ -43,24 +45,39 @@ class Impl:
     python: str
     import_line: str
     db: str
+    # Put first on the child's sys.path (ours: this checkout), or "".
+    path: str = ""
 
 
+REPO_DIR = os.path.dirname(BENCH_DIR)
+# Ours: this checkout's psweep, run by the interpreter running the script
+# (or PSWEEP_BENCH_PYTHON). psweep 0.16: the reference venv that
+# ref_venv.py creates in benchmarks/.venv-ref on first use (or
+# PSWEEP_BENCH_REF_PYTHON).
 OURS = Impl(
     name="ours",
-    python=os.environ.get("PSWEEP_BENCH_PYTHON", "/work/venv/bin/python"),
+    python=os.environ.get("PSWEEP_BENCH_PYTHON", sys.executable),
     import_line="import psweep as ps",
     db="results.pk",
+    path=REPO_DIR,
 )
 REF = Impl(
     name="0.16",
-    python=os.environ.get("PSWEEP_BENCH_REF_PYTHON", "/work/venv-ref/bin/python"),
+    python=os.environ.get("PSWEEP_BENCH_REF_PYTHON", ref_venv.PYTHON),
     import_line="from psweep import psweep as ps",
     db="database.pk",
 )
 
+
+def interpreter(impl: Impl) -> str:
+    """The python of `impl`, creating the default reference venv if missing."""
+    return ref_venv.ensure(impl.python)
+
 _PRELUDE = """\
 import json, os, resource, sys, time
 sys.path.insert(0, {bench_dir!r})
+if {impl_path!r}:
+    sys.path.insert(0, {impl_path!r})
 {import_line}
 IMPL = {impl!r}
 DB = {db!r}
@@ -112,6 +129,7 @@ def write_child(
     """Write prelude + `body` to ``<workdir>/<name>``; return its path."""
     prelude = _PRELUDE.format(
         bench_dir=BENCH_DIR,
+        impl_path=impl.path,
         import_line=impl.import_line,
         impl=impl.name,
         db=impl.db,
@@ -128,7 +146,7 @@ def write_child(
 def start_child(impl: Impl, script: str, workdir: str) -> subprocess.Popen:
     """Start a written child script without waiting for it."""
     return subprocess.Popen(
-        [impl.python, script],
+        [interpreter(impl), script],
         cwd=workdir,
         env=child_env(),
         stdout=subprocess.PIPE,

@@ -7,7 +7,7 @@ as the drivers report it), rows/s, rows in the final database (read with
 ``ps.df_read`` in a fresh process), distinct rows, duplicates, lost rows and
 failed drivers. Target: [0 lost rows for ours].
 
-    /work/venv/bin/python benchmarks/bench_concurrent.py [--quick] [--reps R]
+    python benchmarks/bench_concurrent.py [--quick] [--reps R]
         [--drivers D] [--psets P] [--sleep S]
 
 Default D=8, P=150 (1200 rows), and two workloads: a trivial func and one

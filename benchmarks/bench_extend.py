@@ -7,7 +7,7 @@ end. Targets: [our last call <= 2x our first] (judged on the means of the
 first 5 and last 5 calls; the single calls are printed too) and [our total
 <= 0.05x 0.16's].
 
-    /work/venv/bin/python benchmarks/bench_extend.py [--quick] [--reps R] [--extensions K] [--new M]
+    python benchmarks/bench_extend.py [--quick] [--reps R] [--extensions K] [--new M]
 
 Default K=50, M=100 (0.16 takes a minute or two: it reads, re-types and
 rewrites the whole database on every call); --quick: K=10.

@@ -12,7 +12,7 @@ row) happen in the kernel and are not counted, and neither do cache misses, so
 this complements bench_run_scaling.py's wall-clock ratio rather than replacing
 it.
 
-    /work/venv/bin/python benchmarks/bench_instructions.py [--quick] [-n N]
+    python benchmarks/bench_instructions.py [--quick] [-n N]
 
 Needs ``valgrind`` on PATH (skipped with a note otherwise); takes ~2-3 min.
 """
@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-from _common import OURS, REF, base_parser, child_env, header, log, table, write_child
+from _common import OURS, REF, base_parser, child_env, header, interpreter, log, table, write_child
 
 BODY = """
 from _funcs import double
@@ -46,7 +46,7 @@ def instructions(impl, n: int) -> int:
     try:
         script = write_child(impl, BODY, workdir, {"n": n})
         proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", impl.python, script],
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", interpreter(impl), script],
             cwd=workdir,
             env=child_env(),
             capture_output=True,
@@ -65,17 +65,19 @@ def instructions(impl, n: int) -> int:
 def main() -> None:
     parser = base_parser(__doc__)
     parser.add_argument("-n", type=int, default=None, help="psets of the large run (default 5000)")
+    parser.add_argument("--ours-only", action="store_true", help="skip psweep 0.16 (an A/B of our code)")
     opts = parser.parse_args()
     n = opts.n or (1000 if opts.quick else 5000)
     header(f"bench_instructions: user-space instructions per pset (callgrind), N={n}", opts.quick)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed: skipped (apt install valgrind)")
         return
-    jobs = [(impl, size) for impl in (OURS, REF) for size in sorted({0, SMALL, WHOLE, n})]
+    impls = (OURS,) if opts.ours_only else (OURS, REF)
+    jobs = [(impl, size) for impl in impls for size in sorted({0, SMALL, WHOLE, n})]
     log(f"{len(jobs)} valgrind runs, 2 at a time ({', '.join(f'{i.name} N={s}' for i, s in jobs)})")
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         counts = dict(zip(jobs, pool.map(lambda job: instructions(*job), jobs)))
-    per = {impl.name: (counts[(impl, n)] - counts[(impl, SMALL)]) / (n - SMALL) for impl in (OURS, REF)}
+    per = {impl.name: (counts[(impl, n)] - counts[(impl, SMALL)]) / (n - SMALL) for impl in impls}
     rows = [
         [
             impl.name,
@@ -83,11 +85,13 @@ def main() -> None:
             f"{counts[(impl, n)] / 1e6:.0f}",
             f"{per[impl.name] / 1e3:.1f}",
         ]
-        for impl in (OURS, REF)
+        for impl in impls
     ]
     print()
     print(table(["impl", f"Minstr N={SMALL}", f"Minstr N={n}", "k instr/pset"], rows))
     print()
+    if opts.ours_only:
+        return
     print(f"ours/0.16 instructions per pset: {per['ours'] / per['0.16']:.3f}x")
     whole = {impl.name: counts[(impl, WHOLE)] - counts[(impl, 0)] for impl in (OURS, REF)}
     small = {impl.name: counts[(impl, SMALL)] - counts[(impl, 0)] for impl in (OURS, REF)}

@@ -10,7 +10,7 @@
 
 Worker functions live in ``benchmarks/_funcs.py`` (importable by workers).
 
-    /work/venv/bin/python benchmarks/bench_pool.py [--quick] [--reps R] [--skip-rss]
+    python benchmarks/bench_pool.py [--quick] [--reps R] [--skip-rss]
 
 Default N=20000, P=400, L=100000; --quick: N=2000, P=60, L=10000.
 """

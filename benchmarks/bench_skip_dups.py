@@ -16,7 +16,7 @@ The func returns ``{"y_": ...}``: psweep 0.16 treats every column not
 ending in "_" (and not starting with "_") as a pset column when it re-hashes
 the stored rows, so with a result named "y" its skip_dups skips nothing.
 
-    /work/venv/bin/python benchmarks/bench_skip_dups.py [--quick] [--reps R] [--stored S]
+    python benchmarks/bench_skip_dups.py [--quick] [--reps R] [--stored S]
 
 Default S=20000; --quick: S=2000.
 """

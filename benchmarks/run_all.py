@@ -1,8 +1,9 @@
 """Run every benchmark in turn and collect their TARGET lines at the end.
 
-    /work/venv/bin/python benchmarks/run_all.py [--quick] [--reps R] [--only NAME ...]
+    python benchmarks/run_all.py [--quick] [--big] [--reps R] [--only NAME ...]
 
-``--quick`` and ``--reps`` are passed through to each script. Progress goes to
+``--quick`` and ``--reps`` are passed through to each script. ``--big`` adds
+bench_big.py (a million psets, ~3-10 min); ``--quick`` never runs it. Progress goes to
 stderr, figures to stdout.
 """
 
@@ -29,13 +30,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small smoke versions")
     parser.add_argument("--reps", type=int, default=None, help="repetitions per figure")
+    parser.add_argument("--big", action="store_true", help="also bench_big.py (1M psets; not with --quick)")
     parser.add_argument(
         "--only", nargs="*", default=None, help="script names (e.g. bench_pool) to run instead of all"
     )
     opts = parser.parse_args()
-    scripts = SCRIPTS
+    everything = SCRIPTS + (["bench_big.py"] if opts.big and not opts.quick else [])
+    scripts = everything
     if opts.only:
-        scripts = [s for s in SCRIPTS if s.removesuffix(".py") in {o.removesuffix(".py") for o in opts.only}]
+        wanted = {o.removesuffix(".py") for o in opts.only}
+        scripts = [s for s in SCRIPTS + ["bench_big.py"] if s.removesuffix(".py") in wanted]
     extra = (["--quick"] if opts.quick else []) + (["--reps", str(opts.reps)] if opts.reps else [])
     targets: list[str] = []
     failed: list[str] = []

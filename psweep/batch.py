@@ -30,7 +30,8 @@ import pandas as pd
 from psweep.errors import ParamsError, PsweepError, TemplateError
 from psweep.backup import code_hash
 from psweep.dups import skip_done
-from psweep.run import _prepare_simulate_dir, plan_psets, run
+from psweep.plan import PlannedPsets, plan_psets
+from psweep.run import _prepare_simulate_dir, run
 from psweep.store import DEFAULT_LOCK_TIMEOUT, Store
 from psweep.jobscripts import listed_runs, write_submit_files
 from psweep.machines import Machine, gather_machines
@@ -230,7 +231,7 @@ def _array_machines(machines: list[Machine], array: bool) -> list[Machine]:
 
 
 def _check_fill(
-    planned: list[dict[str, Any]],
+    planned: PlannedPsets,
     templates: list[FileTemplate],
     mode: str,
     calc_dir: str,
@@ -252,8 +253,8 @@ def _check_fill(
         if db is not None and len(db):
             # the writer's code hash: "same-code" re-runs what run() will re-run
             writer_hash = code_hash(_PsetWriter.__call__)
-            keep = {id(p) for p in skip_done(planned, db, run_kwds["skip_dups"], calc_dir, writer_hash)}
-            todo = [(i, p) for i, p in todo if id(p) in keep]
+            keep = set(skip_done(planned, db, run_kwds["skip_dups"], calc_dir, writer_hash).hashes)
+            todo = [(i, p) for i, p in todo if p["_pset_hash"] in keep]
     stand_ins = {"_run_id": _STAND_IN_ID, "_pset_id": _STAND_IN_ID, "_calc_dir": calc_dir,
                  "_run_seq": 0, "_pset_seq": 0}
     for index, pset in todo:

@@ -15,9 +15,11 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+from pandas.core.internals.construction import convert_object_array  # from_records' own conversion
 
 from psweep.compat import unreadable_message
 from psweep.errors import DatabaseError, DatabaseNotFoundError
+from psweep.rowbuffer import RowBuffer
 from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "signature",
     "write_database",
     "rows_to_frame",
+    "rows_to_frame_of_columns",
     "concat_rows",
     "is_temp_of",
     "remove_if_unlocked",
@@ -225,6 +228,43 @@ def read_database(path: str) -> tuple[pd.DataFrame, Signature]:
     return df, sig
 
 
+# Columns of distinct strings (``_pset_id``, ``_pset_hash``) are most of
+# the time of pickling a big database: pickle writes and memoizes each
+# string (~0.6 us each). Such a column is pickled as one text instead, which
+# builtins and numpy turn back into the same object array on load, so the
+# file is still a plain pickle that pandas alone reads (no psweep needed).
+# Columns of repeated strings (``_run_id``) keep pickle's memo, which
+# stores each distinct string once and shares it after loading.
+_JOINED_MIN_ROWS = 1000
+_SEPARATOR = "\0"
+
+
+class _SplitText:
+    """Pickles as ``text.split(separator)``: a list of the strings."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (str.split, (self.text, _SEPARATOR))
+
+
+class _DatabasePickler(pickle.Pickler):
+    """A pickler that writes columns of distinct strings as one text."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is not np.ndarray or obj.dtype != object or obj.ndim != 1 or len(obj) < _JOINED_MIN_ROWS:
+            return NotImplemented
+        values = obj.tolist()
+        # Mostly distinct (judged on a sample) and all exact str.
+        if len(set(values[:_JOINED_MIN_ROWS])) < 0.9 * _JOINED_MIN_ROWS or set(map(type, values)) != {str}:
+            return NotImplemented
+        text = _SEPARATOR.join(values)
+        if text.count(_SEPARATOR) != len(values) - 1:  # a string holds the separator
+            return NotImplemented
+        return (np.array, (_SplitText(text), object))
+
+
 def temp_name(path: str) -> str:
     """A fresh name for a temporary file beside the database `path`.
 
@@ -332,6 +372,9 @@ def write_database(
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
+    # The cached old database is about to be stale: freed now, its columns
+    # do not sit beside the new ones while pickling (a big study's peak).
+    _DB_CACHE.clear()
     fd, tmp = _locked_temp_file(path)
     try:
         # Give the database the mode it had, or a new file's usual mode.
@@ -341,7 +384,7 @@ def write_database(
             mode = 0o666 & ~_UMASK
         os.fchmod(fd, mode)
         with os.fdopen(os.dup(fd), "wb") as fobj:
-            pickle.dump(df, fobj, protocol=pickle.HIGHEST_PROTOCOL)
+            _DatabasePickler(fobj, protocol=pickle.HIGHEST_PROTOCOL).dump(df)
             fobj.flush()
             os.fsync(fobj.fileno())
         if may_replace is not None and not may_replace():
@@ -361,24 +404,25 @@ def write_database(
     return True
 
 
-def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def rows_to_frame(rows: Any) -> pd.DataFrame:
     """DataFrame of row dicts, indexed by their ``_time_utc``.
 
     Parameters
     ----------
     rows
-        Row dicts as the run loop makes them.
+        Row dicts as the run loop makes them: a list, or a
+        :class:`~psweep.rowbuffer.RowBuffer` (which builds it by column).
 
     Returns
     -------
     pandas.DataFrame
         One row per dict; columns the union of keys, missing values NA.
     """
+    if isinstance(rows, RowBuffer):
+        return rows.to_frame()
     if not rows:
         return pd.DataFrame()
-    # Columns: the union of keys in first-seen order, then the psets' own
-    # keys and results before the bookkeeping (rows carry bookkeeping keys
-    # first); naming the columns up front spares pandas a reindexing copy.
+    # Columns: the union of keys in first-seen order (see _column_order).
     # Usually all rows have the first row's keys, which one set union (in
     # C) shows.
     keys = rows[0].keys()
@@ -387,24 +431,73 @@ def rows_to_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         for row in rows:
             union.update(dict.fromkeys(row))
         keys = union.keys()
-    columns = [k for k in keys if k not in ENGINE_KEYS]
-    columns += [k for k in ENGINE_KEY_ORDER if k in keys]
+    columns = _column_order(keys)
     df = pd.DataFrame.from_records(rows, columns=columns)
     if "_time_utc" in keys:
-        times = _datetimes(rows)
-        df.isetitem(columns.index("_time_utc"), times)
-        df.index = pd.DatetimeIndex(times, name=None, copy=True)
+        _set_times(df, columns, _datetimes([row.get("_time_utc") for row in rows]))
     return df
 
 
-def _datetimes(rows: list[dict[str, Any]]) -> Any:
-    """The ``_time_utc`` values of `rows` as datetime64[ns].
+def rows_to_frame_of_columns(keys: list[str], column: Callable[[str], np.ndarray], n_rows: int) -> pd.DataFrame:
+    """The frame :func:`rows_to_frame` makes, from the rows' values by column.
+
+    Parameters
+    ----------
+    keys
+        The union of the rows' keys, in first-seen order.
+    column
+        ``column(key)``: object array of that key's values, NaN where a row
+        lacks it (as ``from_records`` fills it); or a float64 / int64 array
+        when every value is a float / an int.
+    n_rows
+        Number of rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    columns = _column_order(keys)
+    data = {}
+    times = None
+    for key in columns:
+        # One column at a time: only one object array exists beside the
+        # converted columns. The conversion is from_records' own.
+        values = column(key)
+        if key == "_time_utc":
+            times = _datetimes(values)
+            data[key] = times
+        elif values.dtype != object:  # all floats (ints): what inference gives
+            data[key] = values
+        else:
+            data[key] = convert_object_array([values], dtype=None)[0]
+        del values
+    df = pd.DataFrame(data, columns=columns, index=pd.RangeIndex(n_rows), copy=False)
+    if times is not None:
+        _set_times(df, columns, times)
+    return df
+
+
+def _column_order(keys: Any) -> list[str]:
+    """The psets' own keys and results first, then the bookkeeping (rows
+    carry bookkeeping keys first); naming the columns up front spares
+    pandas a reindexing copy."""
+    columns = [k for k in keys if k not in ENGINE_KEYS]
+    columns += [k for k in ENGINE_KEY_ORDER if k in keys]
+    return columns
+
+
+def _set_times(df: pd.DataFrame, columns: list[str], times: Any) -> None:
+    df.isetitem(columns.index("_time_utc"), times)
+    df.index = pd.DatetimeIndex(times, name=None, copy=True)
+
+
+def _datetimes(values: Any) -> Any:
+    """``_time_utc`` values (one per row) as datetime64[ns].
 
     Rows carry seconds since the epoch (UTC) until here: numpy converts
     them ~100x faster than pd.to_datetime, straight from the rows. Other
     values (Timestamps of older journals) go through pandas.
     """
-    values = [row.get("_time_utc") for row in rows]
     try:
         seconds = np.array(values, dtype="float64")
     except (TypeError, ValueError):

@@ -21,6 +21,7 @@ from psweep.lifeline import init_pool_worker
 from psweep.probe import pickled_function, probe_pool
 from psweep.timeouts import Deadlines, pset_alarm, timed_out_text
 from psweep.errors import PsetTimeoutError
+from psweep.plan import PsetQueue
 from psweep.worker import EXC_KEY, execute_chunk, execute_pset, failure_row
 
 __all__ = ["ExecutorPlan", "resolve_executor", "run_serial", "run_with_executor"]
@@ -287,7 +288,7 @@ def run_with_executor(
     kills its worker again becomes a failure row. Only a bounded number of
     chunks is in flight, so the driver holds little memory.
     """
-    queue = deque(psets)
+    queue = PsetQueue(psets)  # builds each pset only when it is sent
     # Psets of chunks lost with a broken pool: each is retried alone, one
     # at a time, so only a pset that crashes its worker again is failed.
     suspects: deque[dict[str, Any]] = deque()

@@ -11,6 +11,7 @@ import pandas as pd
 from psweep.errors import LockTimeoutError, PsweepError, StoreWriteError, caller_stacklevel
 from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
+from psweep.rowbuffer import RowBuffer
 from psweep.store import Store
 from psweep.schema import EXC_KEY
 from psweep.worker import MAIN_CLASS_KEY, make_storable
@@ -44,14 +45,15 @@ class Recorder:
         self.progress = progress
         self.run_id = run_id
         self.save = save
-        self.memory_rows: list[dict[str, Any]] = []
+        self.memory_rows = RowBuffer()
         self.n_rows = 0
         self.n_failed = 0
         self.first_exception: BaseException | None = None
         self._journal: Journal | None = None
         # Rows recorded since the last fold (journaled or not): the fold
-        # takes them from here instead of reading the journal back.
-        self._pending: list[dict[str, Any]] = []
+        # takes them from here instead of reading the journal back. Held
+        # by column: as dicts they were most of a big run's memory.
+        self._pending = RowBuffer()
         self._unwritten: list[dict[str, Any]] = []
         self._warned_write = False
         self._warned_main_class = False
@@ -171,7 +173,7 @@ class Recorder:
         except (PsweepError, OSError):
             self._maybe_folded = True  # e.g. full: try later
         else:
-            self._pending = []
+            self._pending = RowBuffer()
             self._unwritten = []
             self._maybe_folded = False
         took = time.monotonic() - start
@@ -209,6 +211,7 @@ class Recorder:
             if self._journal is not None:
                 self._journal.close(remove=db is not None)
         if db is not None:
+            self._pending = RowBuffer()
             self._unwritten = []
         if self._unwritten or fold_error is not None:
             error = StoreWriteError(

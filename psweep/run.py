@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import inspect
 import os
@@ -15,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import filelock
-import numpy as np
 import pandas as pd
 
 from psweep.backup import backup_calc_dir as copy_calc_dir
@@ -34,45 +32,19 @@ from psweep.errors import (
 )
 from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.notebook import kernel_shell, notebook_source
-from psweep.params import hash_with_layout, key_layout
+from psweep.plan import plan_psets, uuid4s
 from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
 from psweep.rowsort import rows_in_seq_order
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.dups import SAME_CODE, SKIP_DUPS, skip_done
 from psweep.store import Store
-from psweep.schema import ENGINE_KEYS
 from psweep.timeouts import alarm_supported
 from psweep.worker import CAPTURE_MODES
 
 __all__ = ["run"]
 
 _ON_ERROR = ("record", "raise")
-# Values that need no deep copy to protect the caller's params.
-_IMMUTABLE = frozenset({int, float, str, bool, type(None), bytes, complex})
-
-
-# The two hex digits of each byte value, as ASCII, for building UUID text.
-_HEX_PAIRS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint16)
-
-
-def _uuid4s(n: int) -> list[str]:
-    """`n` random (version 4) UUIDs as text, like ``str(uuid.uuid4())``.
-
-    Built for all `n` at once with numpy, several times faster per id than
-    ``uuid.uuid4()``: a run of many small psets spends noticeable time here.
-    """
-    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    digits = _HEX_PAIRS[raw].view(np.uint8)  # (n, 32) ASCII hex digits
-    text = np.full((n, 37), ord("-"), dtype=np.uint8)
-    text[:, 36] = ord(" ")  # separator for the split below
-    for start, stop, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
-        text[:, at : at + stop - start] = digits[:, start:stop]
-    return text.tobytes().decode("ascii").split()
-
-
 def _suggesting_options(run_func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
     """`run_func` with a misspelt keyword raising an error that names the
     closest option (Python's own TypeError offers none before 3.13)."""
@@ -340,7 +312,7 @@ def run(
         calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
         backup = False
     store = Store(calc_dir, database_basename, lock_timeout)
-    run_id = _uuid4s(1)[0]
+    run_id = uuid4s(1)[0]
 
     run_seq = first_seq = 0
     if save:
@@ -367,16 +339,9 @@ def run(
             psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
         run_seq, first_seq = _next_seqs(df)
 
-    seqs = range(first_seq, first_seq + len(psets))
-    for pset, pset_id, pset_seq in zip(psets, _uuid4s(len(psets)), seqs):
-        # In the order of the database's columns: func sees its row's
-        # bookkeeping as the row will hold it (0.16's tests compare them).
-        pset["_run_id"] = run_id
-        pset["_pset_id"] = pset_id
-        pset["_calc_dir"] = calc_dir
-        pset["_pset_hash"] = pset.pop("_pset_hash")
-        pset["_pset_seq"] = pset_seq
-        pset["_run_seq"] = run_seq
+    # func sees its row's bookkeeping in the database's column order
+    # (0.16's tests compare them); psets are built as they run.
+    psets.number(run_id, calc_dir, run_seq, first_seq)
     if save and psets:
         with _start_write(calc_dir):
             write_provenance(calc_dir, run_id, git_info, func_hash)
@@ -499,71 +464,6 @@ def _explain_interrupt(exc: KeyboardInterrupt, n_saved: int, n_planned: int, db_
         exc.add_note(line)
     elif not exc.args:  # Python 3.10: the last line reads "KeyboardInterrupt: <line>"
         exc.args = (line,)
-
-
-def plan_psets(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Validate and copy `params`, adding ``_pset_hash`` to each pset.
-
-    Parameters
-    ----------
-    params
-        Iterable of dicts with string keys.
-
-    Returns
-    -------
-    list of dict
-        Deep copies; the caller's psets are never modified.
-
-    Raises
-    ------
-    ParamsTypeError
-        If `params` is not an iterable of dicts, or a key is not a str; the
-        message gives the position of the offending pset.
-    """
-    if isinstance(params, (Mapping, str, bytes)) or not isinstance(params, Iterable):
-        raise ParamsTypeError(
-            f"params is a {type(params).__name__} ({params!r:.100}), not a "
-            f"list of dicts. Build params with ps.plist/ps.pgrid, or pass a "
-            f"list of dicts such as [{{'a': 1}}, {{'a': 2}}]."
-        )
-    psets = []
-    # Per key set, checked once: the hash layout, and whether no key is an
-    # engine key (then an all-immutable pset is copied as it is).
-    key_sets: dict[tuple[Any, ...], tuple[Any, bool]] = {}
-    immutable = _IMMUTABLE.__contains__
-    for index, pset in enumerate(params):
-        if type(pset) is not dict and not isinstance(pset, Mapping):
-            raise ParamsTypeError(
-                f"pset #{index} is a {type(pset).__name__}, not a dict: "
-                f"{pset!r:.100}. Build params with ps.plist/ps.pgrid or a "
-                f"list of dicts."
-            )
-        keys = tuple(pset)
-        known = key_sets.get(keys)
-        if known is None:
-            for key in keys:
-                if type(key) is not str and not isinstance(key, str):
-                    raise ParamsTypeError(
-                        f"pset #{index} has the key {key!r} of type "
-                        f"{type(key).__name__}; keys are column names and must "
-                        f"be str. Rename it, e.g. to {str(key)!r}."
-                    )
-            known = key_sets[keys] = (key_layout(keys), ENGINE_KEYS.isdisjoint(keys))
-        layout, no_engine_keys = known
-        if no_engine_keys and all(map(immutable, map(type, pset.values()))):
-            planned = dict(pset)
-        else:
-            planned = {
-                k: v if type(v) in _IMMUTABLE else copy.deepcopy(v)
-                for k, v in pset.items()
-                if k not in ENGINE_KEYS
-            }
-        try:
-            planned["_pset_hash"] = hash_with_layout(planned, layout)
-        except ParamsError as exc:
-            raise type(exc)(f"pset #{index}: {exc}") from exc
-        psets.append(planned)
-    return psets
 
 
 def _check_options(

@@ -24,6 +24,7 @@ from psweep.journal import Journal, read_journal
 from psweep.store import Store
 
 run_module = sys.modules["psweep.run"]
+plan_module = sys.modules["psweep.plan"]
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -163,8 +164,8 @@ def test_extending_does_not_rehash_old_rows(monkeypatch):
     """A run hashes only its own psets, never the rows already stored."""
     ps.run(workers.square, ps.plist("x", range(200)))
     calls = []
-    real = run_module.hash_with_layout
-    monkeypatch.setattr(run_module, "hash_with_layout", lambda *args: calls.append(1) or real(*args))
+    real = plan_module.hash_with_layout
+    monkeypatch.setattr(plan_module, "hash_with_layout", lambda *args: calls.append(1) or real(*args))
     ps.run(workers.square, ps.plist("x", range(200, 205)), skip_dups=True)
     assert len(calls) == 5
 

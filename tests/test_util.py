@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import psweep as ps
-import psweep.compat
+from psweep.compat import DEFAULT_BASENAME
 from psweep import psweep as ps_compat
 
 NAMES_016 = (
@@ -38,7 +38,7 @@ def test_constants_are_the_defaults_the_functions_use():
     assert run_defaults["calc_dir"].default == ps.CALC_DIR == "calc"
     # database_basename=None: results.pk, or psweep 0.16's database.pk where it is alone
     assert run_defaults["database_basename"].default is None
-    assert psweep.compat.DEFAULT_BASENAME == ps.DATABASE_BASENAME == "results.pk"
+    assert DEFAULT_BASENAME == ps.DATABASE_BASENAME == "results.pk"
     assert inspect.signature(ps.pset_hash).parameters["method"].default == ps.PSET_HASH_ALG == "sha1"
     assert inspect.signature(ps.df_update_pset_cols).parameters["fill_value"].default is ps.FILL_VALUE
     assert ps.PANDAS_DEFAULT_ORIENT == "records" and ps.PANDAS_TIME_UNIT == "ns"

@@ -10,40 +10,39 @@ interleave by run).
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["rows_in_seq_order", "runs_in_seq_order"]
+__all__ = ["frame_in_seq_order", "runs_in_seq_order"]
 
 
-def rows_in_seq_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`rows` sorted by ``_pset_seq`` (stable); as they are if already sorted.
+def frame_in_seq_order(new: pd.DataFrame) -> pd.DataFrame:
+    """The frame of new rows `new` sorted by ``_pset_seq`` (stable); as it is if sorted.
 
     Parameters
     ----------
-    rows
-        Row dicts; rows lacking a number keep the order given.
+    new
+        New rows (a frame of :func:`psweep.dbfile.rows_to_frame`); rows
+        lacking a number keep the order given.
 
     Returns
     -------
-    list of dict
+    pandas.DataFrame
 
     Examples
     --------
-    >>> from psweep.rowsort import rows_in_seq_order
-    >>> [r["x"] for r in rows_in_seq_order([{"x": "b", "_pset_seq": 1}, {"x": "a", "_pset_seq": 0}])]
+    >>> import pandas as pd
+    >>> from psweep.rowsort import frame_in_seq_order
+    >>> frame_in_seq_order(pd.DataFrame({"x": ["b", "a"], "_pset_seq": [1, 0]}))["x"].tolist()
     ['a', 'b']
     """
-    try:
-        seqs = [row["_pset_seq"] for row in rows]
-        if seqs == sorted(seqs):  # the usual case: serial runs, one chunk
-            return rows
-        order = sorted(range(len(rows)), key=seqs.__getitem__)
-    except (KeyError, TypeError):
-        return rows
-    return [rows[i] for i in order]
+    if "_pset_seq" not in new.columns or len(new) < 2:
+        return new
+    seqs = new["_pset_seq"]
+    if seqs.is_monotonic_increasing or seqs.isna().any():
+        return new  # the usual case: serial runs, one chunk
+    return new.iloc[np.argsort(seqs.to_numpy(), kind="stable")]
 
 
 def runs_in_seq_order(db: pd.DataFrame, n_new: int) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from psweep.notebook import kernel_shell, notebook_source
 from psweep.plan import plan_psets, uuid4s
 from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
-from psweep.rowsort import rows_in_seq_order
+from psweep.rowsort import frame_in_seq_order
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.dups import SAME_CODE, SKIP_DUPS, skip_done
 from psweep.store import Store
@@ -383,7 +383,7 @@ def run(
             stacklevel=caller_stacklevel(),
         )
     if not save:
-        new = rows_to_frame(rows_in_seq_order(recorder.memory_rows))
+        new = frame_in_seq_order(rows_to_frame(recorder.memory_rows))
         out = new if df is None else concat_rows(df, new)
     else:
         if written is None:  # nothing ran

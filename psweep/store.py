@@ -59,7 +59,7 @@ from psweep.dbfile import (
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
 from psweep.frames_io import read_frame_json, write_frame_json
 from psweep.journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read_journal
-from psweep.rowsort import rows_in_seq_order, runs_in_seq_order
+from psweep.rowsort import frame_in_seq_order, runs_in_seq_order
 
 __all__ = ["Store", "df_read", "df_write"]
 
@@ -397,7 +397,7 @@ class Store:
         if own_rows and own_rows_unseen:
             new_rows = own_rows + new_rows
         if new_rows:
-            new = rows_to_frame(rows_in_seq_order(new_rows))
+            new = frame_in_seq_order(rows_to_frame(new_rows))
             db = new if db is None else runs_in_seq_order(concat_rows(db, new), len(new))
             if not write_database(self.db_path, db, lambda: self._may_replace(db_signature)):
                 return None

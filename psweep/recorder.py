@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 import warnings
 from typing import Any
@@ -88,10 +89,11 @@ class Recorder:
         if not self.save:
             self.memory_rows.append(row)
             return
-        self._pending.append(row)
         if self._unwritten or self._journal is None:
             self._unwritten.append(row)
             self._flush()
+            if self._unwritten and self._unwritten[-1] is row:
+                self._make_storable(row)  # not journaled yet: checked now
         else:  # the usual case, kept short: rows of trivial psets add up
             try:
                 self._journal.append(row)
@@ -104,6 +106,9 @@ class Recorder:
                 except OSError as exc:
                     self._unwritten.append(row)
                     self._write_failed(exc)
+        # After journaling, which may have made it a failed row that pickles:
+        # the buffer keeps the row's values as they are now.
+        self._pending.append(row)
         if time.monotonic() - self._last_compact > self._compact_interval:
             self._compact()
 
@@ -131,12 +136,23 @@ class Recorder:
         except OSError:
             raise
         except Exception as exc:
-            if not row["_failed"]:
-                self.n_failed += 1
-                if self.progress is not None:
-                    self.progress.set_postfix_str(f"failed={self.n_failed}", refresh=False)
-            make_storable(row, exc)
+            self._fail_unstorable(row, exc)
             self._journal.append(row)  # type: ignore[union-attr]
+
+    def _fail_unstorable(self, row: dict[str, Any], exc: Exception) -> None:
+        """Make `row`, which does not pickle (`exc`), a failed row that does."""
+        if not row["_failed"]:
+            self.n_failed += 1
+            if self.progress is not None:
+                self.progress.set_postfix_str(f"failed={self.n_failed}", refresh=False)
+        make_storable(row, exc)
+
+    def _make_storable(self, row: dict[str, Any]) -> None:
+        """Check that `row` pickles (it waits in memory for the disk), else fail it."""
+        try:
+            pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            self._fail_unstorable(row, exc)
 
     def _flush(self) -> None:
         """Write rows waiting in memory to the journal, in order."""

@@ -76,4 +76,4 @@ def test_distinct_strings_are_written_as_one_text(tmp_path):
         ours = fobj.read()
     assert "\0".join(df["_pset_id"].tolist()).encode() in ours
     assert len(ours) < len(plain)
-    pd.testing.assert_frame_equal(read_database(path), df)
+    pd.testing.assert_frame_equal(read_database(path)[0], df)

@@ -541,6 +541,14 @@ def end_provenance(path: str, state: str, rows: int, failed: int, error: str | N
         if error is not None:
             end["error"] = error
         _write_json_atomically(path, {**info, "end": end}, keep_locked=False)
+    except OSError as exc:
+        # The rows are safe; only the status display suffers: no exception.
+        warnings.warn(
+            f"psweep: could not write the end marker to {path}: {exc}. "
+            f"'psweep runs' cannot tell how this run ended; its rows are kept.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     finally:
         os.close(fd)  # after the rename: a reader never sees it unlocked and unmarked
 

@@ -161,7 +161,7 @@ def test_sigkilled_pool_driver_is_killed_while_workers_linger(driver):
     proc = driver("calc", "0", "400", "--sleep", "0.02", "--poolsize", "2", "--log", "done.log")
     wait_until(lambda: len(read_lines("done.log")) >= 20, 90, "20 finished psets")
     driver.sigkill(proc)
-    assert only_run()["state"] == "killed"
+    assert only_run()["state"] == "unknown"  # its provenance file went with the folder
 
 
 def test_ctrl_c_reads_interrupted(driver):
@@ -229,3 +229,19 @@ def test_no_database_nor_runs_is_a_clear_error():
     os.makedirs("empty")
     with pytest.raises(ps.DatabaseNotFoundError, match="empty"):
         ps.runs("empty")
+
+
+def remove_backup_script(pset):
+    """Remove the calc dir's backup_script/ folder, as a careless user might, mid-run."""
+    import shutil
+
+    shutil.rmtree(os.path.join(pset["_calc_dir"], "backup_script"))
+    return {"y": 1}
+
+
+def test_end_marker_that_cannot_be_written_warns_and_keeps_the_result():
+    """If the end marker cannot be written, the run warns and returns its rows anyway."""
+    with pytest.warns(RuntimeWarning, match="could not write the end marker"):
+        df = ps.run(remove_backup_script, ps.plist("x", [1]))
+    assert len(df) == 1 and len(ps.df_read("calc/results.pk")) == 1
+    assert only_run()["state"] == "unknown"  # its provenance file went with the folder

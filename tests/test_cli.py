@@ -146,21 +146,29 @@ def tmux():
     subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
 
 
+def watch_in_tmux(tmux, options: str) -> str:
+    """Type `psweep status OPTIONS` into a fresh 220x30 tmux window; the screen once a run shows running."""
+    tmux("new-session", "-d", "-s", "w", "-x", "220", "-y", "30", "-c", os.getcwd())
+    tmux("send-keys", "-t", "w", f"{' '.join(cli_command())} status {options}; echo WATCH-ENDED $?", "Enter")
+    wait_until(lambda: run_line(screen_of(tmux), "running"), 60, "a running run on screen")
+    return screen_of(tmux)
+
+
+def screen_of(tmux) -> str:
+    return tmux("capture-pane", "-p", "-t", "w")
+
+
 def test_status_in_a_terminal_redraws_in_place_until_the_run_ends(tmux):
     """In a real terminal, psweep status redraws one table in place and returns when the run ends."""
     proc = start_watched_run(400, 0.03)
     try:
-        tmux("new-session", "-d", "-s", "w", "-x", "220", "-y", "30", "-c", os.getcwd())
-        tmux("send-keys", "-t", "w", f"{' '.join(cli_command())} status --interval 0.2; echo WATCH-ENDED", "Enter")
-        wait_until(lambda: run_line(tmux("capture-pane", "-p", "-t", "w"), "running"), 60,
-                   "a running run on screen")
-        screen = tmux("capture-pane", "-p", "-t", "w")
+        screen = watch_in_tmux(tmux, "--interval 0.2")
         assert screen.count("psweep status calc") == 1  # cleared and redrawn, not scrolled
         assert "Ctrl-C to stop watching" in screen
         line = run_line(screen, "running")
         assert line[2] == "400" and ":" in line[-3]  # planned, an ETA like 0:00:03
-        wait_until(lambda: "WATCH-ENDED" in tmux("capture-pane", "-p", "-t", "w"), 120, "the watch to end")
-        screen = tmux("capture-pane", "-p", "-t", "w")
+        wait_until(lambda: "WATCH-ENDED 0" in screen_of(tmux), 120, "the watch to end")
+        screen = screen_of(tmux)
         assert run_line(screen, "finished")[3] == "400" and "0 running" in screen
     finally:
         proc.kill()
@@ -171,13 +179,10 @@ def test_status_stops_watching_on_ctrl_c_and_leaves_the_run_alone(tmux):
     """Ctrl-C in psweep status ends the watch at once; the watched run goes on."""
     proc = start_watched_run(2000, 0.02)
     try:
-        tmux("new-session", "-d", "-s", "w", "-x", "220", "-y", "30", "-c", os.getcwd())
-        tmux("send-keys", "-t", "w", f"{' '.join(cli_command())} status; echo WATCH-ENDED $?", "Enter")
-        wait_until(lambda: run_line(tmux("capture-pane", "-p", "-t", "w"), "running"), 60,
-                   "a running run on screen")
+        watch_in_tmux(tmux, "")
         tmux("send-keys", "-t", "w", "C-c")
-        wait_until(lambda: "WATCH-ENDED 0" in tmux("capture-pane", "-p", "-t", "w"), 30, "the watch to end")
-        assert "Traceback" not in tmux("capture-pane", "-p", "-t", "w")
+        wait_until(lambda: "WATCH-ENDED 0" in screen_of(tmux), 30, "the watch to end")
+        assert "Traceback" not in screen_of(tmux)
         assert proc.poll() is None
     finally:
         proc.kill()

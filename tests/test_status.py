@@ -161,7 +161,7 @@ def test_sigkilled_pool_driver_is_killed_while_workers_linger(driver):
     proc = driver("calc", "0", "400", "--sleep", "0.02", "--poolsize", "2", "--log", "done.log")
     wait_until(lambda: len(read_lines("done.log")) >= 20, 90, "20 finished psets")
     driver.sigkill(proc)
-    assert only_run()["state"] == "unknown"  # its provenance file went with the folder
+    assert only_run()["state"] == "killed"
 
 
 def test_ctrl_c_reads_interrupted(driver):
@@ -245,3 +245,14 @@ def test_end_marker_that_cannot_be_written_warns_and_keeps_the_result():
         df = ps.run(remove_backup_script, ps.plist("x", [1]))
     assert len(df) == 1 and len(ps.df_read("calc/results.pk")) == 1
     assert only_run()["state"] == "unknown"  # its provenance file went with the folder
+
+
+def test_two_databases_concatenated_keep_their_runs_apart():
+    """Runs whose _run_seq collide (databases concatenated by hand) are still counted per _run_id."""
+    a = ps.run(workers.square, ps.plist("x", [1, 2]), calc_dir="a")
+    b = ps.run(workers.square, ps.plist("x", [3, 4, 5]), calc_dir="b")
+    assert a["_run_seq"].iloc[0] == b["_run_seq"].iloc[0]
+    ps.df_write("merged/results.pk", pd.concat([a, b]))
+    table = ps.runs("merged").set_index("_run_id")
+    assert table.loc[a["_run_id"].iloc[0], "done"] == 2
+    assert table.loc[b["_run_id"].iloc[0], "done"] == 3

@@ -479,11 +479,13 @@ def _finish(recorder: Recorder, run_file: str | None, ended_by: BaseException | 
     try:
         return recorder.finish()
     except BaseException as exc:
-        ended_by = ended_by or exc
+        if ended_by is None:
+            ended_by = exc
         raise
     finally:
         if run_file is not None:
-            ended_by = ended_by or recorder.first_exception
+            if ended_by is None:
+                ended_by = recorder.first_exception
             error = None
             if ended_by is None:
                 state = "finished"

@@ -16,13 +16,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from psweep import __version__
 from psweep.compat import describe_path, resolve_database
 from psweep.errors import PsweepError
 from psweep.frames_io import check_calc_dir, df_to_json
-from psweep.status import runs
+from psweep.status import group_runs, runs
 from psweep.store import Store, df_read
 
 __all__ = ["main", "db2json_main", "db2table_main", "checkdir_main", "pull_main", "push_main"]
@@ -105,10 +106,7 @@ def _cmd_show(args: argparse.Namespace) -> None:
     if args.failed:
         df = df[_failed_mask(df)]
     if args.run:
-        matches = df["_run_id"].astype(str).str.startswith(args.run)
-        if not matches.any():
-            raise CliError(f"no run with _run_id starting with {args.run!r}; see 'psweep runs'.")
-        df = df[matches]
+        df = _rows_of_run(df, args.run)
     if args.columns:
         missing = [c for c in args.columns if c not in df.columns]
         if missing:
@@ -151,6 +149,21 @@ def _cmd_show(args: argparse.Namespace) -> None:
               f"{len(shown) - gap_at} shown: --limit N for more, --all-rows for all]")
     if args.full and "_exc_txt" in table.columns:
         _print_tracebacks(rows)
+
+
+def _rows_of_run(df: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Rows of the runs whose ``_run_id`` starts with `prefix`.
+
+    The prefix is matched against one id per run, not per row: a string
+    test on each of a million rows takes seconds.
+    """
+    if "_run_id" in df.columns and len(df):
+        codes, first_row = group_runs(df)
+        ids = df["_run_id"].iloc[first_row].astype(str)
+        matching = np.flatnonzero(ids.str.startswith(prefix).to_numpy())
+        if len(matching):
+            return df[np.isin(codes, matching)]
+    raise CliError(f"no run with _run_id starting with {prefix!r}; see 'psweep runs'.")
 
 
 def _print_tracebacks(rows: pd.DataFrame) -> None:
@@ -266,11 +279,12 @@ def _cmd_check(args: argparse.Namespace) -> None:
     # Read only: check must not change what it reports on.
     journals = store.journal_status()
     df = store.with_pending()
-    ids = set(df["_pset_id"].astype(str)) if "_pset_id" in df.columns else set()
     folders = {
         name for name in os.listdir(calc_dir)
         if os.path.isdir(os.path.join(calc_dir, name)) and len(name) == 36 and name.count("-") == 4
     }
+    # Only ids that have a folder: a set of a million ids costs seconds.
+    ids = set(df["_pset_id"][df["_pset_id"].isin(folders)]) if "_pset_id" in df.columns else set()
     print(f"database: {store.db_path} ({len(df)} rows incl. pending)")
     print(f"pset folders: {len(folders & ids)} with a row, {len(folders - ids)} without a row")
     for name in sorted(folders - ids):

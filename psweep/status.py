@@ -159,26 +159,15 @@ def _read_provenance(folder: str, database_basename: str) -> dict[str, tuple[dic
 def _row_counts(db: pd.DataFrame) -> pd.DataFrame:
     """Per ``_run_id``: done, failed, first and last row time, first exec host.
 
-    Plain numpy over group codes of the integer ``_run_seq`` (one per run)
-    where it can be: on a million rows, grouping the ``_run_id`` strings
-    with pandas alone takes seconds, and ``psweep runs`` must answer in
-    well under 2 s.
+    Plain numpy over the group codes of :func:`group_runs`: on a million
+    rows, grouping the ``_run_id`` strings with pandas takes seconds, and
+    ``psweep runs`` must answer in well under 2 s.
     """
     if "_run_id" not in db.columns or len(db) == 0:
         return pd.DataFrame(columns=["done", "failed", "first", "last", "exec_host"])
     n = len(db)
-    codes = None
-    if "_run_seq" in db.columns and db["_run_seq"].notna().all():
-        codes, _ = pd.factorize(db["_run_seq"].to_numpy())
-        first_row, last_row = _first_and_last_rows(codes)
-        run_ids = db["_run_id"].iloc[first_row].to_numpy()
-        # One _run_seq per run, unless someone concatenated two databases.
-        if not (run_ids == db["_run_id"].iloc[last_row].to_numpy()).all():
-            codes = None
-    if codes is None:
-        codes, _ = pd.factorize(db["_run_id"].astype(str))
-        first_row, last_row = _first_and_last_rows(codes)
-        run_ids = db["_run_id"].iloc[first_row].to_numpy()
+    codes, first_row = group_runs(db)
+    run_ids = db["_run_id"].iloc[first_row].to_numpy()
     groups = len(first_row)
     failed = np.zeros(n, bool)
     if "_failed" in db.columns:
@@ -211,6 +200,45 @@ def _row_counts(db: pd.DataFrame) -> pd.DataFrame:
         },
         index=pd.Index(run_ids, name="_run_id").astype(str),
     )
+
+
+def group_runs(db: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Which run each row of `db` belongs to, fast on millions of rows.
+
+    Groups by the integer ``_run_seq`` (one per run; hashing ints is many
+    times faster than hashing the ``_run_id`` strings), and by ``_run_id``
+    where that fails (no ``_run_seq``, or databases concatenated by hand
+    whose runs share numbers).
+
+    Parameters
+    ----------
+    db
+        A database with a ``_run_id`` column.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        Per row, the number of its run (0, 1, ... in order of appearance).
+    first_row : numpy.ndarray
+        Per run number, the position of its first row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from psweep.status import group_runs
+    >>> db = pd.DataFrame({"_run_id": ["r1", "r2", "r1"], "_run_seq": [0, 1, 0]})
+    >>> codes, first_row = group_runs(db)
+    >>> codes.tolist(), first_row.tolist()
+    ([0, 1, 0], [0, 1])
+    """
+    if "_run_seq" in db.columns and db["_run_seq"].notna().all():
+        codes, _ = pd.factorize(db["_run_seq"].to_numpy())
+        first_row, last_row = _first_and_last_rows(codes)
+        run_id = db["_run_id"]
+        if (run_id.iloc[first_row].to_numpy() == run_id.iloc[last_row].to_numpy()).all():
+            return codes, first_row
+    codes, _ = pd.factorize(db["_run_id"].astype(str))
+    return codes, _first_and_last_rows(codes)[0]
 
 
 def _first_and_last_rows(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

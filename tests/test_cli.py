@@ -510,3 +510,13 @@ def test_push_pull_without_rsync_is_one_line_exit_2(fake_remote, tmp_path, monke
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     code, out, err = entry(capsys, cli_mod.pull_main, "h")
     assert code == 2 and out.startswith("executing: rsync") and "rsync is not installed" in err
+
+
+def test_show_run_prefix_selects_whole_runs(study):
+    """--run takes a _run_id prefix of any run; one matching nothing is a one-line error."""
+    first = ps.df_read("calc/results.pk")["_run_id"].iloc[0]
+    out = cli("show", "--run", first[:4], "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["x,y", "1,1", "2,4"]
+    out = cli("show", "--run", "not-a-run")
+    assert out.returncode == 2 and "'not-a-run'" in out.stderr and "psweep runs" in out.stderr

@@ -517,6 +517,6 @@ def test_show_run_prefix_selects_whole_runs(study):
     first = ps.df_read("calc/results.pk")["_run_id"].iloc[0]
     out = cli("show", "--run", first[:4], "--format", "csv")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["x,y", "1,1", "2,4"]
+    assert out.stdout.split() == ["x,y", "1,1.0", "2,4.0"]  # y is float: the failed row has NaN
     out = cli("show", "--run", "not-a-run")
     assert out.returncode == 2 and "'not-a-run'" in out.stderr and "psweep runs" in out.stderr

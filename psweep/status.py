@@ -109,7 +109,7 @@ def runs(calc_dir: str = "calc", database_basename: str = "results.pk") -> pd.Da
             f"no psweep database at {store.db_path!r} and no run recorded in "
             f"{folder!r}. Check the path, or run a study first (ps.run / f.over)."
         )
-    counts = _row_counts(store.with_pending(store.read_db_file()) if store.exists() else pd.DataFrame())
+    counts = _row_counts(store.with_pending() if store.exists() else pd.DataFrame())
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     records = []
     for run_id in list(infos) + [r for r in counts.index if r not in infos]:

@@ -165,6 +165,10 @@ def _row_counts(db: pd.DataFrame) -> pd.DataFrame:
     """
     if "_run_id" not in db.columns or len(db) == 0:
         return pd.DataFrame(columns=["done", "failed", "first", "last", "exec_host"])
+    if db["_run_id"].isna().any():  # rows not written by a run (e.g. df_write of a hand-made frame)
+        db = db[db["_run_id"].notna()]
+        if len(db) == 0:
+            return pd.DataFrame(columns=["done", "failed", "first", "last", "exec_host"])
     n = len(db)
     codes, first_row = group_runs(db)
     run_ids = db["_run_id"].iloc[first_row].to_numpy()

@@ -51,6 +51,9 @@ if __name__ == "__main__":
     print(f"  exit code {first.returncode} (killed)")
     df = ps.df_read("calc/results.pk")
     print(f"  rows that survived the kill: {len(df)}, failed among them: {df._failed.sum()}")
+    # ps.runs (or `psweep runs` in a shell) tells a killed run from a finished one.
+    status = ps.runs("calc").iloc[-1]
+    print(f"  ps.runs says: {status.state}, {status.done} of {status.planned} psets done")
 
     print("second attempt: the same study, resumed")
     df = relax.over(params)
@@ -58,4 +61,5 @@ if __name__ == "__main__":
     print(f"  ran {len(last_run)} psets: the missing ones and the one that failed")
     done = df[~df._failed]
     print(f"  successful psets now: {done._pset_hash.nunique()} of {len(params)}")
+    print(ps.runs("calc")[["state", "planned", "done", "failed"]].to_string(index=False))
     print(done.pivot_table(index="temperature", columns="pressure", values="energy"))

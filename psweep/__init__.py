@@ -58,6 +58,7 @@ from psweep.params import (
 )
 from psweep.run import run
 from psweep.sampling import sample_lhs, sample_random
+from psweep.status import runs
 from psweep.store import df_read, df_write
 from psweep.sweep import Sweep, sweep
 from psweep.machines import Machine, gather_machines
@@ -90,6 +91,7 @@ __all__ = [
     "sweep",
     "Sweep",
     "run",
+    "runs",
     "plist",
     "seq2dicts",
     "pgrid",

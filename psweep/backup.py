@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import datetime
 import fcntl
 import functools
 import hashlib
@@ -16,6 +17,7 @@ import subprocess
 import shutil
 import sys
 import textwrap
+import threading
 import time
 import uuid
 import warnings
@@ -39,6 +41,7 @@ __all__ = [
     "write_source",
     "git_state",
     "write_provenance",
+    "end_provenance",
 ]
 
 _STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -427,14 +430,24 @@ def _static_provenance() -> dict[str, Any]:
 
 
 def write_provenance(
-    calc_dir: str, run_id: str, git: dict[str, Any] | None, func_hash: str | None = None
+    calc_dir: str,
+    run_id: str,
+    git: dict[str, Any] | None,
+    func_hash: str | None = None,
+    planned: int | None = None,
+    database: str | None = None,
 ) -> str:
     """Write ``<calc_dir>/backup_script/<run_id>.json`` (and ``.diff``).
 
     Records Python and package versions, host, platform, command line (in
     a Jupyter kernel: the notebook), working folder and the function's
     :func:`code_hash`; with `git`, the commit and dirty flag, and the
-    uncommitted diff beside it as ``<run_id>.diff``.
+    uncommitted diff beside it as ``<run_id>.diff``. Also what
+    :func:`psweep.runs` needs to tell a run's state: the planned number of
+    psets, the database, the driver's pid and the start time. The file is
+    written atomically and stays locked (``flock``) until
+    :func:`end_provenance` adds the end marker, so a reader can tell a
+    running run from one whose process died.
 
     Parameters
     ----------
@@ -446,11 +459,24 @@ def write_provenance(
         Result of :func:`git_state`, or None.
     func_hash
         :func:`code_hash` of the run's function.
+    planned
+        Number of psets the run will execute.
+    database
+        File name of the run's database in `calc_dir`.
 
     Returns
     -------
     str
         The JSON file written.
+
+    Examples
+    --------
+    >>> import json
+    >>> from psweep.backup import end_provenance, write_provenance
+    >>> path = write_provenance("calc", "run-1", None, planned=3, database="results.pk")
+    >>> end_provenance(path, "finished", rows=3, failed=0)
+    >>> json.load(open(path))["end"]["state"]
+    'finished'
     """
     info: dict[str, Any] = {
         "_run_id": run_id,
@@ -458,6 +484,10 @@ def write_provenance(
         "argv": command_line(),
         "cwd": os.getcwd(),
         "code_hash": func_hash,
+        "pid": os.getpid(),
+        "start_utc": _utc_now(),
+        "planned": planned,
+        "database": database,
     }
     folder = os.path.join(calc_dir, "backup_script")
     os.makedirs(folder, exist_ok=True)
@@ -467,6 +497,89 @@ def write_provenance(
             with open(os.path.join(folder, f"{run_id}.diff"), "w", encoding="utf-8") as fd:
                 fd.write(git["diff"])
     path = os.path.join(folder, f"{run_id}.json")
-    with open(path, "w", encoding="utf-8") as fd:
-        json.dump(info, fd, indent=1)
+    fd = _write_json_atomically(path, info, keep_locked=True)
+    with _LIVE_LOCK:
+        _LIVE_FILES[path] = (fd, info)
     return path
+
+
+# Provenance files of this process's running runs: path -> (locked file
+# descriptor, the info written). The lock tells readers that the run lives;
+# the OS releases it when the process dies, even by SIGKILL.
+_LIVE_FILES: dict[str, tuple[int, dict[str, Any]]] = {}
+_LIVE_LOCK = threading.Lock()
+
+# States a run's end marker can hold; see psweep.status for how they are read.
+END_STATES = ("finished", "interrupted", "stopped")
+
+
+def end_provenance(path: str, state: str, rows: int, failed: int, error: str | None = None) -> None:
+    """Add the end marker to a run's provenance file and release its lock.
+
+    One atomic rewrite at the end of the run: no cost per row.
+
+    Parameters
+    ----------
+    path
+        The file :func:`write_provenance` returned.
+    state
+        ``"finished"`` (every planned pset ran), ``"interrupted"``
+        (Ctrl-C) or ``"stopped"`` (an exception ended the run).
+    rows, failed
+        Rows the run recorded, and how many of them failed.
+    error
+        For ``"stopped"``: the exception's type and message.
+
+    Examples
+    --------
+    See :func:`write_provenance`.
+    """
+    with _LIVE_LOCK:
+        fd, info = _LIVE_FILES.pop(path)
+    try:
+        end = {"state": state, "time_utc": _utc_now(), "rows": rows, "failed": failed}
+        if error is not None:
+            end["error"] = error
+        _write_json_atomically(path, {**info, "end": end}, keep_locked=False)
+    except OSError as exc:
+        # The rows are safe; only the status display suffers: no exception.
+        warnings.warn(
+            f"psweep: could not write the end marker to {path}: {exc}. "
+            f"'psweep runs' cannot tell how this run ended; its rows are kept.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    finally:
+        os.close(fd)  # after the rename: a reader never sees it unlocked and unmarked
+
+
+def _utc_now() -> str:
+    """Now in UTC as ISO text without zone, like the ``_time_utc`` values."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def _write_json_atomically(path: str, info: dict[str, Any], keep_locked: bool) -> int | None:
+    """Write `info` to `path` via a temporary file and a rename.
+
+    With `keep_locked`, the file is locked before it appears under its name
+    and its open descriptor is returned (closing it releases the lock).
+    """
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        if keep_locked:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        data = json.dumps(info, indent=1).encode("utf-8")
+        while data:
+            data = data[os.write(fd, data) :]
+        os.rename(tmp, path)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    if keep_locked:
+        return fd
+    os.close(fd)
+    return None

@@ -13,18 +13,25 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
+from psweep import __version__
 from psweep.compat import describe_path, resolve_database
 from psweep.errors import PsweepError
 from psweep.frames_io import check_calc_dir, df_to_json
+from psweep.status import group_runs, runs
 from psweep.store import Store, df_read
 
 __all__ = ["main", "db2json_main", "db2table_main", "checkdir_main", "pull_main", "push_main"]
 
 DEFAULT_BASENAME = "results.pk"
+# Rows a table shows by default: the first half and the last half.
+DEFAULT_LIMIT = 20
+EXPORT_FORMATS = ("csv", "json", "parquet")
 
 
 class CliError(Exception):
@@ -44,9 +51,12 @@ def _read(target: str) -> pd.DataFrame:
     return df_read(os.path.join(calc_dir, basename))
 
 
-def _github_table(df: pd.DataFrame) -> str:
+def _github_table(df: pd.DataFrame, gap_at: int | None = None) -> str:
+    """`df` as a GitHub markdown table; a row of ``...`` before row `gap_at`."""
     cells = [[str(c) for c in df.columns]]
-    cells += [["" if pd.isna(v) else str(v) for v in row] for row in df.itertuples(index=False)]
+    cells += [["" if _isna(v) else str(v).replace("\n", " ") for v in row] for row in df.itertuples(index=False)]
+    if gap_at is not None:
+        cells.insert(1 + gap_at, ["..."] * len(df.columns))
     widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
 
     def line(row: list[str]) -> str:
@@ -56,15 +66,47 @@ def _github_table(df: pd.DataFrame) -> str:
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
 
 
+def _isna(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
+
+
+def _failed_mask(df: pd.DataFrame) -> pd.Series:
+    if "_failed" not in df.columns:
+        return pd.Series(False, index=df.index)
+    return df["_failed"].fillna(False).astype(bool)
+
+
+def _last_line(text: object) -> str:
+    """The last non-empty line of a traceback: the exception and its message."""
+    if not isinstance(text, str):
+        return ""
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def _bounded(df: pd.DataFrame, limit: int | None) -> tuple[pd.DataFrame, int | None]:
+    """The first and last rows of `df`, `limit` in all, and where the gap is."""
+    if limit is None or len(df) <= limit:
+        return df, None
+    head = (limit + 1) // 2
+    return pd.concat([df.iloc[:head], df.iloc[len(df) - (limit - head) :]]), head
+
+
+def _for_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Marks failed rows as FAILED and cuts tracebacks to their last line."""
+    if "_failed" in df.columns:
+        df = df.assign(_failed=_failed_mask(df).map({True: "FAILED", False: ""}))
+    if "_exc_txt" in df.columns:
+        df = df.assign(_exc_txt=df["_exc_txt"].map(_last_line))
+    return df
+
+
 def _cmd_show(args: argparse.Namespace) -> None:
     df = _read(args.target)
     if args.failed:
-        df = df[df["_failed"].fillna(False).astype(bool)] if "_failed" in df.columns else df.iloc[0:0]
+        df = df[_failed_mask(df)]
     if args.run:
-        matches = df["_run_id"].astype(str).str.startswith(args.run)
-        if not matches.any():
-            raise CliError(f"no run with _run_id starting with {args.run!r}; see 'psweep runs'.")
-        df = df[matches]
+        df = _rows_of_run(df, args.run)
     if args.columns:
         missing = [c for c in args.columns if c not in df.columns]
         if missing:
@@ -72,53 +114,150 @@ def _cmd_show(args: argparse.Namespace) -> None:
                 f"no column {', '.join(map(repr, missing))} in the database; columns are: "
                 f"{', '.join(map(str, df.columns))}"
             )
+    # A table shows a bounded number of rows by default (pandas-like); csv,
+    # a format for programs, shows all unless --limit is given.
+    limit = None if args.all_rows else args.limit
+    if limit is None and args.format != "csv" and not args.all_rows:
+        limit = DEFAULT_LIMIT
+    shown, gap_at = _bounded(df, limit)
+    if args.columns:
         cols = list(args.columns)
     else:
         cols = [c for c in df.columns if args.all or not str(c).startswith("_")]
-    df = df[cols]
+        if not args.all and _failed_mask(shown).any():
+            # Failed rows are marked in front, with the error at the end.
+            cols = ["_failed"] + cols + (["_exc_txt"] if "_exc_txt" in df.columns else [])
+    rows = shown
+    shown = rows[cols]
+    n_rows, n_cols = len(df), len(cols)
     if args.format == "csv":
-        sys.stdout.write(df.to_csv(index=False))
-    elif args.format == "github":
-        print(_github_table(df))
+        sys.stdout.write(shown.to_csv(index=False))
+        if gap_at is not None:
+            print(f"psweep show: {len(shown)} of {n_rows} rows (first {gap_at}, last "
+                  f"{len(shown) - gap_at}); --all-rows for all", file=sys.stderr)
+        return
+    table = _for_table(shown)
+    if args.format == "github":
+        print(_github_table(table, gap_at))
     else:
-        print(df.to_string(index=False))
+        lines = table.to_string(index=False).split("\n")
+        if gap_at is not None:
+            lines.insert(1 + gap_at, "...")
+        print("\n".join(lines))
+    if gap_at is not None:
+        print(f"\n[{n_rows} rows x {n_cols} columns; first {gap_at} and last "
+              f"{len(shown) - gap_at} shown: --limit N for more, --all-rows for all]")
+    if args.full and "_exc_txt" in table.columns:
+        _print_tracebacks(rows)
+
+
+def _rows_of_run(df: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Rows of the runs whose ``_run_id`` starts with `prefix`.
+
+    The prefix is matched against one id per run, not per row: a string
+    test on each of a million rows takes seconds.
+    """
+    if "_run_id" in df.columns and len(df):
+        codes, first_row = group_runs(df)
+        ids = df["_run_id"].iloc[first_row].astype(str)
+        matching = np.flatnonzero(ids.str.startswith(prefix).to_numpy())
+        if len(matching):
+            return df[np.isin(codes, matching)]
+    raise CliError(f"no run with _run_id starting with {prefix!r}; see 'psweep runs'.")
+
+
+def _print_tracebacks(rows: pd.DataFrame) -> None:
+    """Whole tracebacks of the failed rows among `rows`, after the table."""
+    for position, (_, row) in enumerate(rows.iterrows()):
+        text = row.get("_exc_txt")
+        if isinstance(text, str) and text.strip():
+            name = row.get("_pset_id")
+            print(f"\n--- traceback of row {position} (_pset_id {name}) ---")
+            print(text.rstrip())
 
 
 def _cmd_runs(args: argparse.Namespace) -> None:
-    df = _read(args.target)
-    calc_dir, _ = _split_target(args.target)
-    if len(df) == 0:
-        print("no runs")
+    calc_dir, basename = _split_target(args.target)
+    if not args.watch:
+        print(_runs_text(runs(calc_dir, basename)))
         return
-    end = df["_time_utc"] + pd.to_timedelta(df["_pset_runtime"].fillna(0), unit="s")
-    failed = df["_failed"].fillna(False).astype(bool) if "_failed" in df.columns else False
-    table = (
-        df.assign(_end=end, _nfailed=failed)
-        .groupby("_run_id", sort=False)
-        .agg(
-            start=("_time_utc", "min"),
-            end=("_end", "max"),
-            rows=("_pset_id", "size"),
-            failed=("_nfailed", "sum"),
-            host=("_exec_host", lambda h: ",".join(sorted(set(h.dropna().astype(str)))) or "-"),
-        )
-        .sort_values("start")
+    tty = sys.stdout.isatty()
+    last = None
+    try:
+        while True:
+            table = runs(calc_dir, basename)
+            n_live = int((table["state"] == "running").sum())
+            text = _runs_text(table)
+            stamp = pd.Timestamp.now().strftime("%H:%M:%S")
+            head = f"psweep {args.command} {args.target}  {stamp}  {n_live} running"
+            if tty:
+                # Home and clear, then redraw: the table stays in place.
+                sys.stdout.write(f"\x1b[H\x1b[2J{head} (Ctrl-C to stop watching)\n{text}\n")
+                sys.stdout.flush()
+            else:
+                # Not a terminal (a log, a pipe): a new table only when a
+                # run's state or counts changed, not for each rate update.
+                key = table[["_run_id", "state", "done", "failed"]].to_numpy().tolist()
+                if key != last:
+                    print(f"{head}\n{text}\n", flush=True)
+                last = key
+            if n_live == 0:
+                return
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print()
+
+
+def _runs_text(table: pd.DataFrame) -> str:
+    """The table of :func:`psweep.runs` for a terminal."""
+    if len(table) == 0:
+        return "no runs"
+
+    def stamp(t: object) -> str:
+        return "-" if _isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M:%S")
+
+    def eta(t: object) -> str:
+        return "-" if _isna(t) else str(pd.Timedelta(t).round("1s")).removeprefix("0 days ")
+
+    text = pd.DataFrame(
+        {
+            "_run_id": table["_run_id"],
+            "state": table["state"],
+            "planned": ["-" if pd.isna(v) else str(int(v)) for v in table["planned"]],
+            "done": table["done"],
+            "failed": table["failed"],
+            "start": table["start"].map(stamp),
+            "last_row": table["last_row"].map(stamp),
+            "rows/s": ["-" if pd.isna(v) else f"{v:.1f}" for v in table["rows_per_s"]],
+            "eta": table["eta"].map(eta),
+            "host": table["host"].fillna("-"),
+            "source": table["source"].fillna("-"),
+        }
     )
-    sources = []
-    for run_id in table.index:
-        path = os.path.join(calc_dir, "backup_script", f"{run_id}.py")
-        sources.append(path if os.path.exists(path) else "-")
-    table["source"] = sources
-    table["failed"] = table["failed"].astype(int)
-    print(table.reset_index().to_string(index=False))
+    return text.to_string(index=False)
+
+
+def _export_format(args: argparse.Namespace) -> str:
+    if args.to:
+        return args.to
+    if args.output is None:
+        return "csv"
+    ext = os.path.splitext(args.output)[1].lstrip(".").lower()
+    if ext not in EXPORT_FORMATS:
+        raise CliError(
+            f"cannot tell the format from the output file {args.output!r}; "
+            f"pass --to {'|'.join(EXPORT_FORMATS)}."
+        )
+    return ext
 
 
 def _cmd_export(args: argparse.Namespace) -> None:
+    fmt = _export_format(args)
     df = _read(args.target)
-    out = args.output or f"{os.path.splitext(_split_target(args.target)[1])[0]}.{args.to}"
-    if args.to == "csv":
+    out = args.output or f"{os.path.splitext(_split_target(args.target)[1])[0]}.{fmt}"
+    if fmt == "csv":
         df.to_csv(out, index=False)
-    elif args.to == "json":
+    elif fmt == "json":
         df.to_json(out, orient="records", date_format="iso", date_unit="ns", indent=1)
     else:
         try:
@@ -140,11 +279,12 @@ def _cmd_check(args: argparse.Namespace) -> None:
     # Read only: check must not change what it reports on.
     journals = store.journal_status()
     df = store.with_pending()
-    ids = set(df["_pset_id"].astype(str)) if "_pset_id" in df.columns else set()
     folders = {
         name for name in os.listdir(calc_dir)
         if os.path.isdir(os.path.join(calc_dir, name)) and len(name) == 36 and name.count("-") == 4
     }
+    # Only ids that have a folder: a set of a million ids costs seconds.
+    ids = set(df["_pset_id"][df["_pset_id"].isin(folders)]) if "_pset_id" in df.columns else set()
     print(f"database: {store.db_path} ({len(df)} rows incl. pending)")
     print(f"pset folders: {len(folders & ids)} with a row, {len(folders - ids)} without a row")
     for name in sorted(folders - ids):
@@ -180,29 +320,71 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> from psweep.cli import build_parser
+    >>> build_parser().parse_args(["show", "--limit", "6"]).limit
+    6
     """
     parser = argparse.ArgumentParser(
-        prog="psweep", description="Look at and maintain psweep databases."
+        prog="psweep",
+        description="Look at and maintain psweep databases.",
+        epilog=(
+            "examples: 'psweep runs' (state of each run: running, finished, killed, "
+            "interrupted; ETA of running ones), 'psweep status' (watch until no run "
+            "is running), 'psweep show --failed --full' (failed psets with their "
+            "tracebacks), 'psweep export -o results.csv'."
+        ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     target_help = "calc dir or database file (default: calc)"
 
-    show = sub.add_parser("show", help="print params and results as a table")
+    show = sub.add_parser(
+        "show",
+        help=f"print params and results as a table (first and last {DEFAULT_LIMIT // 2} rows "
+        f"of a longer one; failed rows marked FAILED)",
+    )
     show.add_argument("target", nargs="?", default="calc", help=target_help)
     show.add_argument("columns", nargs="*", help="columns to show (default: all but _ ones)")
     show.add_argument("--all", action="store_true", help="include _ bookkeeping columns")
     show.add_argument("--failed", action="store_true", help="only failed psets")
     show.add_argument("--run", metavar="RUN_ID", help="only this run (a prefix is enough)")
     show.add_argument("--format", choices=["plain", "github", "csv"], default="plain")
+    show.add_argument(
+        "--limit", type=_positive_int, metavar="N",
+        help=f"show the first and last rows, N in all (default for tables: {DEFAULT_LIMIT}; "
+        f"csv shows all rows unless given)",
+    )
+    show.add_argument("--all-rows", action="store_true", help="show every row")
+    show.add_argument(
+        "--full", action="store_true",
+        help="print the whole tracebacks of failed psets after the table (cells show "
+        "the last line of _exc_txt)",
+    )
     show.set_defaults(func=_cmd_show)
 
-    runs = sub.add_parser("runs", help="one line per run")
-    runs.add_argument("target", nargs="?", default="calc", help=target_help)
-    runs.set_defaults(func=_cmd_runs)
+    runs_help = ("one line per run: state (running, finished, killed, interrupted, stopped), "
+                 "planned psets, done, failed, start, last row; rows/s and ETA of running runs")
+    for name, help_text in (
+        ("runs", runs_help),
+        ("status", "watch the runs until none is running (same as 'runs --watch')"),
+    ):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("target", nargs="?", default="calc", help=target_help)
+        if name == "runs":
+            cmd.add_argument("--watch", action="store_true", help="refresh until no run is running")
+        cmd.add_argument("--interval", type=float, default=1.0, metavar="S",
+                         help="seconds between refreshes when watching (default: 1)")
+        cmd.set_defaults(func=_cmd_runs, watch=name == "status")
 
     export = sub.add_parser("export", help="write the database as csv, json or parquet")
-    export.add_argument("target", help=target_help)
-    export.add_argument("--to", choices=["csv", "json", "parquet"], required=True)
+    export.add_argument("target", nargs="?", default="calc", help=target_help)
+    export.add_argument(
+        "--to", choices=EXPORT_FORMATS,
+        help="format (default: from the -o file's extension, else csv)",
+    )
     export.add_argument("-o", "--output", help="output file (default: results.<format>)")
     export.set_defaults(func=_cmd_export)
 
@@ -214,6 +396,16 @@ def build_parser() -> argparse.ArgumentParser:
     compact.add_argument("target", nargs="?", default="calc", help=target_help)
     compact.set_defaults(func=_cmd_compact)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

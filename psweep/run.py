@@ -17,7 +17,7 @@ import filelock
 import pandas as pd
 
 from psweep.backup import backup_calc_dir as copy_calc_dir
-from psweep.backup import code_hash, git_state, write_provenance, write_source
+from psweep.backup import code_hash, end_provenance, git_state, write_provenance, write_source
 from psweep.compat import check_verbose, default_basename, fill_missing, record_and_show, upgrade_016_frame
 from psweep.errors import (
     CalcDirError,
@@ -342,11 +342,12 @@ def run(
     # func sees its row's bookkeeping in the database's column order
     # (0.16's tests compare them); psets are built as they run.
     psets.number(run_id, calc_dir, run_seq, first_seq)
+    run_file = None  # the provenance file, which gets the end marker
     if save and psets:
         with _start_write(calc_dir):
-            write_provenance(calc_dir, run_id, git_info, func_hash)
             if source is not None:
                 write_source(calc_dir, run_id, source)
+            run_file = write_provenance(calc_dir, run_id, git_info, func_hash, len(psets), database_basename)
 
     bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
     recorder = Recorder(store, run_id, save=save, progress=bar)
@@ -359,19 +360,19 @@ def run(
         "capture_logs": capture_logs,
         "timeout": None if timeout is None else float(timeout),
     }
-    interrupt = None
+    ended_by: BaseException | None = None
     try:
         if exe is None:
             run_serial(func, psets, worker_options, record)
         else:
             run_with_executor(exe, psets, worker_options, record, chunksize)
-    except KeyboardInterrupt as exc:
-        interrupt = exc
+    except BaseException as exc:
+        ended_by = exc
         raise
     finally:
-        written = recorder.finish()
-        if interrupt is not None:
-            _explain_interrupt(interrupt, recorder.n_rows, len(psets), store.db_path if save else None)
+        written = _finish(recorder, run_file, ended_by)
+        if isinstance(ended_by, KeyboardInterrupt):
+            _explain_interrupt(ended_by, recorder.n_rows, len(psets), store.db_path if save else None)
     if recorder.first_exception is not None:
         raise recorder.first_exception
     if recorder.n_failed and on_error == "record":
@@ -432,6 +433,33 @@ def _start_write(calc_dir: str) -> Iterator[None]:
             f"was run and the database is unchanged. Free disk space (or make "
             f"the folder writable) and run again."
         ) from exc
+
+
+def _finish(recorder: Recorder, run_file: str | None, ended_by: BaseException | None) -> Any:
+    """``recorder.finish()``, then the end marker in the run's provenance file.
+
+    The marker comes after the final fold, so a run whose rows are not all
+    in the database never reads as finished (see :func:`psweep.runs`).
+    """
+    try:
+        return recorder.finish()
+    except BaseException as exc:
+        if ended_by is None:
+            ended_by = exc
+        raise
+    finally:
+        if run_file is not None:
+            if ended_by is None:
+                ended_by = recorder.first_exception
+            error = None
+            if ended_by is None:
+                state = "finished"
+            elif isinstance(ended_by, KeyboardInterrupt):
+                state = "interrupted"
+            else:
+                state = "stopped"
+                error = f"{type(ended_by).__name__}: {ended_by}"
+            end_provenance(run_file, state, recorder.n_rows, recorder.n_failed, error)
 
 
 def _progress_class(progress: bool | None) -> Any:

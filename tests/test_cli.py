@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import uuid
+import warnings
 
 import pandas as pd
 import pytest
@@ -13,14 +17,19 @@ import pytest
 import psweep as ps
 import psweep.cli as cli_mod
 import workers
+from helpers import read_lines, wait_until
 from psweep.store import Store
 
 PSWEEP = os.path.join(os.path.dirname(sys.executable), "psweep")
+DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers.py")
+
+
+def cli_command() -> list[str]:
+    return [PSWEEP] if os.path.exists(PSWEEP) else [sys.executable, "-m", "psweep"]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    command = [PSWEEP] if os.path.exists(PSWEEP) else [sys.executable, "-m", "psweep"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([*cli_command(), *args], capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
@@ -34,10 +43,10 @@ def study():
 
 
 def test_show_prints_params_and_results_without_bookkeeping(study):
-    """psweep show prints a table of params/results; _ columns only with --all."""
+    """psweep show prints a table of params/results; _ columns only with --all (or for failures)."""
     out = cli("show", "calc")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split("\n")[0].split() == ["x", "y"]
+    assert out.stdout.split("\n")[0].split() == ["_failed", "x", "y", "_exc_txt"]
     assert "_pset_id" not in out.stdout
     out = cli("show", "calc", "--all")
     assert "_pset_id" in out.stdout
@@ -58,15 +67,204 @@ def test_show_columns_failed_run_and_formats(study):
 
 
 def test_runs_lists_one_line_per_run(study):
-    """psweep runs prints one line per run with rows, failed and the source file."""
+    """psweep runs prints one line per run: state, planned, done, failed, start, last row."""
     out = cli("runs", "calc")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().split("\n")
     assert len(lines) == 3
-    assert lines[0].split()[:2] == ["_run_id", "start"]
+    assert lines[0].split() == ["_run_id", "state", "planned", "done", "failed", "start",
+                                "last_row", "rows/s", "eta", "host", "source"]
     last = lines[2].split()
     assert last[0] == study["_run_id"].iloc[-1]
-    assert "2" in last and "1" in last  # rows, failed
+    assert last[1:5] == ["finished", "2", "2", "1"]
+
+
+def test_runs_tells_a_sigkilled_run_from_a_finished_one():
+    """A SIGKILLed driver's run shows killed with planned > done, not like a finished run."""
+    proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", "300", "--sleep", "0.01",
+                             "--log", "done.log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: len(read_lines("done.log")) >= 10, 60, "10 finished psets")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    ps.run(workers.square, ps.plist("x", [1]))
+    lines = cli("runs").stdout.strip().split("\n")
+    killed, finished = lines[1].split(), lines[2].split()
+    assert killed[1:3] == ["killed", "300"] and 10 <= int(killed[3]) < 300
+    assert finished[1:4] == ["finished", "1", "1"]
+
+
+def start_watched_run(count: int, sleep: float) -> subprocess.Popen:
+    """A driver running `count` psets of `sleep` s, once its first rows are recorded."""
+    proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", str(count), "--sleep", str(sleep),
+                             "--log", "done.log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: len(read_lines("done.log")) >= 3, 60, "3 finished psets")
+    return proc
+
+
+def test_runs_watch_plain_output_refreshes_until_no_run_is_live():
+    """Not in a terminal, runs --watch prints a table per change and exits when no run is live."""
+    proc = start_watched_run(400, 0.03)
+    try:
+        out = cli("runs", "--watch", "--interval", "0.2")
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert "\x1b[" not in out.stdout  # no terminal control codes in a log
+    tables = [t for t in out.stdout.strip().split("\n\n") if t]
+    assert len(tables) >= 2
+    assert "1 running" in tables[0] and " running " in tables[0].split("\n")[2]
+    running = tables[0].split("\n")[2].split()
+    assert running[2] == "400" and float(running[-4]) > 0  # planned, rows/s
+    assert "0 running" in tables[-1] and " finished " in tables[-1].split("\n")[2]
+    assert tables[-1].split("\n")[2].split()[3] == "400"  # done
+
+
+def run_line(screen: str, state: str) -> list[str] | None:
+    """The fields of the first table line of a run in `state` on `screen`."""
+    for line in screen.split("\n"):
+        fields = line.split()
+        if len(fields) > 2 and fields[1] == state:
+            return fields
+    return None
+
+
+@pytest.fixture
+def tmux():
+    """A private tmux server (own socket), killed in teardown."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    socket = f"psweep-test-{uuid.uuid4().hex[:8]}"
+
+    def run(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
+                              timeout=30, check=True).stdout
+
+    yield run
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
+
+
+def watch_in_tmux(tmux, options: str) -> str:
+    """Type `psweep status OPTIONS` into a fresh 220x30 tmux window; the screen once a run shows running."""
+    tmux("new-session", "-d", "-s", "w", "-x", "220", "-y", "30", "-c", os.getcwd())
+    tmux("send-keys", "-t", "w", f"{' '.join(cli_command())} status {options}; echo WATCH-ENDED $?", "Enter")
+    wait_until(lambda: run_line(screen_of(tmux), "running"), 60, "a running run on screen")
+    return screen_of(tmux)
+
+
+def screen_of(tmux) -> str:
+    return tmux("capture-pane", "-p", "-t", "w")
+
+
+def test_status_in_a_terminal_redraws_in_place_until_the_run_ends(tmux):
+    """In a real terminal, psweep status redraws one table in place and returns when the run ends."""
+    proc = start_watched_run(400, 0.03)
+    try:
+        screen = watch_in_tmux(tmux, "--interval 0.2")
+        assert screen.count("psweep status calc") == 1  # cleared and redrawn, not scrolled
+        assert "Ctrl-C to stop watching" in screen
+        line = run_line(screen, "running")
+        assert line[2] == "400" and ":" in line[-3]  # planned, an ETA like 0:00:03
+        wait_until(lambda: "WATCH-ENDED 0" in screen_of(tmux), 120, "the watch to end")
+        screen = screen_of(tmux)
+        assert run_line(screen, "finished")[3] == "400" and "0 running" in screen
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def test_status_stops_watching_on_ctrl_c_and_leaves_the_run_alone(tmux):
+    """Ctrl-C in psweep status ends the watch at once; the watched run goes on."""
+    proc = start_watched_run(2000, 0.02)
+    try:
+        watch_in_tmux(tmux, "")
+        tmux("send-keys", "-t", "w", "C-c")
+        wait_until(lambda: "WATCH-ENDED 0" in screen_of(tmux), 30, "the watch to end")
+        assert "Traceback" not in screen_of(tmux)
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def make_rows(n: int, failed: tuple[int, ...] = ()) -> None:
+    """A database of `n` rows x=0..n-1 in calc/, the rows at `failed` failed."""
+    def func(pset):
+        if pset["x"] in failed:
+            raise ValueError(f"bad x={pset['x']}")
+        return {"y": pset["x"] * 2}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ps.run(func, ps.plist("x", range(n)))
+
+
+def test_show_is_bounded_by_default_with_head_tail_and_count():
+    """psweep show prints the first and last 10 of 50 rows, a gap and the row count."""
+    make_rows(50)
+    lines = cli("show").stdout.strip().split("\n")
+    assert lines[0].split() == ["x", "y"]
+    xs = [int(line.split()[0]) for line in lines[1:] if line.strip()[:1].isdigit()]
+    assert xs == list(range(10)) + list(range(40, 50))
+    assert lines[11] == "..."
+    assert "50 rows x 2 columns" in lines[-1] and "--all-rows" in lines[-1]
+
+
+def test_show_limit_and_all_rows():
+    """--limit N shows N rows (head and tail), --all-rows shows every row."""
+    make_rows(50)
+    out = cli("show", "--limit", "4", "--format", "github").stdout
+    body = [line for line in out.split("\n") if line.startswith("| ")][1:]
+    assert [cells.split("|")[1].strip() for cells in body] == ["0", "1", "...", "48", "49"]
+    lines = cli("show", "--all-rows").stdout.strip().split("\n")
+    assert len(lines) == 51 and "..." not in lines
+    assert cli("show", "--format", "csv").stdout.count("\n") == 51  # csv: all rows
+    assert cli("show", "--limit", "0").returncode == 2
+
+
+def test_show_marks_failed_rows_with_last_line_of_traceback(study):
+    """Failed rows are marked FAILED with the last line of _exc_txt; --full prints whole tracebacks."""
+    out = cli("show")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().split("\n")
+    assert lines[0].split() == ["_failed", "x", "y", "_exc_txt"]
+    failed = [line for line in lines if "FAILED" in line]
+    assert len(failed) == 1 and failed[0].split()[:2] == ["FAILED", "3"]
+    assert "ValueError: x is 3" in failed[0]
+    assert "Traceback" not in out.stdout
+    out = cli("show", "--failed", "--full")
+    assert "Traceback (most recent call last)" in out.stdout
+    assert "in fail_on_3" in out.stdout
+
+
+def test_show_on_successful_rows_has_no_failure_columns():
+    """Without failed rows among those shown, show adds no _failed/_exc_txt columns."""
+    make_rows(30, failed=(15,))
+    assert cli("show").stdout.split("\n")[0].split() == ["x", "y"]  # row 15 is in the gap
+
+
+def test_export_without_target_uses_calc(study):
+    """psweep export with no target and no --to writes calc's rows to results.csv."""
+    out = cli("export")
+    assert out.returncode == 0, out.stderr
+    assert sorted(pd.read_csv("results.csv")["x"]) == [1, 2, 3, 4]
+    out = cli("export", "-o", "r.json")
+    assert out.returncode == 0, out.stderr
+    assert len(pd.read_json("r.json", orient="records")) == 4
+    out = cli("export", "-o", "r.txt")
+    assert out.returncode == 2 and "--to" in out.stderr
+
+
+def test_version_and_help_say_what_is_new():
+    """psweep --version prints the version; --help names runs, status and the show options."""
+    out = cli("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"psweep {ps.__version__}"
+    text = cli("--help").stdout
+    assert "--version" in text and "status" in text and "killed" in text
+    text = cli("show", "--help").stdout
+    assert "--limit" in text and "--all-rows" in text and "--full" in text
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
@@ -312,3 +510,13 @@ def test_push_pull_without_rsync_is_one_line_exit_2(fake_remote, tmp_path, monke
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     code, out, err = entry(capsys, cli_mod.pull_main, "h")
     assert code == 2 and out.startswith("executing: rsync") and "rsync is not installed" in err
+
+
+def test_show_run_prefix_selects_whole_runs(study):
+    """--run takes a _run_id prefix of any run; one matching nothing is a one-line error."""
+    first = ps.df_read("calc/results.pk")["_run_id"].iloc[0]
+    out = cli("show", "--run", first[:4], "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["x,y", "1,1.0", "2,4.0"]  # y is float: the failed row has NaN
+    out = cli("show", "--run", "not-a-run")
+    assert out.returncode == 2 and "'not-a-run'" in out.stderr and "psweep runs" in out.stderr

@@ -196,6 +196,9 @@ def check_vary_1_param_study_column(tmp_path: Path) -> None:
 def check_resume_after_crash(tmp_path: Path) -> None:
     out = run_python(tmp_path, "resume_after_crash.py")
     assert "exit code -9" in out
+    assert "ps.runs says: killed, 8 of 14 psets done" in out
+    assert [line.split() for line in out.split("\n") if line.startswith(("  killed", "finished"))] == [
+        ["killed", "14", "8", "1"], ["finished", "7", "7", "1"]]
     df = read_db()
     assert df["_run_id"].nunique() == 2
     first, second = (df[df["_run_seq"] == seq] for seq in sorted(df["_run_seq"].unique()))

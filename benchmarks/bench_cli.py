@@ -20,7 +20,7 @@ Commands: ``show`` (bounded to head and tail by default), ``show --failed``,
 ``check``. Target: [every command answers within 2 s beyond reading the
 file, at N = 1M].
 
-    /work/venv/bin/python benchmarks/bench_cli.py [--quick] [--reps R] [--rows N] [--ref-timeout S]
+    python benchmarks/bench_cli.py [--quick] [--reps R] [--rows N] [--ref-timeout S]
 
 Default N = 1M, 3 reps (building the database takes ~30 s on an idle
 machine); --quick: N = 20k, 1 rep.
@@ -42,6 +42,7 @@ from _common import (
     child_env,
     fmt_s,
     header,
+    interpreter,
     log,
     run_child,
     table,
@@ -134,10 +135,11 @@ def main() -> None:
                           os.path.join(calc, OURS.db)]}
         walls.update({name: [OURS.python, "-m", "psweep", *argv] for name, argv in cmds.items()})
         walls["show --all-rows"] = [OURS.python, "-m", "psweep", "show", calc, "--all-rows"]
-        db2table = os.path.join(os.path.dirname(REF.python), "psweep-db2table")
+        db2table = os.path.join(os.path.dirname(interpreter(REF)), "psweep-db2table")
         if os.path.exists(db2table):
             ref_db = os.path.join(calc, "database.pk")
-            walls["0.16 read"] = [REF.python, "-c", READ.format(imp="; from psweep import psweep as ps"), ref_db]
+            ref_read = READ.format(imp="; from psweep import psweep as ps")
+            walls["0.16 read"] = [interpreter(REF), "-c", ref_read, ref_db]
             walls["0.16 psweep-db2table"] = [db2table, ref_db]
         wall = {}
         for name, argv in walls.items():
@@ -161,7 +163,7 @@ def main() -> None:
         print(f"\nwall of show, ours / 0.16 psweep-db2table: {ratio}; "
               f"read ours / 0.16: {wall['read'] / wall['0.16 read']:.2f}x")
     else:
-        print(f"\n(no psweep-db2table beside {REF.python}: 0.16 not timed)")
+        print(f"\n(no psweep-db2table beside {interpreter(REF)}: 0.16 not timed)")
     worst = max(cmds, key=lambda name: beyond[name])
     target(
         beyond[worst] <= 2.0,

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from psweep.errors import DatabaseNotFoundError, ParamsError, PsweepError, caller_stacklevel
+from psweep.frames import _scalar_isna
 from psweep.params import pset_hash
 from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
@@ -294,11 +295,6 @@ def is_016_frame(df: pd.DataFrame) -> bool:
     )
 
 
-def _scalar_na(value: Any) -> bool:
-    isna = pd.isna(value)
-    return bool(isna) if np.ndim(isna) == 0 else False
-
-
 def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A psweep 0.16 database in our format; any other frame as it is.
 
@@ -339,7 +335,7 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
     hashes: list[str | None] = []
     unhashable = 0
     for values in out[param_cols].itertuples(index=False, name=None):
-        pset = {k: v for k, v in zip(param_cols, values) if not _scalar_na(v)}
+        pset = {k: v for k, v in zip(param_cols, values) if not _scalar_isna(v)}
         try:
             hashes.append(pset_hash(pset))
         except PsweepError:
@@ -355,7 +351,7 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
         )
     out["_pset_hash"] = hashes
     failed = out["_failed"] if "_failed" in out.columns else pd.Series(False, index=out.index)
-    out["_failed"] = [bool(v) if not _scalar_na(v) else False for v in failed]
+    out["_failed"] = [bool(v) if not _scalar_isna(v) else False for v in failed]
     if "_exc_txt" not in out.columns:
         out["_exc_txt"] = None
     times = pd.to_datetime(out["_time_utc"]).to_numpy(dtype="datetime64[ns]")

@@ -5,7 +5,7 @@ right away; the workers never touch the database. The same code runs on a
 real cluster: only the line that makes the cluster changes (see
 dask_slurm.py).
 
-Run: python dask_local.py   (needs: pip install "psweep[dask]")
+Run: python dask_local.py   (needs the dask extra: pip install -e ".[dask]" in the clone)
 """
 
 import os

@@ -5,7 +5,7 @@ it submits SLURM jobs that start Dask workers, sends psets to them and
 records each row in calc/results.pk as soon as it comes back. A killed
 driver loses at most the psets in flight; re-run with skip_dups=True.
 
-Needs: pip install "psweep[dask]" dask-jobqueue
+Needs: pip install -e ".[dask]" dask-jobqueue (in the clone)
 
 Notes on sizing
 ---------------

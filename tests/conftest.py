@@ -13,6 +13,18 @@ if TESTS_DIR not in sys.path:
     # them from there, so the folder must be importable.
     sys.path.insert(0, TESTS_DIR)
 
+# The other virtualenv of a CI run (.ci/run makes .venv with the newest
+# versions and .venv-lower with the lowest): tests of databases written
+# under one pandas/numpy and read under the other run their peer side in
+# it. PSWEEP_PEER_PYTHON set by hand wins; without either, those tests skip.
+_ROOT = os.path.dirname(TESTS_DIR)
+_PEERS = {".venv": ".venv-lower", ".venv-lower": ".venv"}
+if not os.environ.get("PSWEEP_PEER_PYTHON"):
+    _here = os.path.basename(sys.prefix)
+    _peer = os.path.join(_ROOT, _PEERS.get(_here, ""), "bin", "python")
+    if _here in _PEERS and os.path.samefile(os.path.dirname(sys.prefix), _ROOT) and os.path.exists(_peer):
+        os.environ["PSWEEP_PEER_PYTHON"] = _peer
+
 
 @pytest.fixture(autouse=True)
 def _in_tmp_path(tmp_path, monkeypatch):

@@ -29,6 +29,7 @@ import pandas as pd
 
 from psweep.errors import ParamsError, PsweepError, TemplateError
 from psweep.backup import code_hash
+from psweep.calcdir import database_name
 from psweep.dups import skip_done
 from psweep.plan import PlannedPsets, plan_psets
 from psweep.run import _prepare_simulate_dir, run
@@ -167,7 +168,9 @@ def prep_batch(
     if isinstance(params, Iterator):
         params = list(params)
     calc_dir = os.fspath(run_kwds.pop("calc_dir", "calc"))
-    basename = run_kwds.pop("database_basename", "results.pk")
+    # The database the calc dir holds (0.16's database.pk in a 0.16 calc
+    # dir), decided once: the check, the run and the submit scripts share it.
+    basename = database_name(calc_dir, run_kwds.pop("database_basename", None))
     lock_timeout = run_kwds.pop("lock_timeout", DEFAULT_LOCK_TIMEOUT)
     simulate = bool(run_kwds.pop("simulate", False))
     save = run_kwds.get("save", True)

@@ -8,13 +8,16 @@ print one line to stderr and exit with code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -28,7 +31,6 @@ from psweep.store import Store, df_read
 
 __all__ = ["main", "db2json_main", "db2table_main", "checkdir_main", "pull_main", "push_main"]
 
-DEFAULT_BASENAME = "results.pk"
 # Rows a table shows by default: the first half and the last half.
 DEFAULT_LIMIT = 20
 EXPORT_FORMATS = ("csv", "json", "parquet")
@@ -314,6 +316,38 @@ def _cmd_compact(args: argparse.Namespace) -> None:
           f"{sum(n for _, _, n in left)} rows of live runs still pending")
 
 
+@contextlib.contextmanager
+def plain_warnings() -> Iterator[None]:
+    """Show warnings as one plain line on stderr, without Python's source line.
+
+    The notices psweep gives as warnings in Python (such as using a 0.16
+    calc dir's ``database.pk``) are meant for the user of the command, not
+    for a programmer: ``psweep: ...``, not ``.../compat.py:123:
+    UserWarning: ...`` and a line of code.
+
+    Examples
+    --------
+    >>> import contextlib, io, warnings
+    >>> from psweep.cli import plain_warnings
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err), plain_warnings():
+    ...     warnings.warn("psweep: a notice", UserWarning)
+    >>> err.getvalue()
+    'psweep: a notice\\n'
+    """
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_plain
+        yield
+
+
+def _show_plain(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                file: TextIO | None = None, line: str | None = None) -> None:
+    text = " ".join(str(message).split())
+    if not text.startswith("psweep"):
+        text = f"{category.__name__}: {text}"
+    print(text, file=sys.stderr if file is None else file, flush=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``psweep`` command.
 
@@ -423,7 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        with plain_warnings():
+            args.func(args)
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0
     except (CliError, PsweepError, OSError) as exc:
@@ -453,7 +488,8 @@ def _script(
     """Parse `argv`, run `body`; a reported problem is one line on stderr, exit 2."""
     args = parser.parse_args(argv)
     try:
-        return body(args) or 0
+        with plain_warnings():
+            return body(args) or 0
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0
     except (CliError, PsweepError, OSError, ValueError) as exc:

@@ -20,6 +20,7 @@ Files written, for ``calc_dir="calc"`` and a machine ``cluster``::
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -61,13 +62,12 @@ class _PsetWriter:
         folder = os.path.join(pset["_calc_dir"], pset["_pset_id"])
         # Everything is filled in memory first: a failing template leaves no
         # half-written pset folder.
-        filled = [(templ, templ.fill(pset, self.mode)) for templ in self.templates]
+        filled = [(templ, templ.render(pset, self.mode)) for templ in self.templates]
         os.makedirs(folder, exist_ok=True)
-        for templ, content in filled:
+        for templ, data in filled:
             path = os.path.join(folder, templ.targetname)
             if "/" in templ.targetname:  # a template in a subfolder
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-            data = content if isinstance(content, bytes) else content.encode("utf-8")
             with open(path, "wb") as fd:
                 fd.write(data)
             os.chmod(path, templ.mode_bits)
@@ -75,6 +75,22 @@ class _PsetWriter:
             with open(os.path.join(folder, PSET_FILE), "wb") as fd:
                 pickle.dump(pset, fd)
         return {}
+
+    def psweep_code_hash(self) -> str:
+        """The code that makes the pset folders, for ``skip_dups="same-code"``.
+
+        The templates are the code of a batch study: their names and
+        contents (calc templates and job scripts), the template mode, and
+        this writer's own code.
+        """
+        digest = hashlib.sha1()
+        parts = [str(code_hash(type(self).__call__)).encode(), self.mode.encode()]
+        for templ in self.templates:
+            parts += [templ.targetname.encode(), templ.data]
+        for part in parts:
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+        return "templates:" + digest.hexdigest()
 
 
 def prep_batch(
@@ -182,7 +198,8 @@ def prep_batch(
     array_machines = _array_machines(machines, array)
     # Runs already listed in the submit scripts: this call comments them out.
     announced = listed_runs(calc_dir, machines)
-    n_new = _check_fill(planned, templates, template_mode, calc_dir, basename, lock_timeout, save, run_kwds)
+    writer = _PsetWriter(templates, template_mode, write_pset)
+    n_new = _check_fill(planned, writer, calc_dir, basename, lock_timeout, save, run_kwds)
     if n_new == 0:
         # Nothing new (all skipped as done): the listed runs stay as they
         # are, so re-running a study script before submitting loses nothing.
@@ -192,7 +209,6 @@ def prep_batch(
         calc_dir = _prepare_simulate_dir(calc_dir, basename, lock_timeout)
         run_kwds["backup"] = False
         run_kwds.pop("backup_calc_dir", None)
-    writer = _PsetWriter(templates, template_mode, write_pset)
     df = run(writer, params, calc_dir=calc_dir, database_basename=basename,
              lock_timeout=lock_timeout, git=git, **run_kwds)
     store = Store(calc_dir, basename, lock_timeout)
@@ -235,8 +251,7 @@ def _array_machines(machines: list[Machine], array: bool) -> list[Machine]:
 
 def _check_fill(
     planned: PlannedPsets,
-    templates: list[FileTemplate],
-    mode: str,
+    writer: _PsetWriter,
     calc_dir: str,
     basename: str,
     lock_timeout: float,
@@ -255,19 +270,19 @@ def _check_fill(
         db = store.read() if save and store.exists() else run_kwds.get("df")
         if db is not None and len(db):
             # the writer's code hash: "same-code" re-runs what run() will re-run
-            writer_hash = code_hash(_PsetWriter.__call__)
-            keep = set(skip_done(planned, db, run_kwds["skip_dups"], calc_dir, writer_hash).hashes)
+            keep = set(skip_done(planned, db, run_kwds["skip_dups"], calc_dir, code_hash(writer)).hashes)
             todo = [(i, p) for i, p in todo if p["_pset_hash"] in keep]
     stand_ins = {"_run_id": _STAND_IN_ID, "_pset_id": _STAND_IN_ID, "_calc_dir": calc_dir,
                  "_run_seq": 0, "_pset_seq": 0}
     for index, pset in todo:
         context = {**pset, **stand_ins}
-        for templ in templates:
+        for templ in writer.templates:
             try:
-                templ.fill(context, mode)
+                templ.render(context, writer.mode)
             except TemplateError as exc:
                 shown = {k: v for k, v in pset.items() if not k.startswith("_")}
-                raise TemplateError(f"pset #{index} {shown!r:.200}: {exc} Nothing was written.") from None
+                # The same class: an unfilled placeholder stays a KeyError.
+                raise type(exc)(f"pset #{index} {shown!r:.200}: {exc} Nothing was written.") from None
     return len(todo)
 
 

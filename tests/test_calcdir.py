@@ -14,7 +14,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import psweep as ps
@@ -58,7 +57,7 @@ def submit_lines(path: str) -> tuple[list[str], list[str]]:
 
 
 def test_prep_batch_continues_016_database_and_its_new_lines_run(tmp_path):
-    """prep_batch in a 0.16 calc dir appends to database.pk: one database, 0.16's rows seen, its psets skipped, numbering continued, new lines live."""
+    """prep_batch in a 0.16 calc dir continues database.pk: old rows seen and skipped, numbering on, lines live."""
     old = make_016_calc_dir()
     kw = local_machine(tmp_path / "t")
     with pytest.warns(UserWarning, match="database.pk"):
@@ -86,7 +85,7 @@ def test_prep_batch_continues_016_database_and_its_new_lines_run(tmp_path):
 
 
 def test_prep_batch_without_skip_dups_numbers_after_016_runs():
-    """Without skip_dups, prep_batch's run in a 0.16 calc dir is run 2, after 0.16's runs 0 and 1, and its lines are live."""
+    """Without skip_dups, prep_batch's run in a 0.16 calc dir is run 2, after 0.16's runs, its lines live."""
     make_016_calc_dir()
     kw = local_machine(Path("t"))
     df = quiet(ps.prep_batch, ps.plist("a", [7]), **kw)
@@ -122,7 +121,7 @@ def test_prep_batch_backup_copies_016_database_as_0_16_wrote_it():
 
 
 def test_runs_of_016_calc_dir_continued_by_run():
-    """ps.runs('calc') on a 0.16 calc dir that ps.run continued lists 0.16's runs and the new one, as psweep runs does."""
+    """ps.runs('calc') on a 0.16 calc dir that ps.run continued lists 0.16's runs and the new one."""
     make_016_calc_dir()
     quiet(ps.run, lambda pset: {"b_": 1}, ps.plist("a", [4]))
     table = quiet(ps.runs, "calc")
@@ -177,7 +176,7 @@ def test_store_default_is_the_database_the_calc_dir_holds():
 
 
 def test_database_name_decides_from_what_the_calc_dir_holds(tmp_path):
-    """database_name: results.pk by default and when present (also journals only), database.pk when only that is there."""
+    """database_name: results.pk by default or when present (journals too), else database.pk if there."""
     from psweep.calcdir import database_name
 
     assert database_name("nothing") == "results.pk"
@@ -227,13 +226,14 @@ def test_the_default_name_is_spelled_in_one_module():
             and isinstance(node.body[0].value, ast.Constant)
         }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and node.value in ("results.pk", "database.pk") and id(node) not in docstrings:
+            names = ("results.pk", "database.pk")
+            if isinstance(node, ast.Constant) and node.value in names and id(node) not in docstrings:
                 spelled.append(path.name)
     assert sorted(set(spelled)) == ["calcdir.py"]
 
 
 def test_cli_prints_the_016_notice_as_one_plain_line():
-    """psweep show/runs/check on a 0.16 calc dir say 'using database.pk' in one plain stderr line, no warning source line."""
+    """psweep show/runs/check on a 0.16 calc dir say 'using database.pk' in one plain stderr line."""
     make_016_calc_dir()
     for args in (["show", "calc"], ["runs", "calc"], ["check", "calc"]):
         out = cli(*args)

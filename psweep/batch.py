@@ -107,9 +107,9 @@ def prep_batch(
     """Write a folder of filled-in templates per pset, and scripts that submit their jobs.
 
     One :func:`~psweep.run` over `params` whose function writes every file
-    of `calc_templ_dir` (subfolders included, same names) and each
-    machine's job script ``jobscript_<machine>`` into
-    ``<calc_dir>/<_pset_id>/``. Then, per machine, ``<calc_dir>/run_<machine>.sh``
+    of `calc_templ_dir` (subfolders and linked folders included, same
+    names; text in its own encoding) and each machine's job script
+    ``jobscript_<machine>`` into ``<calc_dir>/<_pset_id>/``. Then, per machine, ``<calc_dir>/run_<machine>.sh``
     gets one line per pset, ``(cd <pset dir> && <subcmd> jobscript_<machine>)``;
     lines of runs listed there before this call started are commented out,
     so running the script submits the new psets only (a call that prepares
@@ -123,9 +123,10 @@ def prep_batch(
     calc_templ_dir
         Folder of the files each pset gets.
     machine_templ_dir
-        One subfolder per machine, each with ``info.yaml`` (``subcmd:``,
-        the submit command; optional ``scheduler:``, ``array:``,
-        ``array_limit:``) and a ``jobscript`` template.
+        One subfolder per machine (named with letters, digits, ``_.-+``),
+        each with ``info.yaml`` (``subcmd:``, the submit command; optional
+        ``scheduler:``, ``array:``, ``array_limit:``, ``max_array_size:``)
+        and a ``jobscript`` template.
     git
         Record the git commit and diff of the study, as ``run(git=True)``.
     write_pset
@@ -141,7 +142,10 @@ def prep_batch(
         folders, ``array_<machine>_run<R>.sh`` runs task *k* in folder *k*,
         and ``run_<machine>.sh`` submits it with ``sbatch --array=0-<n-1>``
         (PBS ``-J``, SGE ``-t``). ``array: true`` in ``info.yaml`` does the
-        same for one machine.
+        same for one machine. A run of more psets than the machine's
+        ``max_array_size`` (default 1000) is submitted as several array
+        jobs, ``array_<machine>_run<R>_part<k>.sh``, each running its
+        slice of the list.
     **run_kwds
         Passed to :func:`~psweep.run`: `calc_dir`, `skip_dups`, `backup`,
         `simulate` (fills the templates into ``<calc_dir>.simulate/``), ...
@@ -153,10 +157,14 @@ def prep_batch(
 
     Raises
     ------
-    TemplateError
+    TemplatePlaceholderError
         A template placeholder that a pset does not fill (naming the file,
-        the key and the pset), a bad machine folder, or clashing file
-        names; raised before anything is written.
+        the key and the pset); also a ``KeyError``, as in psweep 0.16.
+    TemplateError
+        A bad machine folder, clashing file names, a link in
+        `calc_templ_dir` that points nowhere or into a loop, a value that
+        an 8-bit text template cannot hold; raised before anything is
+        written.
     MissingDependencyError
         jinja2 or pyyaml is not installed (``pip install 'psweep[batch]'``).
 

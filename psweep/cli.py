@@ -308,6 +308,12 @@ def _cmd_check(args: argparse.Namespace) -> None:
 def _cmd_compact(args: argparse.Namespace) -> None:
     calc_dir, basename = _split_target(args.target)
     store = Store(calc_dir, basename)
+    if not store.exists():
+        # Checked before taking the lock, which would create a file here.
+        raise CliError(
+            f"no psweep database to compact in {calc_dir!r}, which is {describe_path(calc_dir)}; "
+            f"nothing was written. Pass a calc dir (default: calc) or a database file."
+        )
     before = sum(n for _, live, n in store.journal_status() if not live)
     with store.locked():
         db = store.fold()

@@ -520,3 +520,18 @@ def test_show_run_prefix_selects_whole_runs(study):
     assert out.stdout.split() == ["x,y", "1,1.0", "2,4.0"]  # y is float: the failed row has NaN
     out = cli("show", "--run", "not-a-run")
     assert out.returncode == 2 and "'not-a-run'" in out.stderr and "psweep runs" in out.stderr
+
+
+def test_compact_of_a_folder_without_database_is_an_error_that_writes_nothing():
+    """psweep compact on a folder with no database: exit 2, one line naming it and what it holds, no lock file."""
+    os.makedirs("notes/sub")
+    with open("notes/a.txt", "w") as fd:
+        fd.write("x\n")
+    out = cli("compact", "notes")
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.count("\n") == 1 and "'notes'" in out.stderr and "a.txt, sub" in out.stderr
+    assert "0 rows" not in out.stdout
+    assert sorted(os.listdir("notes")) == ["a.txt", "sub"]
+    os.makedirs("empty")
+    out = cli("compact", "empty")
+    assert out.returncode == 2 and "empty" in out.stderr and os.listdir("empty") == []

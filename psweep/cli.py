@@ -488,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("runs", runs_help),
         ("status", "watch the runs until none is running (same as 'runs --watch')"),
     ):
-        cmd = sub.add_parser(name, help=help_text)
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("target", nargs="?", default="calc", help=target_help)
         if name == "runs":
             cmd.add_argument("--watch", action="store_true", help="refresh until no run is running")

@@ -25,7 +25,15 @@ from typing import Any
 
 from psweep.errors import MissingDependencyError, TemplateError, TemplatePlaceholderError
 
-__all__ = ["FileTemplate", "TEMPLATE_MODES", "check_folder", "gather_calc_templates", "require"]
+__all__ = [
+    "FileTemplate",
+    "TEMPLATE_MODES",
+    "check_folder",
+    "gather_calc_templates",
+    "jinja_placeholder_error",
+    "require",
+    "text_encoding",
+]
 
 TEMPLATE_MODES = ("jinja", "dollar")
 

@@ -132,18 +132,23 @@ def run_line(screen: str, state: str) -> list[str] | None:
 
 
 @pytest.fixture
-def tmux():
-    """A private tmux server (own socket), killed in teardown."""
+def tmux(tmp_path):
+    """A private tmux server (own socket in tmp_path), killed and its socket removed in teardown."""
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
-    socket = f"psweep-test-{uuid.uuid4().hex[:8]}"
+    # In tmp_path, not tmux's folder in /tmp, which would keep the socket file.
+    socket = str(tmp_path / f"tmux-{uuid.uuid4().hex[:8]}")
 
     def run(*args: str) -> str:
-        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
+        return subprocess.run(["tmux", "-S", socket, *args], capture_output=True, text=True,
                               timeout=30, check=True).stdout
 
-    yield run
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
+    try:
+        yield run
+    finally:
+        subprocess.run(["tmux", "-S", socket, "kill-server"], capture_output=True, timeout=30)
+        if os.path.exists(socket):
+            os.remove(socket)
 
 
 def watch_in_tmux(tmux, options: str) -> str:

@@ -267,12 +267,14 @@ def _write_array(calc_dir: str, machine: Machine, run_seq: int, pset_ids: list[s
         if line.startswith(directive):
             options.append(line)
     parts = array_parts(len(pset_ids), machine.max_array_size)
-    _write_atomic(os.path.join(calc_dir, list_name), "".join(p + "\n" for p in pset_ids).encode(), 0o644)
     for number, (offset, n_tasks) in enumerate(parts, start=1):
         script_name = array_names(machine, run_seq, None if len(parts) == 1 else number)[1]
         text = _array_script(machine, options, interpreter, list_name, script_name, offset, n_tasks,
                              len(parts) > 1)
         _write_atomic(os.path.join(calc_dir, script_name), text.encode(), 0o755)
+    # The list last: where it exists, so do the scripts (write_submit_files
+    # writes an array only where its list is missing).
+    _write_atomic(os.path.join(calc_dir, list_name), "".join(p + "\n" for p in pset_ids).encode(), 0o644)
 
 
 def _array_script(machine: Machine, options: list[str], interpreter: str, list_name: str,

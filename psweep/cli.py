@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from psweep import __version__
-from psweep.compat import describe_path, resolve_database
+from psweep.calcdir import resolve_database
+from psweep.compat import describe_path
 from psweep.errors import PsweepError
 from psweep.frames_io import check_calc_dir, df_to_json
 from psweep.status import group_runs, runs

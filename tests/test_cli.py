@@ -16,6 +16,7 @@ import pytest
 
 import psweep as ps
 import psweep.cli as cli_mod
+import psweep.runs_table as runs_table
 import workers
 from helpers import read_lines, wait_until
 from psweep.store import Store
@@ -568,7 +569,7 @@ def wide_runs_table() -> pd.DataFrame:
 def test_runs_text_fits_the_width_in_the_documented_order(width, columns):
     """runs_text drops and shortens columns in RUNS_FIT_STEPS order until every line fits the width."""
     table = wide_runs_table()
-    lines = cli_mod.runs_text(table, width).split("\n")
+    lines = runs_table.runs_text(table, width).split("\n")
     assert lines[0].split() == columns
     assert len(lines) == 1 + len(table)
     for line, run_id in zip(lines[1:], table["_run_id"]):
@@ -582,14 +583,14 @@ def test_runs_text_fits_the_width_in_the_documented_order(width, columns):
 
 def test_full_runs_table_is_wider_than_120_columns():
     """The table that wrapped: all columns with whole ids and source paths need more than 120 columns."""
-    assert max(map(len, cli_mod.runs_text(wide_runs_table()).split("\n"))) > 120
+    assert max(map(len, runs_table.runs_text(wide_runs_table()).split("\n"))) > 120
 
 
 def test_run_id_prefixes_stay_unique():
     """Shortened run ids grow past 8 characters where two ids share their first 8."""
     ids = ["abcdefgh-1111", "abcdefgh-2222", "12345678-0000", "abcdefgh-1111"]
-    assert cli_mod._unique_prefixes(ids, 8) == ["abcdefgh-1", "abcdefgh-2", "12345678-0", "abcdefgh-1"]
-    assert cli_mod._unique_prefixes(["a" * 36], 8) == ["a" * 8]
+    assert runs_table._unique_prefixes(ids, 8) == ["abcdefgh-1", "abcdefgh-2", "12345678-0", "abcdefgh-1"]
+    assert runs_table._unique_prefixes(["a" * 36], 8) == ["a" * 8]
 
 
 def test_runs_in_a_pipe_prints_every_column_whole():

@@ -38,6 +38,7 @@ from psweep.errors import (
     StoreWriteError,
     SweepPickleError,
     TemplateError,
+    TemplatePlaceholderError,
 )
 from psweep.frames import df_extract_dicts, df_extract_row, df_filter_conds, df_print, filter_cols
 from psweep.frames_edit import df_ensure_dtypes, df_update_pset_cols, df_update_pset_hash
@@ -165,6 +166,7 @@ __all__ = [
     "StoreWriteError",
     "SweepPickleError",
     "TemplateError",
+    "TemplatePlaceholderError",
     "MissingDependencyError",
     "PsweepHashError",
     "GitError",

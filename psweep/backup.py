@@ -219,6 +219,8 @@ def code_hash(func: Callable[..., Any]) -> str | None:
     does not depend on the Python version. A function without source (a
     lambda made in a REPL) falls back to its byte code, which is specific
     to the Python version. Functions the function calls are not included.
+    An object with a ``psweep_code_hash()`` method gives its own value
+    (:func:`psweep.prep_batch`'s writer: its templates are its code).
 
     Parameters
     ----------
@@ -245,6 +247,9 @@ def code_hash(func: Callable[..., Any]) -> str | None:
     func = inspect.unwrap(func)
     while isinstance(func, functools.partial):
         func = inspect.unwrap(func.func)
+    own = getattr(func, "psweep_code_hash", None)
+    if callable(own):  # prep_batch's writer: its templates are its code
+        return str(own())
     if not hasattr(func, "__code__") and callable(func):
         func = type(func).__call__  # a callable object: its method
     code = getattr(func, "__code__", None)

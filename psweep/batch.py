@@ -20,6 +20,7 @@ Files written, for ``calc_dir="calc"`` and a machine ``cluster``::
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,6 +30,7 @@ import pandas as pd
 
 from psweep.errors import ParamsError, PsweepError, TemplateError
 from psweep.backup import code_hash
+from psweep.calcdir import database_name
 from psweep.dups import skip_done
 from psweep.plan import PlannedPsets, plan_psets
 from psweep.run import _prepare_simulate_dir, run
@@ -60,13 +62,12 @@ class _PsetWriter:
         folder = os.path.join(pset["_calc_dir"], pset["_pset_id"])
         # Everything is filled in memory first: a failing template leaves no
         # half-written pset folder.
-        filled = [(templ, templ.fill(pset, self.mode)) for templ in self.templates]
+        filled = [(templ, templ.render(pset, self.mode)) for templ in self.templates]
         os.makedirs(folder, exist_ok=True)
-        for templ, content in filled:
+        for templ, data in filled:
             path = os.path.join(folder, templ.targetname)
             if "/" in templ.targetname:  # a template in a subfolder
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-            data = content if isinstance(content, bytes) else content.encode("utf-8")
             with open(path, "wb") as fd:
                 fd.write(data)
             os.chmod(path, templ.mode_bits)
@@ -74,6 +75,22 @@ class _PsetWriter:
             with open(os.path.join(folder, PSET_FILE), "wb") as fd:
                 pickle.dump(pset, fd)
         return {}
+
+    def psweep_code_hash(self) -> str:
+        """The code that makes the pset folders, for ``skip_dups="same-code"``.
+
+        The templates are the code of a batch study: their names and
+        contents (calc templates and job scripts), the template mode, and
+        this writer's own code.
+        """
+        digest = hashlib.sha1()
+        parts = [str(code_hash(type(self).__call__)).encode(), self.mode.encode()]
+        for templ in self.templates:
+            parts += [templ.targetname.encode(), templ.data]
+        for part in parts:
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+        return "templates:" + digest.hexdigest()
 
 
 def prep_batch(
@@ -90,9 +107,9 @@ def prep_batch(
     """Write a folder of filled-in templates per pset, and scripts that submit their jobs.
 
     One :func:`~psweep.run` over `params` whose function writes every file
-    of `calc_templ_dir` (subfolders included, same names) and each
-    machine's job script ``jobscript_<machine>`` into
-    ``<calc_dir>/<_pset_id>/``. Then, per machine, ``<calc_dir>/run_<machine>.sh``
+    of `calc_templ_dir` (subfolders and linked folders included, same
+    names; text in its own encoding) and each machine's job script
+    ``jobscript_<machine>`` into ``<calc_dir>/<_pset_id>/``. Then, per machine, ``<calc_dir>/run_<machine>.sh``
     gets one line per pset, ``(cd <pset dir> && <subcmd> jobscript_<machine>)``;
     lines of runs listed there before this call started are commented out,
     so running the script submits the new psets only (a call that prepares
@@ -106,9 +123,10 @@ def prep_batch(
     calc_templ_dir
         Folder of the files each pset gets.
     machine_templ_dir
-        One subfolder per machine, each with ``info.yaml`` (``subcmd:``,
-        the submit command; optional ``scheduler:``, ``array:``,
-        ``array_limit:``) and a ``jobscript`` template.
+        One subfolder per machine (named with letters, digits, ``_.-+``),
+        each with ``info.yaml`` (``subcmd:``, the submit command; optional
+        ``scheduler:``, ``array:``, ``array_limit:``, ``max_array_size:``)
+        and a ``jobscript`` template.
     git
         Record the git commit and diff of the study, as ``run(git=True)``.
     write_pset
@@ -124,7 +142,10 @@ def prep_batch(
         folders, ``array_<machine>_run<R>.sh`` runs task *k* in folder *k*,
         and ``run_<machine>.sh`` submits it with ``sbatch --array=0-<n-1>``
         (PBS ``-J``, SGE ``-t``). ``array: true`` in ``info.yaml`` does the
-        same for one machine.
+        same for one machine. A run of more psets than the machine's
+        ``max_array_size`` (default 1000) is submitted as several array
+        jobs, ``array_<machine>_run<R>_part<k>.sh``, each running its
+        slice of the list.
     **run_kwds
         Passed to :func:`~psweep.run`: `calc_dir`, `skip_dups`, `backup`,
         `simulate` (fills the templates into ``<calc_dir>.simulate/``), ...
@@ -136,10 +157,14 @@ def prep_batch(
 
     Raises
     ------
-    TemplateError
+    TemplatePlaceholderError
         A template placeholder that a pset does not fill (naming the file,
-        the key and the pset), a bad machine folder, or clashing file
-        names; raised before anything is written.
+        the key and the pset); also a ``KeyError``, as in psweep 0.16.
+    TemplateError
+        A bad machine folder, clashing file names, a link in
+        `calc_templ_dir` that points nowhere or into a loop, a value that
+        an 8-bit text template cannot hold; raised before anything is
+        written.
     MissingDependencyError
         jinja2 or pyyaml is not installed (``pip install 'psweep[batch]'``).
 
@@ -167,7 +192,9 @@ def prep_batch(
     if isinstance(params, Iterator):
         params = list(params)
     calc_dir = os.fspath(run_kwds.pop("calc_dir", "calc"))
-    basename = run_kwds.pop("database_basename", "results.pk")
+    # The database the calc dir holds (0.16's database.pk in a 0.16 calc
+    # dir), decided once: the check, the run and the submit scripts share it.
+    basename = database_name(calc_dir, run_kwds.pop("database_basename", None))
     lock_timeout = run_kwds.pop("lock_timeout", DEFAULT_LOCK_TIMEOUT)
     simulate = bool(run_kwds.pop("simulate", False))
     save = run_kwds.get("save", True)
@@ -179,7 +206,8 @@ def prep_batch(
     array_machines = _array_machines(machines, array)
     # Runs already listed in the submit scripts: this call comments them out.
     announced = listed_runs(calc_dir, machines)
-    n_new = _check_fill(planned, templates, template_mode, calc_dir, basename, lock_timeout, save, run_kwds)
+    writer = _PsetWriter(templates, template_mode, write_pset)
+    n_new = _check_fill(planned, writer, calc_dir, basename, lock_timeout, save, run_kwds)
     if n_new == 0:
         # Nothing new (all skipped as done): the listed runs stay as they
         # are, so re-running a study script before submitting loses nothing.
@@ -189,7 +217,6 @@ def prep_batch(
         calc_dir = _prepare_simulate_dir(calc_dir, basename, lock_timeout)
         run_kwds["backup"] = False
         run_kwds.pop("backup_calc_dir", None)
-    writer = _PsetWriter(templates, template_mode, write_pset)
     df = run(writer, params, calc_dir=calc_dir, database_basename=basename,
              lock_timeout=lock_timeout, git=git, **run_kwds)
     store = Store(calc_dir, basename, lock_timeout)
@@ -232,8 +259,7 @@ def _array_machines(machines: list[Machine], array: bool) -> list[Machine]:
 
 def _check_fill(
     planned: PlannedPsets,
-    templates: list[FileTemplate],
-    mode: str,
+    writer: _PsetWriter,
     calc_dir: str,
     basename: str,
     lock_timeout: float,
@@ -252,19 +278,19 @@ def _check_fill(
         db = store.read() if save and store.exists() else run_kwds.get("df")
         if db is not None and len(db):
             # the writer's code hash: "same-code" re-runs what run() will re-run
-            writer_hash = code_hash(_PsetWriter.__call__)
-            keep = set(skip_done(planned, db, run_kwds["skip_dups"], calc_dir, writer_hash).hashes)
+            keep = set(skip_done(planned, db, run_kwds["skip_dups"], calc_dir, code_hash(writer)).hashes)
             todo = [(i, p) for i, p in todo if p["_pset_hash"] in keep]
     stand_ins = {"_run_id": _STAND_IN_ID, "_pset_id": _STAND_IN_ID, "_calc_dir": calc_dir,
                  "_run_seq": 0, "_pset_seq": 0}
     for index, pset in todo:
         context = {**pset, **stand_ins}
-        for templ in templates:
+        for templ in writer.templates:
             try:
-                templ.fill(context, mode)
+                templ.render(context, writer.mode)
             except TemplateError as exc:
                 shown = {k: v for k, v in pset.items() if not k.startswith("_")}
-                raise TemplateError(f"pset #{index} {shown!r:.200}: {exc} Nothing was written.") from None
+                # The same class: an unfilled placeholder stays a KeyError.
+                raise type(exc)(f"pset #{index} {shown!r:.200}: {exc} Nothing was written.") from None
     return len(todo)
 
 

@@ -8,27 +8,32 @@ print one line to stderr and exit with code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
 
 from psweep import __version__
-from psweep.compat import describe_path, resolve_database
+from psweep.calcdir import resolve_database
+from psweep.compat import describe_path
 from psweep.errors import PsweepError
 from psweep.frames_io import check_calc_dir, df_to_json
+from psweep.runs_table import runs_text
 from psweep.status import group_runs, runs
 from psweep.store import Store, df_read
 
 __all__ = ["main", "db2json_main", "db2table_main", "checkdir_main", "pull_main", "push_main"]
 
-DEFAULT_BASENAME = "results.pk"
 # Rows a table shows by default: the first half and the last half.
 DEFAULT_LIMIT = 20
 EXPORT_FORMATS = ("csv", "json", "parquet")
@@ -178,21 +183,23 @@ def _print_tracebacks(rows: pd.DataFrame) -> None:
 
 def _cmd_runs(args: argparse.Namespace) -> None:
     calc_dir, basename = _split_target(args.target)
-    if not args.watch:
-        print(_runs_text(runs(calc_dir, basename)))
-        return
     tty = sys.stdout.isatty()
+    if not args.watch:
+        print(runs_text(runs(calc_dir, basename), _terminal_width(tty)))
+        return
     last = None
     try:
         while True:
             table = runs(calc_dir, basename)
             n_live = int((table["state"] == "running").sum())
-            text = _runs_text(table)
+            width = _terminal_width(tty)  # read each time: the window may be resized
+            text = runs_text(table, width)
             stamp = pd.Timestamp.now().strftime("%H:%M:%S")
             head = f"psweep {args.command} {args.target}  {stamp}  {n_live} running"
             if tty:
                 # Home and clear, then redraw: the table stays in place.
-                sys.stdout.write(f"\x1b[H\x1b[2J{head} (Ctrl-C to stop watching)\n{text}\n")
+                head += " (Ctrl-C to stop watching)"
+                sys.stdout.write(f"\x1b[H\x1b[2J{head[:width]}\n{text}\n")
                 sys.stdout.flush()
             else:
                 # Not a terminal (a log, a pipe): a new table only when a
@@ -208,33 +215,9 @@ def _cmd_runs(args: argparse.Namespace) -> None:
         print()
 
 
-def _runs_text(table: pd.DataFrame) -> str:
-    """The table of :func:`psweep.runs` for a terminal."""
-    if len(table) == 0:
-        return "no runs"
-
-    def stamp(t: object) -> str:
-        return "-" if _isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M:%S")
-
-    def eta(t: object) -> str:
-        return "-" if _isna(t) else str(pd.Timedelta(t).round("1s")).removeprefix("0 days ")
-
-    text = pd.DataFrame(
-        {
-            "_run_id": table["_run_id"],
-            "state": table["state"],
-            "planned": ["-" if pd.isna(v) else str(int(v)) for v in table["planned"]],
-            "done": table["done"],
-            "failed": table["failed"],
-            "start": table["start"].map(stamp),
-            "last_row": table["last_row"].map(stamp),
-            "rows/s": ["-" if pd.isna(v) else f"{v:.1f}" for v in table["rows_per_s"]],
-            "eta": table["eta"].map(eta),
-            "host": table["host"].fillna("-"),
-            "source": table["source"].fillna("-"),
-        }
-    )
-    return text.to_string(index=False)
+def _terminal_width(tty: bool) -> int | None:
+    """Columns of the terminal stdout is, or None (a pipe or a file: no limit)."""
+    return shutil.get_terminal_size().columns if tty else None
 
 
 def _export_format(args: argparse.Namespace) -> str:
@@ -306,12 +289,50 @@ def _cmd_check(args: argparse.Namespace) -> None:
 def _cmd_compact(args: argparse.Namespace) -> None:
     calc_dir, basename = _split_target(args.target)
     store = Store(calc_dir, basename)
+    if not store.exists():
+        # Checked before taking the lock, which would create a file here.
+        raise CliError(
+            f"no psweep database to compact in {calc_dir!r}, which is {describe_path(calc_dir)}; "
+            f"nothing was written. Pass a calc dir (default: calc) or a database file."
+        )
     before = sum(n for _, live, n in store.journal_status() if not live)
     with store.locked():
         db = store.fold()
     left = store.journal_status()
     print(f"folded {before} pending rows of finished runs; {store.db_path} has {len(db)} rows; "
           f"{sum(n for _, _, n in left)} rows of live runs still pending")
+
+
+@contextlib.contextmanager
+def plain_warnings() -> Iterator[None]:
+    """Show warnings as one plain line on stderr, without Python's source line.
+
+    The notices psweep gives as warnings in Python (such as using a 0.16
+    calc dir's ``database.pk``) are meant for the user of the command, not
+    for a programmer: ``psweep: ...``, not ``.../compat.py:123:
+    UserWarning: ...`` and a line of code.
+
+    Examples
+    --------
+    >>> import contextlib, io, warnings
+    >>> from psweep.cli import plain_warnings
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err), plain_warnings():
+    ...     warnings.warn("psweep: a notice", UserWarning)
+    >>> err.getvalue()
+    'psweep: a notice\\n'
+    """
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_plain
+        yield
+
+
+def _show_plain(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                file: TextIO | None = None, line: str | None = None) -> None:
+    text = " ".join(str(message).split())
+    if not text.startswith("psweep"):
+        text = f"{category.__name__}: {text}"
+    print(text, file=sys.stderr if file is None else file, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -366,12 +387,14 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=_cmd_show)
 
     runs_help = ("one line per run: state (running, finished, killed, interrupted, stopped), "
-                 "planned psets, done, failed, start, last row; rows/s and ETA of running runs")
+                 "planned psets, done, failed, start, last row; rows/s and ETA of running runs. "
+                 "In a terminal the table fits its width: source left out, then ids shortened, "
+                 "years left out of times, then host, start, rows/s and last_row left out")
     for name, help_text in (
         ("runs", runs_help),
         ("status", "watch the runs until none is running (same as 'runs --watch')"),
     ):
-        cmd = sub.add_parser(name, help=help_text)
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("target", nargs="?", default="calc", help=target_help)
         if name == "runs":
             cmd.add_argument("--watch", action="store_true", help="refresh until no run is running")
@@ -423,7 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        with plain_warnings():
+            args.func(args)
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0
     except (CliError, PsweepError, OSError) as exc:
@@ -453,7 +477,8 @@ def _script(
     """Parse `argv`, run `body`; a reported problem is one line on stderr, exit 2."""
     args = parser.parse_args(argv)
     try:
-        return body(args) or 0
+        with plain_warnings():
+            return body(args) or 0
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0
     except (CliError, PsweepError, OSError, ValueError) as exc:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep.calcdir import BASENAME_016, DEFAULT_BASENAME, database_name, resolve_database
 from psweep.errors import DatabaseNotFoundError, ParamsError, PsweepError, caller_stacklevel
 from psweep.frames import _scalar_isna
 from psweep.params import pset_hash
@@ -41,111 +42,9 @@ __all__ = [
     "upgrade_016_frame",
 ]
 
-DEFAULT_BASENAME = "results.pk"
-BASENAME_016 = "database.pk"
-
-# Calc dirs this process has said it uses database.pk in: say it once.
-_ANNOUNCED: set[str] = set()
-
-
-def _has_database(calc_dir: str, basename: str) -> bool:
-    """Whether `basename` in `calc_dir` holds rows: the file, or journals
-    (the folder psweep.store keeps them in)."""
-    if os.path.exists(os.path.join(calc_dir, basename)):
-        return True
-    journals = os.path.join(calc_dir, ".psweep", "journal", basename)
-    try:
-        return any(name.endswith(".jnl") for name in os.listdir(journals))
-    except OSError:
-        return False
-
-
-def default_basename(calc_dir: str) -> str:
-    """The database file name a calc dir uses by default.
-
-    ``results.pk``, unless `calc_dir` holds psweep 0.16's ``database.pk``
-    and no ``results.pk`` (nor journals of one): then ``database.pk``,
-    which is continued. A warning says so, once per calc dir and process.
-
-    Parameters
-    ----------
-    calc_dir
-        The calc dir.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> import psweep.compat
-    >>> psweep.compat.default_basename("a/calc/dir/that/does/not/exist")
-    'results.pk'
-    """
-    if _has_database(calc_dir, DEFAULT_BASENAME) or not os.path.isfile(
-        os.path.join(calc_dir, BASENAME_016)
-    ):
-        return DEFAULT_BASENAME
-    _announce(
-        calc_dir,
-        f"psweep: {calc_dir!r} holds psweep 0.16's {BASENAME_016} and no "
-        f"{DEFAULT_BASENAME}: using {BASENAME_016}. Its rows get our "
-        f"_pset_hash, _failed and a _time_utc index; the file takes that "
-        f"format on the next run's write (back it up first with "
-        f"backup=True).",
-    )
-    return BASENAME_016
-
-
-def resolve_database(path: str | os.PathLike[str], reading: bool = False) -> tuple[str, str]:
-    """(calc_dir, database_basename) of a calc dir or a database file path.
-
-    Parameters
-    ----------
-    path
-        A calc dir (its default database, see :func:`default_basename`) or
-        a database file.
-    reading
-        For a read: a missing ``<calc_dir>/database.pk`` (0.16's name, as
-        0.16 scripts spell it) beside an existing ``results.pk`` means
-        that one (with a warning, once per calc dir and process).
-
-    Returns
-    -------
-    tuple of str
-
-    Examples
-    --------
-    >>> import psweep.compat
-    >>> psweep.compat.resolve_database("calc/results.pk")
-    ('calc', 'results.pk')
-    """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        return path, default_basename(path)
-    calc_dir, basename = os.path.split(path)
-    calc_dir = calc_dir or "."
-    if (
-        reading
-        and basename == BASENAME_016
-        and not _has_database(calc_dir, BASENAME_016)
-        and _has_database(calc_dir, DEFAULT_BASENAME)
-    ):
-        _announce(
-            calc_dir,
-            f"psweep: {path!r} does not exist (psweep 0.16's name); reading "
-            f"{os.path.join(calc_dir, DEFAULT_BASENAME)!r}, the database psweep writes now.",
-        )
-        return calc_dir, DEFAULT_BASENAME
-    return calc_dir, basename
-
-
-def _announce(calc_dir: str, message: str) -> None:
-    """Warn with `message`, once per calc dir and process."""
-    key = os.path.abspath(calc_dir)
-    if key not in _ANNOUNCED:
-        _ANNOUNCED.add(key)
-        warnings.warn(message, UserWarning, stacklevel=caller_stacklevel())
+# Which database a calc dir holds is decided in psweep.calcdir (imported
+# above); these names stay importable from here.
+default_basename = database_name
 
 
 def describe_path(path: str) -> str:

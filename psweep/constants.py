@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from psweep.calcdir import DEFAULT_BASENAME
+
 __all__ = [
     "CALC_DIR",
     "DATABASE_BASENAME",
@@ -28,7 +30,7 @@ CALC_DIR = "calc"
 
 #: Default ``database_basename``: the database is ``<calc_dir>/results.pk``
 #: (0.16: ``database.pk``; a calc dir holding only that file continues it).
-DATABASE_BASENAME = "results.pk"
+DATABASE_BASENAME = DEFAULT_BASENAME
 
 #: What :func:`psweep.df_update_pset_cols` and :func:`psweep.df_ensure_dtypes`
 #: put into missing cells by default: NaN, which is what our database holds

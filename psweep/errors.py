@@ -25,6 +25,7 @@ __all__ = [
     "FuncTypeError",
     "StoreWriteError",
     "TemplateError",
+    "TemplatePlaceholderError",
     "MissingDependencyError",
     "OptionError",
     "PsweepHashError",
@@ -85,6 +86,25 @@ class StoreWriteError(PsweepError, OSError):
 
 class TemplateError(PsweepError, ValueError):
     """A batch template or machine description cannot be used (see ``prep_batch``)."""
+
+
+class TemplatePlaceholderError(TemplateError, KeyError):
+    """A template placeholder that the pset does not fill.
+
+    Also a ``KeyError``, which psweep 0.16 raised for it, so that its
+    users' ``except KeyError:`` keeps working; ``str()`` is the message
+    itself (a plain ``KeyError`` would quote it).
+
+    Examples
+    --------
+    >>> from psweep.errors import TemplatePlaceholderError
+    >>> exc = TemplatePlaceholderError("template 'a.txt': placeholder 'b' not in the pset.")
+    >>> isinstance(exc, (KeyError, ValueError)), str(exc)
+    (True, "template 'a.txt': placeholder 'b' not in the pset.")
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
 
 
 class MissingDependencyError(PsweepError, ImportError):

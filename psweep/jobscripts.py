@@ -51,7 +51,7 @@ def run_script_name(machine: Machine) -> str:
     return f"run_{machine.name}.sh"
 
 
-def array_names(machine: Machine, run_seq: int) -> tuple[str, str]:
+def array_names(machine: Machine, run_seq: int, part: int | None = None) -> tuple[str, str]:
     """File names of run `run_seq`'s job array on `machine`.
 
     Parameters
@@ -60,16 +60,46 @@ def array_names(machine: Machine, run_seq: int) -> tuple[str, str]:
         The machine.
     run_seq
         The run's ``_run_seq``.
+    part
+        For a run split into several array jobs (more psets than the
+        machine's ``max_array_size``): the number of the part, from 1.
 
     Returns
     -------
     (str, str)
-        The list of pset folders and the array job script (see
+        The list of the run's pset folders and the array job script (see
         :func:`run_script_name` for an example).
     """
     stem = f"array_{machine.name}_run{run_seq}"
-    return stem + ".txt", stem + ".sh"
+    script = stem + ("" if part is None else f"_part{part}") + ".sh"
+    return stem + ".txt", script
 
+
+def array_parts(n_tasks: int, max_size: int) -> list[tuple[int, int]]:
+    """How a run of `n_tasks` psets splits into array jobs of at most `max_size` tasks.
+
+    Parameters
+    ----------
+    n_tasks
+        Psets of the run.
+    max_size
+        Most tasks one array job may have.
+
+    Returns
+    -------
+    list of (int, int)
+        Per array job: the position of its first pset in the run's list,
+        and its number of tasks.
+
+    Examples
+    --------
+    >>> from psweep.jobscripts import array_parts
+    >>> array_parts(2500, 1000)
+    [(0, 1000), (1000, 1000), (2000, 500)]
+    >>> array_parts(3, 1000)
+    [(0, 3)]
+    """
+    return [(first, min(max_size, n_tasks - first)) for first in range(0, n_tasks, max_size)]
 
 
 def listed_runs(calc_dir: str, machines: list[Machine]) -> set[int]:
@@ -155,16 +185,12 @@ def write_submit_files(
         lines = []
         for run_seq, psets in by_run.items():
             prefix = "# " if run_seq in commented else ""
-            list_name, array_script = array_names(machine, run_seq)
+            list_name, _ = array_names(machine, run_seq)
             if machine in array_machines and run_seq not in commented:
                 if not os.path.exists(os.path.join(calc_dir, list_name)):
                     _write_array(calc_dir, machine, run_seq, [p for p, _ in psets])
             if os.path.exists(os.path.join(calc_dir, list_name)):
-                n_tasks = _count_lines(os.path.join(calc_dir, list_name))
-                option = SCHEDULERS[machine.scheduler or "slurm"].array_option(
-                    n_tasks, machine.array_limit)
-                cmd = " ".join(x for x in (machine.subcmd, option, array_script) if x)
-                lines.append(f'{prefix}(cd "$here" && {cmd})  # run_seq={run_seq} array of {n_tasks} psets')
+                lines.extend(prefix + line for line in _array_lines(calc_dir, machine, run_seq))
                 continue
             job = shlex.quote(machine.template.targetname)
             lines.extend(
@@ -186,10 +212,47 @@ def _count_lines(path: str) -> int:
         return sum(1 for line in fd if line.strip())
 
 
-def _write_array(calc_dir: str, machine: Machine, run_seq: int, pset_ids: list[str]) -> None:
-    """Write the pset folder list and the job script of one run's job array."""
-    list_name, script_name = array_names(machine, run_seq)
+# The line of a part's script that says which psets of the list it runs.
+_PART_TAG = re.compile(r"^# psweep array part: first=(\d+) tasks=(\d+)$", re.MULTILINE)
+
+
+def _array_lines(calc_dir: str, machine: Machine, run_seq: int) -> list[str]:
+    """The submit lines of run `run_seq`'s array jobs, from the files on disk."""
     sched = SCHEDULERS[machine.scheduler or "slurm"]
+    list_name, script = array_names(machine, run_seq)
+    if os.path.exists(os.path.join(calc_dir, script)):  # one array job
+        n_tasks = _count_lines(os.path.join(calc_dir, list_name))
+        parts = [(script, n_tasks, f"array of {_psets(n_tasks)}")]
+    else:
+        parts = []
+        while True:
+            script = array_names(machine, run_seq, len(parts) + 1)[1]
+            try:
+                with open(os.path.join(calc_dir, script), encoding="utf-8") as fd:
+                    match = _PART_TAG.search(fd.read())
+            except FileNotFoundError:
+                break
+            n_tasks = int(match.group(2)) if match else 0
+            parts.append((script, n_tasks, f"array part {len(parts) + 1}, {_psets(n_tasks)}"))
+    lines = []
+    for script, n_tasks, what in parts:
+        option = sched.array_option(n_tasks, machine.array_limit)
+        cmd = " ".join(x for x in (machine.subcmd, option, shlex.quote(script)) if x)
+        lines.append(f'(cd "$here" && {cmd})  # run_seq={run_seq} {what}')
+    return lines
+
+
+def _psets(n: int) -> str:
+    return f"{n} pset" + ("" if n == 1 else "s")
+
+
+def _write_array(calc_dir: str, machine: Machine, run_seq: int, pset_ids: list[str]) -> None:
+    """Write the pset folder list and the job script(s) of one run's job array.
+
+    A run of more psets than ``machine.max_array_size`` gets one script per
+    part (:func:`array_parts`), each running its slice of the list.
+    """
+    list_name, _ = array_names(machine, run_seq)
     jobscript = machine.template.targetname
     with open(os.path.join(calc_dir, pset_ids[0], jobscript), encoding="utf-8", errors="replace") as fd:
         first = fd.read().splitlines()
@@ -197,31 +260,51 @@ def _write_array(calc_dir: str, machine: Machine, run_seq: int, pset_ids: list[s
     # The batch system reads its options from the comment block at the top,
     # so the first pset's options are the whole array's.
     options = []
+    directive = SCHEDULERS[machine.scheduler or "slurm"].directive
     for line in first[1:] if first and first[0].startswith("#!") else first:
         if line.strip() and not line.startswith("#"):
             break
-        if line.startswith(sched.directive):
+        if line.startswith(directive):
             options.append(line)
-    first_task = sched.first_task
-    text = "\n".join([
+    parts = array_parts(len(pset_ids), machine.max_array_size)
+    for number, (offset, n_tasks) in enumerate(parts, start=1):
+        script_name = array_names(machine, run_seq, None if len(parts) == 1 else number)[1]
+        text = _array_script(machine, options, interpreter, list_name, script_name, offset, n_tasks,
+                             len(parts) > 1)
+        _write_atomic(os.path.join(calc_dir, script_name), text.encode(), 0o755)
+    # The list last: where it exists, so do the scripts (write_submit_files
+    # writes an array only where its list is missing).
+    _write_atomic(os.path.join(calc_dir, list_name), "".join(p + "\n" for p in pset_ids).encode(), 0o644)
+
+
+def _array_script(machine: Machine, options: list[str], interpreter: str, list_name: str,
+                  script_name: str, offset: int, n_tasks: int, is_part: bool) -> str:
+    """The job script of one array job: task k runs the pset folder on line offset + k of the list."""
+    sched = SCHEDULERS[machine.scheduler or "slurm"]
+    first, last = sched.first_task, sched.first_task + n_tasks - 1
+    jobscript = machine.template.targetname
+    where = f"lines {offset + 1}-{offset + n_tasks}" if is_part else "its lines"
+    return "\n".join([
         "#!/bin/sh",
         *options,
-        f"# Job array of psweep.prep_batch on machine {machine.name!r}: {len(pset_ids)} tasks,",
-        f"# task k runs {jobscript} in the pset folder on line k+{1 - first_task} of {list_name}.",
-        f"task=${{{sched.task_var}:-{first_task}}}",
-        f"case $task in ''|*[!0-9]*) task={first_task} ;; esac",
+        f"# Job array of psweep.prep_batch on machine {machine.name!r}: {_psets(n_tasks)},",
+        f"# task k runs {jobscript} in the pset folder on line k+{offset + 1 - first} of {list_name} ({where}).",
+        *([f"# psweep array part: first={offset} tasks={n_tasks}"] if is_part else []),
+        f"task=${{{sched.task_var}:-{first}}}",
+        f"case $task in ''|*[!0-9]*) task={first} ;; esac",
         f'cd "${{{sched.submit_dir_var}:-$(dirname "$0")}}" || exit 1',
-        f'pset_dir=$(sed -n "$((task + {1 - first_task}))p" {list_name})',
+        "pset_dir=",
+        f'if [ "$task" -ge {first} ] && [ "$task" -le {last} ]; then',
+        f'    pset_dir=$(sed -n "$((task + {offset + 1 - first}))p" {shlex.quote(list_name)})',
+        "fi",
         'if [ -z "$pset_dir" ]; then',
-        f'    echo "{script_name}: no pset folder for task $task in {list_name}" >&2',
+        f'    echo "{script_name}: no pset folder for task $task in {list_name} (tasks {first}-{last})" >&2',
         "    exit 1",
         "fi",
         'cd "$pset_dir" || exit 1',
         f"exec {interpreter} {shlex.quote(jobscript)}",
         "",
     ])
-    _write_atomic(os.path.join(calc_dir, list_name), "".join(p + "\n" for p in pset_ids).encode(), 0o644)
-    _write_atomic(os.path.join(calc_dir, script_name), text.encode(), 0o755)
 
 
 def _write_atomic(path: str, data: bytes, mode: int) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shlex
 from typing import Any
 
 from psweep.errors import TemplateError
 from psweep.templates import FileTemplate, check_folder, require
 
-__all__ = ["Machine", "Scheduler", "SCHEDULERS", "gather_machines"]
+__all__ = ["MAX_ARRAY_SIZE", "Machine", "Scheduler", "SCHEDULERS", "gather_machines"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +86,15 @@ SCHEDULERS = {
 # Attributes of Machine that info.yaml must not replace.
 _RESERVED = ("name", "dir", "template", "info", "info_path")
 
+#: Default of ``max_array_size``: tasks per array job. SLURM's default
+#: MaxArraySize (1001) allows task ids 0-1000; PBS and SGE allow more.
+MAX_ARRAY_SIZE = 1000
+
+# A machine's name is part of file names that shells and batch systems
+# read (jobscript_<name>, run_<name>.sh, array_<name>_run<R>.sh).
+_SAFE_NAME = re.compile(r"[\w.+-]+")
+_UNSAFE_RUN = re.compile(r"[^\w.+-]+")
+
 
 class Machine:
     """A machine to submit jobs on: ``<machine_dir>/info.yaml`` and its job script template.
@@ -112,13 +122,20 @@ class Machine:
     array : bool
         Write a job array per run for this machine (default False).
     array_limit : int or None
-        At most this many array tasks at once (SLURM/PBS ``%K``, SGE ``-tc``).
+        At most this many tasks of one array job at once (SLURM/PBS
+        ``%K``, SGE ``-tc``).
+    max_array_size : int
+        At most this many tasks per array job (default 1000, as SLURM's
+        default ``MaxArraySize`` of 1001 allows; for SLURM, PBS and SGE
+        alike): a run with more psets is submitted as several array jobs.
+        Set it to your site's limit.
 
     Raises
     ------
     TemplateError
-        A missing ``info.yaml`` or job script, or a bad value in
-        ``info.yaml``; the message names the file.
+        A machine folder whose name is not letters, digits, ``_``, ``.``,
+        ``-`` or ``+`` (e.g. holds a space), a missing ``info.yaml`` or job
+        script, or a bad value in ``info.yaml``; the message names the file.
 
     Examples
     --------
@@ -136,6 +153,14 @@ class Machine:
     def __init__(self, machine_dir: str | os.PathLike[str], jobscript_name: str = "jobscript") -> None:
         self.dir = os.fspath(machine_dir)
         self.name = os.path.basename(os.path.normpath(self.dir))
+        if not _SAFE_NAME.fullmatch(self.name):
+            suggestion = _UNSAFE_RUN.sub("_", self.name)
+            raise TemplateError(
+                f"machine folder {self.dir!r}: its name {self.name!r} names the files "
+                f"jobscript_<name> and run_<name>.sh, which shells and batch systems "
+                f"read, so it may hold only letters, digits, '_', '.', '-' and '+'. "
+                f"Rename the folder, e.g. to {suggestion!r}."
+            )
         jobscript = os.path.join(self.dir, jobscript_name)
         self.info_path = os.path.join(self.dir, "info.yaml")
         if not os.path.isfile(jobscript):
@@ -148,6 +173,7 @@ class Machine:
         self.scheduler: str | None = None
         self.array = False
         self.array_limit: int | None = None
+        self.max_array_size: int = MAX_ARRAY_SIZE
         for key, value in self.info.items():
             if key in _RESERVED or not isinstance(key, str) or not key.isidentifier():
                 raise TemplateError(
@@ -199,14 +225,25 @@ class Machine:
                 f"'scheduler: slurm' (or pbs, sge)."
             )
         limit = self.array_limit
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        if limit is not None and not _is_count(limit):
             raise TemplateError(
                 f"{where!r}: array_limit={limit!r}; give a whole number >= 1 of "
                 f"tasks to run at once, or leave it out."
             )
+        if not _is_count(self.max_array_size):
+            raise TemplateError(
+                f"{where!r}: max_array_size={self.max_array_size!r}; give the whole "
+                f"number >= 1 of tasks your batch system takes in one array job (SLURM: "
+                f"MaxArraySize - 1, see 'scontrol show config'), or leave it out "
+                f"(default {MAX_ARRAY_SIZE})."
+            )
 
     def __repr__(self) -> str:
         return f"{self.name}:{self.template}"
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def gather_machines(machine_templ_dir: str | os.PathLike[str]) -> list[Machine]:

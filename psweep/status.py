@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep.calcdir import database_name
 from psweep.errors import DatabaseNotFoundError
 from psweep.journal import is_locked
 from psweep.store import Store
@@ -40,7 +41,7 @@ COLUMNS = [
 ]
 
 
-def runs(calc_dir: str = "calc", database_basename: str = "results.pk") -> pd.DataFrame:
+def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | None = None) -> pd.DataFrame:
     """One row per run of a calc dir's database, with its state and progress.
 
     The states:
@@ -66,7 +67,9 @@ def runs(calc_dir: str = "calc", database_basename: str = "results.pk") -> pd.Da
     calc_dir
         The calc dir.
     database_basename
-        File name of the database in `calc_dir`.
+        File name of the database in `calc_dir`; default: the one it holds
+        (``results.pk``, or psweep 0.16's ``database.pk`` in a calc dir
+        holding only that one).
 
     Returns
     -------
@@ -95,6 +98,8 @@ def runs(calc_dir: str = "calc", database_basename: str = "results.pk") -> pd.Da
           state  planned  done  failed
     0  finished        3     3       0
     """
+    calc_dir = os.fspath(calc_dir)
+    database_basename = database_name(calc_dir, database_basename)
     store = Store(calc_dir, database_basename)
     folder = os.path.join(calc_dir, "backup_script")
     # Probe the locks before reading the files: a run writes its end marker

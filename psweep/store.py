@@ -44,7 +44,8 @@ from typing import Any
 import filelock
 import pandas as pd
 
-from psweep.compat import DEFAULT_BASENAME, not_found_error, resolve_database, upgrade_016_frame
+from psweep.calcdir import database_name, resolve_database
+from psweep.compat import not_found_error, upgrade_016_frame
 from psweep.dbfile import (
     Signature,
     concat_rows,
@@ -77,7 +78,8 @@ class Store:
     calc_dir
         The calculation directory.
     database_basename
-        File name of the database inside `calc_dir`.
+        File name of the database inside `calc_dir`; default: the one it
+        holds (:func:`psweep.calcdir.database_name`).
     lock_timeout
         Seconds to wait for the database lock before raising
         :class:`~psweep.errors.LockTimeoutError`.
@@ -86,10 +88,11 @@ class Store:
     def __init__(
         self,
         calc_dir: str,
-        database_basename: str = DEFAULT_BASENAME,
+        database_basename: str | None = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         self.calc_dir = calc_dir
+        database_basename = database_name(calc_dir, database_basename)
         self.db_path = os.path.join(calc_dir, database_basename)
         self.lock_path = self.db_path + ".lock"
         self.journal_dir = os.path.join(calc_dir, ".psweep", "journal", database_basename)

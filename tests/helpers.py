@@ -78,3 +78,70 @@ def run_notebook(path, timeout: float = 120):
             else:
                 os.environ[name] = value
     return nb, pid
+
+
+def make_016_calc_dir(
+    calc_dir: str = "calc",
+    runs: tuple[list[dict], ...] = ([{"a": 1}, {"a": 2}], [{"a": 3}]),
+    machines: tuple[str, ...] = ("local",),
+    subcmd: str = "sh",
+):
+    """A calc dir as psweep 0.16's prep_batch leaves it, built with pandas alone.
+
+    Each run in `runs` is a list of psets. Per pset a folder
+    ``<calc_dir>/<_pset_id>/`` with ``input.txt`` (``a = <a>``) and, per
+    machine, ``jobscript_<machine>`` (``cat input.txt > out.txt``, no final
+    newline, as 0.16's jinja2 rendering writes it); ``database.pk``, a
+    pickled frame with every column ``object`` and rows indexed 0, 1, ...;
+    and per machine ``run_<machine>.sh`` in 0.16's layout: ``cd $here/<id>;
+    <subcmd> jobscript_<machine>  # run_seq=R pset_seq=S``, the lines of
+    earlier runs commented out. Checked against calc dirs 0.16.0 wrote.
+    Returns the frame pickled.
+    """
+    import hashlib
+    import pickle
+    import uuid
+
+    import pandas as pd
+
+    os.makedirs(calc_dir, exist_ok=True)
+    start = pd.Timestamp("2025-03-01 12:00:00")
+    records = []
+    for run_seq, psets in enumerate(runs):
+        run_id = str(uuid.uuid4())
+        for pset in psets:
+            pset_id = str(uuid.uuid4())
+            seq = len(records)
+            folder = os.path.join(calc_dir, pset_id)
+            os.makedirs(folder)
+            with open(os.path.join(folder, "input.txt"), "w") as fd:
+                fd.write(f"a = {pset.get('a')}")
+            for machine in machines:
+                with open(os.path.join(folder, f"jobscript_{machine}"), "w") as fd:
+                    fd.write("cat input.txt > out.txt")
+            records.append({
+                **pset,
+                "_pset_hash": hashlib.sha1(repr(sorted(pset.items())).encode()).hexdigest(),
+                "_pset_id": pset_id,
+                "_run_seq": run_seq,
+                "_pset_seq": seq,
+                "_run_id": run_id,
+                "_calc_dir": calc_dir,
+                "_time_utc": start + pd.Timedelta(seconds=seq),
+                "_exec_host": "oldhost",
+                "_pset_runtime": 0.003,
+            })
+    df = pd.DataFrame(records, dtype=object)
+    df = df.where(df.notna(), pd.NA)  # 0.16 fills keys a pset lacks with pd.NA
+    with open(os.path.join(calc_dir, "database.pk"), "wb") as fd:
+        pickle.dump(df, fd)
+    last = len(runs) - 1
+    for machine in machines:
+        lines = [
+            f"{'' if row['_run_seq'] == last else '# '}cd $here/{row['_pset_id']}; {subcmd} "
+            f"jobscript_{machine}  # run_seq={row['_run_seq']} pset_seq={row['_pset_seq']}"
+            for row in records
+        ]
+        with open(os.path.join(calc_dir, f"run_{machine}.sh"), "w") as fd:
+            fd.write("#!/bin/sh\n\nhere=$(readlink -f $(dirname $0))\n\n" + "\n".join(lines) + "\n")
+    return df

@@ -307,7 +307,8 @@ def test_skip_dups_checks_templates_only_for_psets_that_run(tmp_path):
     ps.prep_batch(ps.plist("a", [1, 2]), **kw)
     (tmp_path / "t" / "calc" / "in.txt").write_text("{{a}} {{b}}\n")
     params = ps.plist("a", [1, 2]) + [{"a": 3, "b": 9}]
-    df = ps.prep_batch(params, skip_dups=True, **kw)
+    with pytest.warns(UserWarning, match="made by other code"):  # the template changed
+        df = ps.prep_batch(params, skip_dups=True, **kw)
     assert len(df) == 3
     assert Path("calc", df["_pset_id"].iloc[-1], "in.txt").read_text() == "3 9\n"
     with pytest.raises(ps.TemplateError, match="'b'"):
@@ -617,3 +618,270 @@ def test_batch_errors_pickle_and_derive_from_builtins():
         err = pickle.loads(pickle.dumps(cls("template 'x': placeholder 'a' not in the pset")))
         assert type(err) is cls and isinstance(err, builtin) and isinstance(err, ps.PsweepError)
         assert "placeholder 'a'" in str(err)
+
+
+# -- templates: links, encodings, code, names (issue 20, item 9) -------------------
+
+
+def test_symlinked_folder_in_calc_templates_is_copied_into_each_pset_folder(tmp_path):
+    """A linked folder in templates/calc (data kept outside) lands in every pset folder, text filled."""
+    data = tmp_path / "shared" / "data"
+    (data / "deep").mkdir(parents=True)
+    (data / "table.txt").write_text("a = {{a}}\n")
+    (data / "deep" / "blob.bin").write_bytes(b"\x00\x01{{a}}")
+    kw = make_templates(tmp_path / "t", calc={"run.sh": "echo {{a}}\n"})
+    os.symlink(data, tmp_path / "t" / "calc" / "data")
+    os.symlink(data / "table.txt", tmp_path / "t" / "calc" / "linked.txt")
+    df = ps.prep_batch(ps.plist("a", [1, 2]), **kw)
+    for pset_id, a in zip(df["_pset_id"], df["a"]):
+        folder = Path("calc", pset_id)
+        assert (folder / "data" / "table.txt").read_text() == f"a = {a}\n"
+        assert (folder / "linked.txt").read_text() == f"a = {a}\n"
+        assert (folder / "data" / "deep" / "blob.bin").read_bytes() == b"\x00\x01{{a}}"
+        assert not (folder / "data").is_symlink()
+
+
+@pytest.mark.parametrize("target", [".", "..", "/"])
+def test_symlink_loop_in_calc_templates_is_refused_naming_it(tmp_path, target):
+    """A link in templates/calc to a folder that holds it is a TemplateError naming it; nothing written."""
+    kw = make_templates(tmp_path / "t")
+    (tmp_path / "t" / "calc" / "sub").mkdir()
+    os.symlink(target, tmp_path / "t" / "calc" / "sub" / "loop")
+    with pytest.raises(ps.TemplateError, match=r"sub/loop.*holds it"):
+        ps.prep_batch(ps.plist("a", [1]), **kw)
+    assert not Path("calc").exists()
+
+
+def test_dangling_symlink_in_calc_templates_is_refused_naming_it(tmp_path):
+    """A link in templates/calc that points nowhere is a TemplateError naming it, before anything is written."""
+    kw = make_templates(tmp_path / "t")
+    os.symlink(tmp_path / "gone", tmp_path / "t" / "calc" / "input")
+    with pytest.raises(ps.TemplateError, match=r"calc/input.*does not exist"):
+        ps.prep_batch(ps.plist("a", [1]), **kw)
+    assert not Path("calc").exists()
+
+
+@pytest.mark.parametrize("mode,text", [("jinja", "T = {{T}} °C, {{name}}\n"), ("dollar", "T = $T °C, $name\n")])
+def test_latin1_template_is_filled_and_written_in_latin1(tmp_path, mode, text):
+    """A latin-1 text template gets its placeholders filled and is written back in latin-1."""
+    kw = make_templates(tmp_path / "t", calc={"input.dat": text.encode("latin-1")})
+    df = ps.prep_batch([{"T": 300, "name": "Müller"}], template_mode=mode, **kw)
+    written = Path("calc", df["_pset_id"].iloc[0], "input.dat").read_bytes()
+    assert written == "T = 300 °C, Müller\n".encode("latin-1")
+
+
+def test_latin1_template_with_a_value_latin1_cannot_hold_is_an_error(tmp_path):
+    """A value latin-1 cannot hold, for a latin-1 template, is a TemplateError naming the file and the fix."""
+    kw = make_templates(tmp_path / "t", calc={"input.dat": "cost {{c}} °C\n".encode("latin-1")})
+    with pytest.raises(ps.TemplateError, match=r"input\.dat.*latin-1.*'€'.*UTF-8"):
+        ps.prep_batch([{"c": "5 €"}], **kw)
+    assert not Path("calc").exists()
+
+
+def test_utf16_template_is_filled_and_keeps_its_encoding(tmp_path):
+    """A UTF-16 template (with its byte order mark) is filled and written back as UTF-16."""
+    text = "\ufeffn = {{n}}\r\n"
+    kw = make_templates(tmp_path / "t", calc={"in.txt": text.encode("utf-16-le")})
+    df = ps.prep_batch(ps.plist("n", [7]), **kw)
+    written = Path("calc", df["_pset_id"].iloc[0], "in.txt").read_bytes()
+    assert written == "\ufeffn = 7\r\n".encode("utf-16-le")
+
+
+def test_crlf_template_keeps_its_line_ends(tmp_path):
+    """A template with Windows line ends (CRLF) is filled keeping them, in jinja and dollar mode."""
+    kw = make_templates(tmp_path / "t", calc={"job.bat": b"echo {{a}} $a\r\nexit\r\n"})
+    for mode in ("jinja", "dollar"):
+        df = ps.prep_batch(ps.plist("a", [5]), template_mode=mode, **kw)
+        written = Path("calc", df["_pset_id"].iloc[-1], "job.bat").read_bytes()
+        assert written == (b"echo 5 $a\r\nexit\r\n" if mode == "jinja" else b"echo {{a}} 5\r\nexit\r\n")
+
+
+def test_text_encoding_tells_text_from_binary():
+    """UTF-8, UTF-16 with BOM and 8-bit text are text; NULs or control bytes make binary."""
+    from psweep.templates import text_encoding
+
+    assert text_encoding(b"a = {{a}}\n") == "utf-8"
+    assert text_encoding("é {{a}}".encode("cp1252")) == "latin-1"
+    assert text_encoding("€ {{a}}".encode("cp1252")) == "latin-1"
+    assert text_encoding("x".encode("utf-16")) in ("utf-16-le", "utf-16-be")
+    assert text_encoding(b"\xff\xfe{{a}}\x00\x01\x00") is None  # UTF-16 of a control character
+    assert text_encoding(b"{{a}}\x00") is None
+    assert text_encoding(b"\xe9{{a}}\x02\x03") is None
+
+
+def test_same_code_reprepares_psets_after_a_template_changed(tmp_path):
+    """skip_dups='same-code' counts an edited calc template or job script as changed code."""
+    kw = make_templates(tmp_path / "t", calc={"in.txt": "{{a}}\n"})
+    params = ps.plist("a", [1, 2])
+    ps.prep_batch(params, **kw)
+    assert len(ps.prep_batch(params, skip_dups="same-code", **kw)) == 2
+    (tmp_path / "t" / "calc" / "in.txt").write_text("{{a}} v2\n")
+    df = ps.prep_batch(params, skip_dups="same-code", **kw)
+    assert len(df) == 4
+    assert [Path("calc", i, "in.txt").read_text() for i in df["_pset_id"].iloc[2:]] == ["1 v2\n", "2 v2\n"]
+    assert len(ps.prep_batch(params, skip_dups="same-code", **kw)) == 4
+    (tmp_path / "t" / "machines" / "local" / "jobscript").write_text("sh run.sh # v2\n")
+    assert len(ps.prep_batch(params, skip_dups="same-code", **kw)) == 6
+
+
+def test_machine_folder_with_a_space_is_refused_naming_it(tmp_path):
+    """A machine folder named 'my cluster' is a TemplateError naming it and a fix, before anything is written."""
+    kw = make_templates(tmp_path / "t", machines={"my cluster": ("subcmd: sbatch\n", "sh run.sh\n")})
+    with pytest.raises(ps.TemplateError, match=r"'my cluster'.*Rename the folder, e.g. to 'my_cluster'"):
+        ps.prep_batch(ps.plist("a", [1]), array=True, **kw)
+    assert not Path("calc").exists()
+
+
+@pytest.mark.parametrize("name", ["a;b", "it's", "x$y", "tab\there"])
+def test_machine_names_shells_would_split_are_refused(tmp_path, name):
+    """Machine folder names with shell-special characters are refused."""
+    mdir = tmp_path / "machines" / name
+    mdir.mkdir(parents=True)
+    (mdir / "info.yaml").write_text("subcmd: sh\n")
+    (mdir / "jobscript").write_text("true\n")
+    with pytest.raises(ps.TemplateError, match="Rename the folder"):
+        ps.Machine(mdir)
+
+
+# -- job arrays over the site limit (issue 20, item 10) -----------------------------------
+
+
+FAKE_SUBMIT = """#!/bin/sh
+# Stands in for {name}: runs the job script at once, each array task in turn.
+range=
+limit=
+while [ $# -gt 1 ]; do
+    case $1 in
+        --array=*) range=${{1#--array=}} ;;
+        -J|-t) range=$2; shift ;;
+        -tc) limit=$2; shift ;;
+    esac
+    shift
+done
+script=$1
+echo "$range $script" >> "{log}"
+if [ -z "$range" ]; then
+    {dir_var}=$PWD sh "$script"
+    exit $?
+fi
+range=${{range%%%*}}
+task=${{range%-*}}
+while [ "$task" -le "${{range#*-}}" ]; do
+    {task_var}=$task {dir_var}=$PWD sh "$script" || exit 1
+    task=$((task + 1))
+done
+"""
+
+SCHEDULER_VARS = {
+    "slurm": ("sbatch", "SLURM_ARRAY_TASK_ID", "SLURM_SUBMIT_DIR"),
+    "pbs": ("qsub", "PBS_ARRAY_INDEX", "PBS_O_WORKDIR"),
+    "sge": ("qsub", "SGE_TASK_ID", "SGE_O_WORKDIR"),
+}
+
+
+def fake_submitter(tmp_path: Path, scheduler: str) -> dict[str, str]:
+    """A fake sbatch/qsub on PATH that runs array tasks at once; returns the environment."""
+    name, task_var, dir_var = SCHEDULER_VARS[scheduler]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    text = FAKE_SUBMIT.format(name=name, log=tmp_path / "submitted.log", task_var=task_var, dir_var=dir_var)
+    (bin_dir / name).write_text(text)
+    os.chmod(bin_dir / name, 0o755)
+    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize("scheduler,first_range", [
+    ("slurm", "0-2%2"), ("pbs", "0-2%2"), ("sge", "1-3"),
+])
+def test_array_over_max_array_size_is_split_and_runs_every_pset_once(tmp_path, scheduler, first_range):
+    """7 psets with max_array_size: 3 are 3 array jobs (3, 3, 1 tasks); submitting them runs each pset once."""
+    subcmd = SCHEDULER_VARS[scheduler][0]
+    info = f"subcmd: {subcmd}\nscheduler: {scheduler}\narray: true\nmax_array_size: 3\narray_limit: 2\n"
+    kw = make_templates(tmp_path / "t", machines={"hpc": (info, "#!/bin/sh\necho {{a}} >> out.txt\n")})
+    df = ps.prep_batch(ps.plist("a", range(7)), calc_dir="my calc", **kw)
+    live, _ = submit_lines(Path("my calc/run_hpc.sh"))
+    assert [line.split("#")[1].strip() for line in live] == [
+        "run_seq=0 array part 1, 3 psets", "run_seq=0 array part 2, 3 psets", "run_seq=0 array part 3, 1 pset"]
+    env = fake_submitter(tmp_path, scheduler)
+    proc = run_sh(Path("my calc/run_hpc.sh"), env=env)
+    assert proc.returncode == 0, proc.stderr
+    for pset_id, a in zip(df["_pset_id"], df["a"]):
+        assert Path("my calc", pset_id, "out.txt").read_text() == f"{a}\n"
+    submitted = (tmp_path / "submitted.log").read_text().splitlines()
+    assert submitted[0] == f"{first_range} array_hpc_run0_part1.sh"
+    assert submitted[2] == " array_hpc_run0_part3.sh"  # one task: a plain job
+    # a task outside its part is refused, not run in another part's folder
+    name, task_var, dir_var = SCHEDULER_VARS[scheduler]
+    out_of_part = run_sh(Path("my calc/array_hpc_run0_part1.sh"),
+                         env={task_var: "5", dir_var: os.path.abspath("my calc")})
+    assert out_of_part.returncode == 1 and "no pset folder for task 5" in out_of_part.stderr
+    # the next run comments out all three parts and adds its own array
+    ps.prep_batch(ps.plist("a", [7, 8]), calc_dir="my calc", **kw)
+    live, commented = submit_lines(Path("my calc/run_hpc.sh"))
+    assert len(commented) == 3 and len(live) == 1 and "array_hpc_run1.sh" in live[0]
+
+
+def test_default_max_array_size_is_1000_so_slurm_takes_every_array(tmp_path):
+    """Without max_array_size, 1001 psets are --array=0-999 and a one-task job, as SLURM's default allows."""
+    kw = make_templates(tmp_path / "t", calc={"in.txt": "{{a}}"},
+                        machines={"cluster": ("subcmd: sbatch\n", "true\n")})
+    ps.prep_batch(ps.plist("a", range(1001)), array=True, **kw)
+    live, _ = submit_lines(Path("calc/run_cluster.sh"))
+    assert len(live) == 2
+    assert "sbatch --array=0-999 array_cluster_run0_part1.sh" in live[0]
+    assert "(cd \"$here\" && sbatch array_cluster_run0_part2.sh)" in live[1]
+    assert len(Path("calc/array_cluster_run0.txt").read_text().split()) == 1001
+
+
+@pytest.mark.parametrize("value", [0, -5, "many", True, 2.5])
+def test_bad_max_array_size_is_a_clear_error(tmp_path, value):
+    """max_array_size in info.yaml must be a whole number >= 1; the message names the file and the key."""
+    mdir = tmp_path / "machines" / "cluster"
+    mdir.mkdir(parents=True)
+    (mdir / "jobscript").write_text("true\n")
+    (mdir / "info.yaml").write_text(f"subcmd: sbatch\nmax_array_size: {value}\n")
+    with pytest.raises(ps.TemplateError, match=r"info\.yaml.*max_array_size"):
+        ps.Machine(mdir)
+
+
+# -- unfilled placeholders are KeyErrors too, as in 0.16 (issue 20, item 24) ------------------
+
+
+PICKLE_ROUND_TRIP = """
+import pickle, sys
+exc = pickle.loads(sys.stdin.buffer.read())
+print(type(exc).__name__, isinstance(exc, KeyError), str(exc)[:9])
+"""
+
+
+@pytest.mark.parametrize("mode,text", [("dollar", " $foo $abc"), ("jinja", " {{foo}} {{abc}}")])
+def test_unfilled_placeholder_is_a_key_error_with_a_plain_message(tmp_path, mode, text):
+    """An unfilled placeholder is a TemplateError, a ValueError and a KeyError; str() is unquoted; it pickles."""
+    path = tmp_path / "tmpl.txt"
+    path.write_text(text)
+    with pytest.raises(KeyError) as info:
+        ps.FileTemplate(path).fill({"foo": "x"}, mode=mode)
+    exc = info.value
+    assert isinstance(exc, ps.TemplateError) and isinstance(exc, ValueError)
+    assert isinstance(exc, ps.TemplatePlaceholderError)
+    assert str(exc).startswith("template ") and "abc" in str(exc)
+    if mode == "jinja":
+        import jinja2
+
+        assert isinstance(exc, jinja2.exceptions.UndefinedError)
+    proc = subprocess.run([sys.executable, "-c", PICKLE_ROUND_TRIP], input=pickle.dumps(exc),
+                          capture_output=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    name, is_key_error, head = proc.stdout.decode().split(maxsplit=2)
+    assert (name, is_key_error, head.strip()) == (type(exc).__name__, "True", "template")
+
+
+def test_prep_batch_unfilled_placeholder_is_caught_by_except_key_error(tmp_path):
+    """prep_batch's error for an unfilled placeholder (naming the pset) is caught by 0.16's 'except KeyError:'."""
+    kw = make_templates(tmp_path / "t", calc={"in.txt": "{{a}} {{b}}\n"})
+    try:
+        ps.prep_batch(ps.plist("a", [1]), **kw)
+    except KeyError as exc:
+        assert "pset #0" in str(exc) and "'b'" in str(exc) and not str(exc).startswith('"')
+    else:
+        raise AssertionError("no KeyError")

@@ -16,6 +16,7 @@ import pytest
 
 import psweep as ps
 import psweep.cli as cli_mod
+import psweep.runs_table as runs_table
 import workers
 from helpers import read_lines, wait_until
 from psweep.store import Store
@@ -132,18 +133,23 @@ def run_line(screen: str, state: str) -> list[str] | None:
 
 
 @pytest.fixture
-def tmux():
-    """A private tmux server (own socket), killed in teardown."""
+def tmux(tmp_path):
+    """A private tmux server (own socket in tmp_path), killed and its socket removed in teardown."""
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
-    socket = f"psweep-test-{uuid.uuid4().hex[:8]}"
+    # In tmp_path, not tmux's folder in /tmp, which would keep the socket file.
+    socket = str(tmp_path / f"tmux-{uuid.uuid4().hex[:8]}")
 
     def run(*args: str) -> str:
-        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
+        return subprocess.run(["tmux", "-S", socket, *args], capture_output=True, text=True,
                               timeout=30, check=True).stdout
 
-    yield run
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
+    try:
+        yield run
+    finally:
+        subprocess.run(["tmux", "-S", socket, "kill-server"], capture_output=True, timeout=30)
+        if os.path.exists(socket):
+            os.remove(socket)
 
 
 def watch_in_tmux(tmux, options: str) -> str:
@@ -520,3 +526,130 @@ def test_show_run_prefix_selects_whole_runs(study):
     assert out.stdout.split() == ["x,y", "1,1.0", "2,4.0"]  # y is float: the failed row has NaN
     out = cli("show", "--run", "not-a-run")
     assert out.returncode == 2 and "'not-a-run'" in out.stderr and "psweep runs" in out.stderr
+
+
+def test_compact_of_a_folder_without_database_is_an_error_that_writes_nothing():
+    """psweep compact on a folder with no database: exit 2, one line naming it and what it holds, no lock file."""
+    os.makedirs("notes/sub")
+    with open("notes/a.txt", "w") as fd:
+        fd.write("x\n")
+    out = cli("compact", "notes")
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.count("\n") == 1 and "'notes'" in out.stderr and "a.txt, sub" in out.stderr
+    assert "0 rows" not in out.stdout
+    assert sorted(os.listdir("notes")) == ["a.txt", "sub"]
+    os.makedirs("empty")
+    out = cli("compact", "empty")
+    assert out.returncode == 2 and "empty" in out.stderr and os.listdir("empty") == []
+
+
+# -- psweep runs/status fit the terminal (issue 20, item 22) ----------------------------
+
+
+def wide_runs_table() -> pd.DataFrame:
+    """ps.runs of three finished runs with their source files and a long host name."""
+    for _ in range(3):
+        ps.run(workers.square, ps.plist("x", [1, 2]), source="print(1)\n")
+    table = ps.runs("calc")
+    assert table["source"].notna().all()
+    return table.assign(host="node-0042.cluster.example.org")
+
+
+@pytest.mark.parametrize("width,columns", [
+    (None, ["_run_id", "state", "planned", "done", "failed", "start", "last_row", "rows/s", "eta", "host",
+            "source"]),
+    (150, ["_run_id", "state", "planned", "done", "failed", "start", "last_row", "rows/s", "eta", "host"]),
+    (120, ["_run_id", "state", "planned", "done", "failed", "start", "last_row", "rows/s", "eta", "host"]),
+    (100, ["_run_id", "state", "planned", "done", "failed", "start", "last_row", "rows/s", "eta"]),
+    (80, ["_run_id", "state", "planned", "done", "failed", "start", "last_row", "rows/s", "eta"]),
+    (70, ["_run_id", "state", "planned", "done", "failed", "last_row", "rows/s", "eta"]),
+    (60, ["_run_id", "state", "planned", "done", "failed", "last_row", "eta"]),
+    (30, ["_run_id", "state", "planned", "done", "failed", "eta"]),
+])
+def test_runs_text_fits_the_width_in_the_documented_order(width, columns):
+    """runs_text drops and shortens columns in RUNS_FIT_STEPS order until every line fits the width."""
+    table = wide_runs_table()
+    lines = runs_table.runs_text(table, width).split("\n")
+    assert lines[0].split() == columns
+    assert len(lines) == 1 + len(table)
+    for line, run_id in zip(lines[1:], table["_run_id"]):
+        fields = line.split()
+        assert len(fields) == len(columns) + ("start" in columns) + ("last_row" in columns)
+        assert run_id.startswith(fields[0]) and len(fields[0]) >= (36 if width is None or width > 200 else 8)
+        assert fields[1] == "finished"
+    if width is not None and width >= 60:
+        assert max(map(len, lines)) <= width
+
+
+def test_full_runs_table_is_wider_than_120_columns():
+    """The table that wrapped: all columns with whole ids and source paths need more than 120 columns."""
+    assert max(map(len, runs_table.runs_text(wide_runs_table()).split("\n"))) > 120
+
+
+def test_run_id_prefixes_stay_unique():
+    """Shortened run ids grow past 8 characters where two ids share their first 8."""
+    ids = ["abcdefgh-1111", "abcdefgh-2222", "12345678-0000", "abcdefgh-1111"]
+    assert runs_table._unique_prefixes(ids, 8) == ["abcdefgh-1", "abcdefgh-2", "12345678-0", "abcdefgh-1"]
+    assert runs_table._unique_prefixes(["a" * 36], 8) == ["a" * 8]
+
+
+def test_runs_in_a_pipe_prints_every_column_whole():
+    """Not in a terminal (a pipe, a log), psweep runs prints all columns and whole ids."""
+    table = wide_runs_table()
+    out = cli("runs", "calc")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0].split()[-1] == "source"
+    assert table["_run_id"].iloc[0] in out.stdout
+
+
+def tmux_screen_after(tmux, command: str, done: str, width: int = 120) -> list[str]:
+    """Type `command` into a fresh tmux window of `width` x 40; its lines once `done` is on screen."""
+    tmux("new-session", "-d", "-s", "w", "-x", str(width), "-y", "40", "-c", os.getcwd())
+    tmux("send-keys", "-t", "w", command, "Enter")
+    wait_until(lambda: done in screen_of(tmux), 60, repr(done))
+    return screen_of(tmux).split("\n")
+
+
+def table_lines(screen: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The header fields and the field lists of the lines below it, up to an empty line."""
+    start = next(i for i, line in enumerate(screen) if line.split()[:2] == ["_run_id", "state"])
+    rows = []
+    for line in screen[start + 1:]:
+        if not line.strip() or "ENDED" in line:
+            break
+        rows.append(line.split())
+    return screen[start].split(), rows
+
+
+def test_runs_fits_a_120_column_terminal(tmux):
+    """In a real 120-column terminal, psweep runs prints one unwrapped line per run, ids shortened."""
+    table = wide_runs_table()
+    screen = tmux_screen_after(tmux, f"{' '.join(cli_command())} runs calc; echo RUNS-ENDED $?", "RUNS-ENDED 0")
+    header, rows = table_lines(screen)
+    assert header[-2:] == ["eta", "host"] and "source" not in header
+    assert len(rows) == 3
+    for fields, run_id in zip(rows, table["_run_id"]):
+        assert len(fields) == len(header) + 2  # start and last_row hold a space
+        assert run_id.startswith(fields[0]) and fields[1] == "finished"
+    assert max(len(line.rstrip()) for line in screen) <= 120
+
+
+def test_status_watch_fits_a_100_column_terminal(tmux):
+    """psweep status in a 100-column terminal redraws a table that fits, with the running run's eta."""
+    proc = start_watched_run(400, 0.03)
+    try:
+        command = f"{' '.join(cli_command())} status --interval 0.2; echo WATCH-ENDED $?"
+        tmux("new-session", "-d", "-s", "w", "-x", "100", "-y", "40", "-c", os.getcwd())
+        tmux("send-keys", "-t", "w", command, "Enter")
+        wait_until(lambda: run_line(screen_of(tmux), "running"), 60, "a running run on screen")
+        screen = screen_of(tmux).split("\n")
+        header, rows = table_lines(screen)
+        assert "eta" in header and "source" not in header
+        running = next(fields for fields in rows if fields[1] == "running")
+        assert len(running) == len(header) + 2 and ":" in running[header.index("eta") + 2]
+        assert len(running[0]) == 8
+        assert max(len(line.rstrip()) for line in screen) <= 100
+        wait_until(lambda: "WATCH-ENDED 0" in screen_of(tmux), 120, "the watch to end")
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)

@@ -49,13 +49,17 @@ def plist(name: str, seq: Iterable[Any]) -> list[dict[str, Any]]:
     Raises
     ------
     ParamsTypeError
-        If `name` is not a string.
+        If `name` is not a string, or `seq` is not a sequence of values: a
+        single value (``plist("a", 5)``), a string (which would give one
+        pset per character) or a dict.
 
     Examples
     --------
     >>> import psweep as ps
     >>> ps.plist("a", [1, 2])
     [{'a': 1}, {'a': 2}]
+    >>> ps.plist("name", ["abc"])
+    [{'name': 'abc'}]
     """
     if not isinstance(name, str):
         raise ParamsTypeError(
@@ -63,7 +67,30 @@ def plist(name: str, seq: Iterable[Any]) -> list[dict[str, Any]]:
             f"{type(name).__name__}, not a str. Pass the name as a string, "
             f"e.g. plist('a', [1, 2])."
         )
+    _check_values(name, seq)
     return [{name: value} for value in seq]
+
+
+def _check_values(name: str, seq: Any) -> None:
+    """Raise ParamsTypeError unless `seq` is an iterable of values for plist."""
+    if isinstance(seq, Mapping):
+        raise ParamsTypeError(
+            f"plist({name!r}, {seq!r:.80}): the values are a {type(seq).__name__}, not a "
+            f"sequence of values (iterating it would give its keys). Pass the values "
+            f"you mean, e.g. ps.plist({name!r}, list(d.values())) or list(d)."
+        )
+    single = isinstance(seq, (str, bytes, bytearray)) or not isinstance(seq, Iterable)
+    if not single and getattr(seq, "ndim", None) == 0:  # a 0-d numpy array
+        single, seq = True, seq.item()
+    if single:
+        what = "a string, which would give one pset per character" if isinstance(seq, (str, bytes)) else (
+            f"a single {type(seq).__name__}"
+        )
+        raise ParamsTypeError(
+            f"plist({name!r}, {seq!r:.80}): the values are {what}, not a sequence of "
+            f"values. For one pset with this value, wrap it in a list: "
+            f"ps.plist({name!r}, [{seq!r:.80}])."
+        )
 
 
 def seq2dicts(name: str, seq: Iterable[Any]) -> list[dict[str, Any]]:
@@ -284,6 +311,20 @@ def _check_plist(entry: Any, index: int) -> None:
             f"not a plist. Pass lists of dicts, e.g. ps.pgrid(ps.plist('a', [1, 2]), "
             f"ps.plist('b', [3]))."
         )
+    if isinstance(entry, (list, tuple)) and entry and not isinstance(entry[0], (Mapping, list, tuple, zip)):
+        # Values where psets belong, e.g. pgrid(ps.plist("a", [1]), [1, 2]).
+        raise ParamsTypeError(
+            f"pgrid: argument #{index} holds {entry[0]!r:.40} (a {type(entry[0]).__name__}), "
+            f"values, not psets. Make a plist of them first: ps.plist('name', {entry!r:.80})."
+        )
+    if isinstance(entry, (list, tuple)) and entry and isinstance(entry[0], (list, tuple)):
+        first = entry[0]
+        if first and not isinstance(first[0], Mapping) and not isinstance(first[0], (list, tuple)):
+            raise ParamsTypeError(
+                f"pgrid: argument #{index} holds {first!r:.40} (a {type(first).__name__} of "
+                f"{type(first[0]).__name__}), values, not psets. Make a plist of them first: "
+                f"ps.plist('name', ...)."
+            )
 
 
 def filter_params_unique(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from psweep.errors import (
     CalcDirError,
     FuncTypeError,
     LockTimeoutError,
+    MissingDependencyError,
     ParamsError,
     ParamsTypeError,
     PsweepError,
@@ -470,9 +471,10 @@ def _progress_class(progress: bool | None) -> Any:
         from tqdm.auto import tqdm
     except ImportError as exc:
         if progress:
-            raise PsweepError(
-                "progress=True needs tqdm, which is not installed. Install it "
-                "with: pip install 'psweep[progress]' (or pip install tqdm)."
+            raise MissingDependencyError(
+                "progress=True needs the package 'tqdm', which is not installed. "
+                "Install it with: pip install tqdm (or the progress extra, "
+                "pip install 'psweep[progress]'), or pass progress=False."
             ) from exc
         return None
     return tqdm

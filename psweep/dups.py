@@ -5,17 +5,51 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from psweep.backup import run_code_hashes
-from psweep.errors import caller_stacklevel
+from psweep.errors import ParamsError, caller_stacklevel
 from psweep.leftout import describe, differ_from_rows
 from psweep.plan import PlannedPsets
 
-__all__ = ["SAME_CODE", "SKIP_DUPS", "skip_done"]
+__all__ = ["NOT_GIVEN", "SAME_CODE", "SKIP_DUPS", "check_skip_dups", "skip_done", "warn_repeated"]
 
 SAME_CODE = "same-code"
 SKIP_DUPS = (False, True, SAME_CODE)
+
+
+class _NotGiven:
+    """skip_dups's default: acts as False, but a run that repeats done psets says so.
+
+    Its repr is ``False``, so ``help(ps.run)`` shows ``skip_dups=False``.
+    """
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "False"
+
+    def __reduce__(self) -> str:
+        return "NOT_GIVEN"  # the one instance, also after pickling
+
+
+NOT_GIVEN = _NotGiven()
+
+
+def check_skip_dups(value: Any) -> None:
+    """Raise ParamsError unless `value` is a skip_dups option.
+
+    Parameters
+    ----------
+    value
+        The option as given.
+    """
+    if value is not NOT_GIVEN and value not in SKIP_DUPS:
+        raise ParamsError(f"skip_dups={value!r}: use one of {SKIP_DUPS}.")
 
 
 def skip_done(
@@ -35,21 +69,22 @@ def skip_done(
     """
     if "_pset_hash" not in db.columns:
         return psets
-    mask = _done_mask(db, psets.hashes)
+    mask = _done_rows(db, psets.hashes)
     todo = _skip_by_code(psets, db, mask, skip_dups, calc_dir, func_hash)
     if psets.left_out and len(todo) < len(psets):
-        _warn_skipped_left_out(psets, todo, db[mask])
+        _warn_skipped_left_out(psets, todo, db.iloc[mask])
     return todo
 
 
-def _done_mask(db: pd.DataFrame, hashes: list[str]) -> Any:
-    """Boolean array: the successful rows of `db` with one of `hashes`."""
+def _done_rows(db: pd.DataFrame, hashes: list[str]) -> np.ndarray:
+    """Positions of the successful rows of `db` with one of `hashes`."""
     # isin hashes only the run's, where a set of a big database's hashes
-    # would take most of the time.
-    mask = db["_pset_hash"].isin(hashes).to_numpy()
-    if "_failed" in db.columns:
-        mask = mask & ~db["_failed"].fillna(False).astype(bool).to_numpy()
-    return mask
+    # would take most of the time; the rest looks at matching rows only.
+    rows = np.flatnonzero(db["_pset_hash"].isin(hashes).to_numpy())
+    if len(rows) and "_failed" in db.columns:
+        failed = db["_failed"].iloc[rows].fillna(False).astype(bool).to_numpy()
+        rows = rows[~failed]
+    return rows
 
 
 def _skip_by_code(
@@ -110,3 +145,62 @@ def _warn_skipped_left_out(psets: PlannedPsets, todo: PlannedPsets, done_rows: p
         UserWarning,
         stacklevel=caller_stacklevel(),
     )
+
+
+def warn_repeated(
+    psets: PlannedPsets, db: pd.DataFrame | None, run_id: str, db_path: str, simulate: bool
+) -> None:
+    """Say once that psets of this run had successful rows before it (skip_dups not given).
+
+    Re-running a study script without ``skip_dups`` doubles it silently
+    otherwise. Costs one ``isin`` of the run's hashes over the hash column
+    (no Python work per stored row) and O(matching rows).
+
+    Parameters
+    ----------
+    psets
+        The run's planned psets.
+    db
+        The database after the run (as its final fold wrote it), or before
+        it (``save=False``), or None.
+    run_id
+        The run's ``_run_id``: its own rows do not count.
+    db_path
+        The database, for the message.
+    simulate
+        A dry run: it would repeat them.
+    """
+    if db is None or not len(psets) or "_pset_hash" not in db.columns:
+        return
+    rows = _done_rows(db, psets.hashes)
+    if not len(rows):
+        return
+    earlier = db.iloc[rows]
+    if "_run_id" in earlier.columns:
+        earlier = earlier[earlier["_run_id"].to_numpy() != run_id]
+    done = set(earlier["_pset_hash"].tolist())
+    hashes = psets.hashes
+    matched = [index for index, pset_hash in enumerate(hashes) if pset_hash in done]
+    if not matched:
+        return
+    differ, keys = differ_from_rows(matched, hashes, psets.left_out, earlier) if psets.left_out else ([], [])
+    n_repeated = len(matched) - len(differ)
+    run = "dry run" if simulate else "run"
+    parts = []
+    if n_repeated:
+        parts.append(
+            f"psweep: {n_repeated} of the {len(psets)} psets of this {run} already had successful "
+            f"rows in {db_path} (the same _pset_hash, and the same values of keys the hash leaves "
+            f"out), so this {run} {'would repeat' if simulate else 'repeated'} them. Pass "
+            f"skip_dups=True to skip psets that are done, or skip_dups=False to repeat them on "
+            f"purpose without this notice."
+        )
+    if differ:
+        many = len(differ) > 1
+        parts.append(
+            f"{'' if n_repeated else 'psweep: '}{len(differ)} {'more ' if n_repeated else ''}"
+            f"pset{'s' if many else ''} {'have' if many else 'has'} the _pset_hash of earlier "
+            f"rows but {'differ' if many else 'differs'} from them in keys the hash leaves out, "
+            f"which skip_dups=True would skip as well: {describe(keys)}"
+        )
+    warnings.warn(" ".join(parts), UserWarning, stacklevel=caller_stacklevel())

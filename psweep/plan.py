@@ -95,11 +95,13 @@ class PlannedPsets(Sequence):
         hashes: list[str],
         private: bool,
         left_out: LeftOut | None = None,
+        key_sets: Iterable[tuple[str, ...]] = (),
     ) -> None:
         self._sources = sources
         self._hashes = hashes
         self._private = private
         self.left_out: LeftOut = left_out or {}
+        self._key_sets = tuple(key_sets)
         self._bookkeeping: tuple[str, str, int, int] | None = None
         self._ids: list[str] = []
 
@@ -156,8 +158,20 @@ class PlannedPsets(Sequence):
         sources = self._sources
         left_out = {new: self.left_out[old] for new, old in enumerate(keep) if old in self.left_out}
         return PlannedPsets(
-            [sources[i] for i in keep], [self._hashes[i] for i in keep], self._private, left_out
+            [sources[i] for i in keep], [self._hashes[i] for i in keep], self._private, left_out, self._key_sets
         )
+
+    def keys_without_results(self) -> frozenset[str]:
+        """Every key a row of these psets has when its function returned nothing.
+
+        The keys of all psets and the engine's bookkeeping (and ``_logs``):
+        a successful row with any other key returned a result.
+        """
+        keys: set[str] = set(ENGINE_KEYS)
+        keys.add("_logs")
+        for key_set in self._key_sets:
+            keys.update(key_set)
+        return frozenset(keys)
 
     def number(self, run_id: str, calc_dir: str, run_seq: int, first_seq: int) -> None:
         """Give every pset its run's bookkeeping and an id of its own."""
@@ -278,4 +292,4 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
         if left:
             left_out[index] = (left, left_out_digest(pset, left))
     warn_collisions(*collisions(hashes, left_out), "params")
-    return PlannedPsets(copies if private else params, hashes, private, left_out)  # type: ignore[arg-type]
+    return PlannedPsets(copies if private else params, hashes, private, left_out, key_sets)  # type: ignore[arg-type]

@@ -294,7 +294,7 @@ def _params_like_values():
 
 @pytest.mark.parametrize("kind, value", _params_like_values(), ids=lambda v: v if isinstance(v, str) else "")
 def test_calling_a_decorated_function_with_params_names_over_before_the_function_runs(kind, value):
-    """f(params) (a list/tuple/iterator of dicts, a DataFrame) is a ParamsTypeError naming .over(); f does not run."""
+    """f(params) (list/tuple/iterator of dicts, DataFrame): a ParamsTypeError naming .over(); f does not run."""
     calls = []
 
     @ps.sweep(calc_dir="calc")

@@ -76,11 +76,14 @@ def skip_done(
     return todo
 
 
-def _done_rows(db: pd.DataFrame, hashes: list[str]) -> np.ndarray:
-    """Positions of the successful rows of `db` with one of `hashes`."""
+def _done_rows(db: pd.DataFrame, hashes: list[str], other_than_run: str | None = None) -> np.ndarray:
+    """Positions of the successful rows of `db` with one of `hashes`
+    (and, if given, of another run than `other_than_run`)."""
     # isin hashes only the run's, where a set of a big database's hashes
     # would take most of the time; the rest looks at matching rows only.
     rows = np.flatnonzero(db["_pset_hash"].isin(hashes).to_numpy())
+    if len(rows) and other_than_run is not None and "_run_id" in db.columns:
+        rows = rows[db["_run_id"].to_numpy()[rows] != other_than_run]
     if len(rows) and "_failed" in db.columns:
         failed = db["_failed"].iloc[rows].fillna(False).astype(bool).to_numpy()
         rows = rows[~failed]
@@ -148,7 +151,12 @@ def _warn_skipped_left_out(psets: PlannedPsets, todo: PlannedPsets, done_rows: p
 
 
 def warn_repeated(
-    psets: PlannedPsets, db: pd.DataFrame | None, run_id: str, db_path: str, simulate: bool
+    psets: PlannedPsets,
+    db: pd.DataFrame | None,
+    run_id: str,
+    db_path: str,
+    simulate: bool,
+    n_own: int = 0,
 ) -> None:
     """Say once that psets of this run had successful rows before it (skip_dups not given).
 
@@ -169,20 +177,19 @@ def warn_repeated(
         The database, for the message.
     simulate
         A dry run: it would repeat them.
+    n_own
+        How many of the rows of `db` this run recorded: a database of only
+        those (a study's first run) has nothing earlier to look at.
     """
-    if db is None or not len(psets) or "_pset_hash" not in db.columns:
+    if db is None or len(db) <= n_own or not len(psets) or "_pset_hash" not in db.columns:
         return
-    rows = _done_rows(db, psets.hashes)
+    rows = _done_rows(db, psets.hashes, other_than_run=run_id)
     if not len(rows):
-        return
+        return  # the usual case: new psets, or only this run's own rows
     earlier = db.iloc[rows]
-    if "_run_id" in earlier.columns:
-        earlier = earlier[earlier["_run_id"].to_numpy() != run_id]
     done = set(earlier["_pset_hash"].tolist())
     hashes = psets.hashes
     matched = [index for index, pset_hash in enumerate(hashes) if pset_hash in done]
-    if not matched:
-        return
     differ, keys = differ_from_rows(matched, hashes, psets.left_out, earlier) if psets.left_out else ([], [])
     n_repeated = len(matched) - len(differ)
     run = "dry run" if simulate else "run"

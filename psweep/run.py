@@ -383,7 +383,8 @@ def run(
         warn_after_run(recorder, func, on_error)
         if skip_dups is NOT_GIVEN:
             # The database as the run's final fold wrote it (or df in memory): no extra read.
-            warn_repeated(psets, written if save else df, run_id, store.db_path, simulate)
+            n_own = recorder.n_rows if save else 0
+            warn_repeated(psets, written if save else df, run_id, store.db_path, simulate, n_own)
         out = _result_frame(store, save, df, written, recorder, run_id)
         return out if fill_value is None else fill_missing(out, fill_value)
     except KeyboardInterrupt as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -161,17 +161,35 @@ class PlannedPsets(Sequence):
             [sources[i] for i in keep], [self._hashes[i] for i in keep], self._private, left_out, self._key_sets
         )
 
-    def keys_without_results(self) -> frozenset[str]:
-        """Every key a row of these psets has when its function returned nothing.
+    def keys_without_results(self) -> Callable[[Mapping[str, Any]], frozenset[str]]:
+        """For a row of these psets, the keys it has if its function returned nothing.
 
-        The keys of all psets and the engine's bookkeeping (and ``_logs``):
-        a successful row with any other key returned a result.
+        Its pset's keys and the engine's bookkeeping (and ``_logs``): a
+        successful row with any other key returned a result. Call after
+        :meth:`number` (rows are matched to psets by ``_pset_seq``).
+
+        Returns
+        -------
+        callable
+            ``keys_of(row) -> frozenset``; O(1) for the usual study of one
+            key set, O(keys) otherwise.
         """
-        keys: set[str] = set(ENGINE_KEYS)
-        keys.add("_logs")
-        for key_set in self._key_sets:
-            keys.update(key_set)
-        return frozenset(keys)
+        base = ENGINE_KEYS | {"_logs"}
+        if len(self._key_sets) <= 1:
+            keys = base.union(*self._key_sets)
+            return lambda row: keys
+        first_seq = self._bookkeeping[3] if self._bookkeeping is not None else 0
+        sources = self._sources
+        by_key_set: dict[tuple[str, ...], frozenset[str]] = {}
+
+        def keys_of(row: Mapping[str, Any]) -> frozenset[str]:
+            key_set = tuple(sources[row["_pset_seq"] - first_seq])
+            found = by_key_set.get(key_set)
+            if found is None:
+                found = by_key_set[key_set] = base.union(key_set)
+            return found
+
+        return keys_of
 
     def number(self, run_id: str, calc_dir: str, run_seq: int, first_seq: int) -> None:
         """Give every pset its run's bookkeeping and an id of its own."""

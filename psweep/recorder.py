@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -41,9 +42,9 @@ class Recorder:
     progress
         A tqdm bar to advance per row, or None.
     no_result_keys
-        Every key a successful row has when its function returned nothing
-        (the psets' keys and the engine's); None to not check. See
-        :attr:`returned_results`.
+        ``keys_of(row)``: the keys a successful row has when its function
+        returned nothing (its pset's keys and the engine's); None to not
+        check. See :attr:`returned_results`.
     """
 
     def __init__(
@@ -52,7 +53,7 @@ class Recorder:
         run_id: str,
         save: bool,
         progress: Any = None,
-        no_result_keys: frozenset[str] | None = None,
+        no_result_keys: Callable[[dict[str, Any]], frozenset[str]] | None = None,
     ) -> None:
         self.store = store
         self.progress = progress
@@ -64,7 +65,7 @@ class Recorder:
         #: Whether a successful row held a key beyond `no_result_keys` (True
         #: when not checking). Once True, rows are no longer looked at.
         self.returned_results = no_result_keys is None
-        self._no_result_keys = no_result_keys or frozenset()
+        self._no_result_keys = no_result_keys
         self.first_exception: BaseException | None = None
         self._journal: Journal | None = None
         # Rows recorded since the last fold (journaled or not): the fold
@@ -102,7 +103,7 @@ class Recorder:
                 self.first_exception = exception
                 if hasattr(exception, "add_note") and exception.__traceback__ is None:
                     exception.add_note(f"psweep: traceback in the worker:\n{row['_exc_txt']}")
-        elif not self.returned_results and not self._no_result_keys.issuperset(row):
+        elif not self.returned_results and not self._no_result_keys(row).issuperset(row):  # type: ignore[misc]
             self.returned_results = True
         if not self.save:
             self.memory_rows.append(row)

@@ -126,13 +126,31 @@ def test_no_result_check_reads_rows_only_until_a_result_shows_up():
     from psweep.recorder import Recorder
     from psweep.store import Store
 
-    recorder = Recorder(Store("calc"), "run", save=False, no_result_keys=frozenset({"x", "_failed"}))
+    seen = []
+
+    def keys_of(row):
+        seen.append(row["x"])
+        return frozenset({"x", "_failed"})
+
+    recorder = Recorder(Store("calc"), "run", save=False, no_result_keys=keys_of)
     recorder.record({"x": 1, "_failed": False})
     assert not recorder.returned_results
     recorder.record({"x": 2, "y": 4, "_failed": False})
     assert recorder.returned_results
     recorder.record({"x": 3, "_failed": False})
     assert recorder.returned_results
+    assert seen == [1, 2]  # row 3 was not looked at
+
+
+def test_a_result_named_like_another_psets_parameter_counts_as_a_result():
+    """Psets of two key sets, results under a parameter name of the other set: no 'returned nothing' warning."""
+    import warnings
+
+    params = [{"a": 1}, {"a": 2, "y": 5}, {"a": 3}]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        ps.run(workers.y_from_a, params)
+    assert _messages(record, "returned a result") == []
 
 
 # -- item 21: a study run again without skip_dups -----------------------------------------------

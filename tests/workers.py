@@ -120,3 +120,8 @@ def decorated_repeats_on_purpose(pset):
 def square_n(pset):
     """A result from the key 'n_' (a parameter named like a result, issue 20, item 5)."""
     return {"y": pset["n_"] ** 2}
+
+
+def y_from_a(pset):
+    """Returns 'y', which some psets also have as a parameter (issue 20, item 21)."""
+    return {"y": pset["a"] * 10}

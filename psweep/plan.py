@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from psweep.errors import ParamsError, ParamsTypeError
 from psweep.leftout import LeftOut, collisions, left_out_digest, left_out_keys, warn_collisions
@@ -267,6 +268,13 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
     >>> len(psets), psets[1]["a"], len(psets[1]["_pset_hash"])
     (2, 2, 40)
     """
+    if isinstance(params, pd.DataFrame):
+        raise ParamsTypeError(
+            f"params is a DataFrame (columns {list(params.columns)!r:.100}), not a list of "
+            f"dicts; iterating it would give its column names. Pass its rows as psets: "
+            f"params=df.to_dict('records') (for the parameters of a database's rows: "
+            f"ps.df_extract_params(df))."
+        )
     if isinstance(params, (Mapping, str, bytes)) or not isinstance(params, Iterable):
         raise ParamsTypeError(
             f"params is a {type(params).__name__} ({params!r:.100}), not a "

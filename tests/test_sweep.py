@@ -329,3 +329,12 @@ def test_params_passed_by_keyword_to_a_decorated_function_names_over_too():
     """f(pset=params) is the same mistake as f(params): a ParamsTypeError naming .over()."""
     with pytest.raises(ps.ParamsTypeError, match=r"decorated_square\.over\(params\)"):
         workers.decorated_square(pset=ps.plist("x", [1, 2]))
+
+
+def test_over_a_dataframe_says_to_pass_its_rows():
+    """f.over(df) (a DataFrame as params) is a ParamsTypeError giving df.to_dict('records'), before any work."""
+    import pandas as pd
+
+    with pytest.raises(ps.ParamsTypeError, match=r"params is a DataFrame .*df\.to_dict\('records'\)"):
+        workers.decorated_square.over(pd.DataFrame({"x": [1, 2]}))
+    assert not os.path.exists("calc")

@@ -197,8 +197,9 @@ def warn_repeated(
     if n_repeated:
         parts.append(
             f"psweep: {n_repeated} of the {len(psets)} psets of this {run} already had successful "
-            f"rows in {db_path} (the same _pset_hash, and the same values of keys the hash leaves "
-            f"out), so this {run} {'would repeat' if simulate else 'repeated'} them. Pass "
+            f"rows in {db_path} (the same _pset_hash"
+            f"{', and the same values of keys the hash leaves out' if psets.left_out else ''}), "
+            f"so this {run} {'would repeat' if simulate else 'repeated'} them. Pass "
             f"skip_dups=True to skip psets that are done, or skip_dups=False to repeat them on "
             f"purpose without this notice."
         )

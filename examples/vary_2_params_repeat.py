@@ -38,9 +38,10 @@ params = ps.pgrid(
     ps.plist("n", [1_000, 100_000]),
 )
 
-# Two runs of the same 6 psets: 12 rows in the database.
+# Two runs of the same 6 psets: 12 rows in the database. skip_dups=False
+# says that repeating them is intended (without it, psweep notes the repeat).
 ps.run(ball_volume, params)
-df = ps.run(ball_volume, params)
+df = ps.run(ball_volume, params, skip_dups=False)  # repeated on purpose: no notice
 
 print(f"{len(df)} rows from {df['_run_id'].nunique()} runs")
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from psweep.errors import ParamsError, ParamsTypeError
-from psweep.params import filter_params_unique
+from psweep.params import unique_by_hash
 
 __all__ = ["stargrid", "intspace", "logspace"]
 
@@ -168,7 +168,8 @@ def stargrid(
                     )
                 pset[vary_label_col] = labels[ii]
             params.append(pset)
-    return filter_params_unique(params) if skip_dups else params
+    # The labels are bookkeeping by design: the center keeps its first one, silently.
+    return unique_by_hash(params)[0] if skip_dups else params
 
 
 def intspace(

@@ -9,12 +9,14 @@ drop repeated psets; :mod:`psweep.hashing` says which psets are the same.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from psweep.errors import ParamsError, ParamsTypeError
+from psweep.errors import ParamsError, ParamsTypeError, caller_stacklevel
 # run.py imports hash_with_layout and key_layout from here.
 from psweep.hashing import hash_with_layout, key_layout, pset_hash  # noqa: F401
+from psweep.leftout import LeftOut, collisions, describe, left_out_digest, left_out_keys
 
 __all__ = [
     "plist",
@@ -47,13 +49,17 @@ def plist(name: str, seq: Iterable[Any]) -> list[dict[str, Any]]:
     Raises
     ------
     ParamsTypeError
-        If `name` is not a string.
+        If `name` is not a string, or `seq` is not a sequence of values: a
+        single value (``plist("a", 5)``), a string (which would give one
+        pset per character) or a dict.
 
     Examples
     --------
     >>> import psweep as ps
     >>> ps.plist("a", [1, 2])
     [{'a': 1}, {'a': 2}]
+    >>> ps.plist("name", ["abc"])
+    [{'name': 'abc'}]
     """
     if not isinstance(name, str):
         raise ParamsTypeError(
@@ -61,7 +67,30 @@ def plist(name: str, seq: Iterable[Any]) -> list[dict[str, Any]]:
             f"{type(name).__name__}, not a str. Pass the name as a string, "
             f"e.g. plist('a', [1, 2])."
         )
+    _check_values(name, seq)
     return [{name: value} for value in seq]
+
+
+def _check_values(name: str, seq: Any) -> None:
+    """Raise ParamsTypeError unless `seq` is an iterable of values for plist."""
+    if isinstance(seq, Mapping):
+        raise ParamsTypeError(
+            f"plist({name!r}, {seq!r:.80}): the values are a {type(seq).__name__}, not a "
+            f"sequence of values (iterating it would give its keys). Pass the values "
+            f"you mean, e.g. ps.plist({name!r}, list(d.values())) or list(d)."
+        )
+    single = isinstance(seq, (str, bytes, bytearray)) or not isinstance(seq, Iterable)
+    if not single and getattr(seq, "ndim", None) == 0:  # a 0-d numpy array
+        single, seq = True, seq.item()
+    if single:
+        what = "a string, which would give one pset per character" if isinstance(seq, (str, bytes)) else (
+            f"a single {type(seq).__name__}"
+        )
+        raise ParamsTypeError(
+            f"plist({name!r}, {seq!r:.80}): the values are {what}, not a sequence of "
+            f"values. For one pset with this value, wrap it in a list: "
+            f"ps.plist({name!r}, [{seq!r:.80}])."
+        )
 
 
 def seq2dicts(name: str, seq: Iterable[Any]) -> list[dict[str, Any]]:
@@ -282,6 +311,20 @@ def _check_plist(entry: Any, index: int) -> None:
             f"not a plist. Pass lists of dicts, e.g. ps.pgrid(ps.plist('a', [1, 2]), "
             f"ps.plist('b', [3]))."
         )
+    if isinstance(entry, (list, tuple)) and entry and not isinstance(entry[0], (Mapping, list, tuple, zip)):
+        # Values where psets belong, e.g. pgrid(ps.plist("a", [1]), [1, 2]).
+        raise ParamsTypeError(
+            f"pgrid: argument #{index} holds {entry[0]!r:.40} (a {type(entry[0]).__name__}), "
+            f"values, not psets. Make a plist of them first: ps.plist('name', {entry!r:.80})."
+        )
+    if isinstance(entry, (list, tuple)) and entry and isinstance(entry[0], (list, tuple)):
+        first = entry[0]
+        if first and not isinstance(first[0], Mapping) and not isinstance(first[0], (list, tuple)):
+            raise ParamsTypeError(
+                f"pgrid: argument #{index} holds {first!r:.40} (a {type(first).__name__} of "
+                f"{type(first[0]).__name__}), values, not psets. Make a plist of them first: "
+                f"ps.plist('name', ...)."
+            )
 
 
 def filter_params_unique(params: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -297,20 +340,60 @@ def filter_params_unique(params: Iterable[Mapping[str, Any]]) -> list[dict[str, 
     list of dict
         The first pset of each hash.
 
+    Warns
+    -----
+    UserWarning
+        Once, if it drops psets that differ from the kept one of their hash
+        in keys the hash leaves out (``n_``, ``_seed``), with their count.
+
     Examples
     --------
     >>> import psweep as ps
     >>> ps.filter_params_unique([{"a": 1}, {"a": 1.0}, {"a": 2}])
     [{'a': 1}, {'a': 2}]
     """
-    seen: set[str] = set()
+    unique, differ, keys = unique_by_hash(params)
+    if differ:
+        warnings.warn(
+            f"psweep: filter_params_unique dropped {differ} pset{'s' if differ > 1 else ''} "
+            f"as repeats of an earlier one with the same _pset_hash, from which "
+            f"{'they differ' if differ > 1 else 'it differs'} in keys the hash leaves out: "
+            f"{describe(keys)}",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return unique
+
+
+def unique_by_hash(params: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """The first pset of each hash, and how many dropped ones differ from it
+    in left-out keys (and which keys): :func:`filter_params_unique` without
+    its warning, for helpers whose labels are left out by design.
+
+    Parameters
+    ----------
+    params
+        List of psets.
+
+    Returns
+    -------
+    (list of dict, int, list of str)
+    """
+    first: dict[str, Mapping[str, Any]] = {}
     unique = []
+    differ, keys = 0, set()
     for pset in params:
         phash = pset_hash(pset)
-        if phash not in seen:
-            seen.add(phash)
+        kept = first.get(phash)
+        if kept is None:
+            first[phash] = pset
             unique.append(dict(pset))
-    return unique
+            continue
+        both = tuple(dict.fromkeys(left_out_keys(tuple(kept)) + left_out_keys(tuple(pset))))
+        if both and left_out_digest(kept, both) != left_out_digest(pset, both):
+            differ += 1
+            keys.update(both)
+    return unique, differ, sorted(keys)
 
 
 def filter_params_dup_hash(
@@ -330,6 +413,13 @@ def filter_params_dup_hash(
     list of dict
         The psets whose hash is not in `hashes`.
 
+    Warns
+    -----
+    UserWarning
+        Once, if dropped psets share their hash with other dropped ones
+        that differ from them only in keys the hash leaves out (``n_``,
+        ``_seed``): at most one of them can be the pset `hashes` stands for.
+
     Examples
     --------
     >>> import psweep as ps
@@ -337,4 +427,25 @@ def filter_params_dup_hash(
     [{'a': 2}]
     """
     skip = set(hashes)
-    return [dict(p) for p in params if pset_hash(p) not in skip]
+    kept = []
+    dropped_hashes: list[str] = []
+    left_out: LeftOut = {}
+    for pset in params:
+        phash = pset_hash(pset)
+        if phash not in skip:
+            kept.append(dict(pset))
+            continue
+        left = left_out_keys(tuple(pset))
+        if left:
+            left_out[len(dropped_hashes)] = (left, left_out_digest(pset, left))
+        dropped_hashes.append(phash)
+    count, keys = collisions(dropped_hashes, left_out)
+    if count:
+        warnings.warn(
+            f"psweep: filter_params_dup_hash dropped {count} psets that share their "
+            f"_pset_hash with other dropped ones and differ from them only in keys the "
+            f"hash leaves out: {describe(keys)}",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return kept

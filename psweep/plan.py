@@ -13,12 +13,14 @@ from __future__ import annotations
 import copy
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from psweep.errors import ParamsError, ParamsTypeError
+from psweep.leftout import LeftOut, collisions, left_out_digest, left_out_keys, warn_collisions
 from psweep.params import hash_with_layout, key_layout
 from psweep.worker import ENGINE_KEYS
 
@@ -83,12 +85,24 @@ class PlannedPsets(Sequence):
     private
         Whether `sources` are copies nobody else holds (then taking a pset
         copies no values).
+    left_out
+        ``{index: (keys, digest)}`` of the psets that have keys the hash
+        leaves out (see :mod:`psweep.leftout`); empty in most studies.
     """
 
-    def __init__(self, sources: Sequence[Mapping[str, Any]], hashes: list[str], private: bool) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Mapping[str, Any]],
+        hashes: list[str],
+        private: bool,
+        left_out: LeftOut | None = None,
+        key_sets: Iterable[tuple[str, ...]] = (),
+    ) -> None:
         self._sources = sources
         self._hashes = hashes
         self._private = private
+        self.left_out: LeftOut = left_out or {}
+        self._key_sets = tuple(key_sets)
         self._bookkeeping: tuple[str, str, int, int] | None = None
         self._ids: list[str] = []
 
@@ -143,7 +157,40 @@ class PlannedPsets(Sequence):
         if len(keep) == len(self):
             return self
         sources = self._sources
-        return PlannedPsets([sources[i] for i in keep], [self._hashes[i] for i in keep], self._private)
+        left_out = {new: self.left_out[old] for new, old in enumerate(keep) if old in self.left_out}
+        return PlannedPsets(
+            [sources[i] for i in keep], [self._hashes[i] for i in keep], self._private, left_out, self._key_sets
+        )
+
+    def keys_without_results(self) -> Callable[[Mapping[str, Any]], frozenset[str]]:
+        """For a row of these psets, the keys it has if its function returned nothing.
+
+        Its pset's keys and the engine's bookkeeping (and ``_logs``): a
+        successful row with any other key returned a result. Call after
+        :meth:`number` (rows are matched to psets by ``_pset_seq``).
+
+        Returns
+        -------
+        callable
+            ``keys_of(row) -> frozenset``; O(1) for the usual study of one
+            key set, O(keys) otherwise.
+        """
+        base = ENGINE_KEYS | {"_logs"}
+        if len(self._key_sets) <= 1:
+            keys = base.union(*self._key_sets)
+            return lambda row: keys
+        first_seq = self._bookkeeping[3] if self._bookkeeping is not None else 0
+        sources = self._sources
+        by_key_set: dict[tuple[str, ...], frozenset[str]] = {}
+
+        def keys_of(row: Mapping[str, Any]) -> frozenset[str]:
+            key_set = tuple(sources[row["_pset_seq"] - first_seq])
+            found = by_key_set.get(key_set)
+            if found is None:
+                found = by_key_set[key_set] = base.union(key_set)
+            return found
+
+        return keys_of
 
     def number(self, run_id: str, calc_dir: str, run_seq: int, first_seq: int) -> None:
         """Give every pset its run's bookkeeping and an id of its own."""
@@ -208,6 +255,12 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
         If `params` is not an iterable of dicts, or a key is not a str; the
         message gives the position of the offending pset.
 
+    Warns
+    -----
+    UserWarning
+        Once, if psets have the same hash only because of keys the hash
+        leaves out (``n_``, ``_seed``; see :mod:`psweep.leftout`).
+
     Examples
     --------
     >>> from psweep.plan import plan_psets
@@ -215,6 +268,13 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
     >>> len(psets), psets[1]["a"], len(psets[1]["_pset_hash"])
     (2, 2, 40)
     """
+    if isinstance(params, pd.DataFrame):
+        raise ParamsTypeError(
+            f"params is a DataFrame (columns {list(params.columns)!r:.100}), not a list of "
+            f"dicts; iterating it would give its column names. Pass its rows as psets: "
+            f"params=df.to_dict('records') (for the parameters of a database's rows: "
+            f"ps.df_extract_params(df))."
+        )
     if isinstance(params, (Mapping, str, bytes)) or not isinstance(params, Iterable):
         raise ParamsTypeError(
             f"params is a {type(params).__name__} ({params!r:.100}), not a "
@@ -226,7 +286,8 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
     private = not isinstance(params, Sequence)
     copies: list[dict[str, Any]] = []
     hashes: list[str] = []
-    # Hash layout per key set, checked once.
+    left_out: LeftOut = {}
+    # Hash layout and left-out keys per key set, checked once.
     key_sets: dict[tuple[Any, ...], Any] = {}
     for index, pset in enumerate(params):
         if type(pset) is not dict and not isinstance(pset, Mapping):
@@ -236,8 +297,8 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
                 f"list of dicts."
             )
         keys = tuple(pset)
-        layout = key_sets.get(keys)
-        if layout is None:
+        found = key_sets.get(keys)
+        if found is None:
             for key in keys:
                 if type(key) is not str and not isinstance(key, str):
                     raise ParamsTypeError(
@@ -245,7 +306,8 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
                         f"{type(key).__name__}; keys are column names and must "
                         f"be str. Rename it, e.g. to {str(key)!r}."
                     )
-            layout = key_sets[keys] = key_layout(keys)
+            found = key_sets[keys] = (key_layout(keys), left_out_keys(keys))
+        layout, left = found
         if private:
             pset = _copy_pset(pset)
             copies.append(pset)
@@ -253,4 +315,7 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
             hashes.append(hash_with_layout(pset, layout))
         except ParamsError as exc:
             raise type(exc)(f"pset #{index}: {exc}") from exc
-    return PlannedPsets(copies if private else params, hashes, private)  # type: ignore[arg-type]
+        if left:
+            left_out[index] = (left, left_out_digest(pset, left))
+    warn_collisions(*collisions(hashes, left_out), "params")
+    return PlannedPsets(copies if private else params, hashes, private, left_out, key_sets)  # type: ignore[arg-type]

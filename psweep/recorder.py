@@ -5,10 +5,12 @@ from __future__ import annotations
 import pickle
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
+from psweep.access import write_fix
 from psweep.errors import LockTimeoutError, PsweepError, StoreWriteError, caller_stacklevel
 from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
@@ -39,9 +41,20 @@ class Recorder:
         False keeps rows in memory only (``run(save=False)``).
     progress
         A tqdm bar to advance per row, or None.
+    no_result_keys
+        ``keys_of(row)``: the keys a successful row has when its function
+        returned nothing (its pset's keys and the engine's); None to not
+        check. See :attr:`returned_results`.
     """
 
-    def __init__(self, store: Store, run_id: str, save: bool, progress: Any = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        save: bool,
+        progress: Any = None,
+        no_result_keys: Callable[[dict[str, Any]], frozenset[str]] | None = None,
+    ) -> None:
         self.store = store
         self.progress = progress
         self.run_id = run_id
@@ -49,6 +62,10 @@ class Recorder:
         self.memory_rows = RowBuffer()
         self.n_rows = 0
         self.n_failed = 0
+        #: Whether a successful row held a key beyond `no_result_keys` (True
+        #: when not checking). Once True, rows are no longer looked at.
+        self.returned_results = no_result_keys is None
+        self._no_result_keys = no_result_keys
         self.first_exception: BaseException | None = None
         self._journal: Journal | None = None
         # Rows recorded since the last fold (journaled or not): the fold
@@ -86,6 +103,8 @@ class Recorder:
                 self.first_exception = exception
                 if hasattr(exception, "add_note") and exception.__traceback__ is None:
                     exception.add_note(f"psweep: traceback in the worker:\n{row['_exc_txt']}")
+        elif not self.returned_results and not self._no_result_keys(row).issuperset(row):  # type: ignore[misc]
+            self.returned_results = True
         if not self.save:
             self.memory_rows.append(row)
             return
@@ -172,7 +191,7 @@ class Recorder:
             warnings.warn(
                 f"psweep: could not write a row to {self.store.journal_dir}: "
                 f"{exc}. Keeping rows in memory and retrying with each "
-                f"new row; free disk space to let them through.",
+                f"new row. {write_fix(exc, self.store.calc_dir)}",
                 RuntimeWarning,
                 stacklevel=caller_stacklevel(),
             )
@@ -230,14 +249,15 @@ class Recorder:
             self._pending = RowBuffer()
             self._unwritten = []
         if self._unwritten or fold_error is not None:
+            fix = write_fix(fold_error, self.store.calc_dir) if fold_error is not None else ""
             error = StoreWriteError(
                 f"psweep could not write to {self.store.calc_dir!r}: "
                 f"{fold_error or 'journal writes failed'}. "
                 f"{self.n_rows - len(self._unwritten)} rows of this run are safe "
                 f"in the journal folder {self.store.journal_dir} and are folded in by the "
-                f"next run or ps.df_read once there is space; "
+                f"next run or ps.df_read once it can write there; "
                 f"{len(self._unwritten)} rows could not be written at all and "
-                f"are attached to this error as .unsaved (a DataFrame)."
+                f"are attached to this error as .unsaved (a DataFrame). {fix}"
             )
             error.unsaved = rows_to_frame(self._unwritten)
             raise error from fold_error

@@ -9,13 +9,13 @@ import os
 import shutil
 import sys
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import filelock
 import pandas as pd
 
+from psweep.access import check_writable, write_error
 from psweep.backup import backup_calc_dir as copy_calc_dir
 from psweep.backup import code_hash, end_provenance, git_state, write_provenance, write_source
 from psweep.compat import check_verbose, default_basename, fill_missing, record_and_show, upgrade_016_frame
@@ -23,21 +23,21 @@ from psweep.errors import (
     CalcDirError,
     FuncTypeError,
     LockTimeoutError,
+    MissingDependencyError,
     ParamsError,
     ParamsTypeError,
     PsweepError,
-    StoreWriteError,
-    caller_stacklevel,
     check_options,
 )
 from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.notebook import kernel_shell, notebook_source
+from psweep.notices import warn_after_run
 from psweep.plan import plan_psets, uuid4s
 from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
 from psweep.rowsort import frame_in_seq_order
 from psweep.dbfile import concat_rows, rows_to_frame
-from psweep.dups import SAME_CODE, SKIP_DUPS, skip_done
+from psweep.dups import NOT_GIVEN, SAME_CODE, check_skip_dups, skip_done, warn_repeated
 from psweep.store import Store
 from psweep.timeouts import alarm_supported
 from psweep.worker import CAPTURE_MODES
@@ -85,7 +85,8 @@ def _one_simulation_at_a_time(run_func: Callable[..., pd.DataFrame]) -> Callable
         if not options.get("simulate") or not isinstance(calc_dir, (str, os.PathLike)):
             return run_func(*args, **kwargs)
         sim_dir = _simulate_dir(calc_dir)
-        os.makedirs(sim_dir, exist_ok=True)
+        with _start_write(sim_dir):
+            os.makedirs(sim_dir, exist_ok=True)
         timeout = options.get("lock_timeout", 600.0)
         lock = filelock.FileLock(os.path.join(sim_dir, _SIMULATE_LOCK))
         try:
@@ -121,7 +122,7 @@ def run(
     backup_calc_dir: bool | None = None,
     backup_script: str | None = None,
     database_basename: str | None = None,
-    skip_dups: bool | str = False,
+    skip_dups: bool | str = NOT_GIVEN,
     on_error: str = "record",
     capture_logs: str | None = None,
     progress: bool | None = None,
@@ -191,7 +192,12 @@ def run(
         what is missing. Rows made by a different version of `func` (see
         :func:`psweep.backup.code_hash`, recorded per run) are reused too,
         with a warning that counts them; ``"same-code"`` re-runs those
-        psets, and those whose rows predate code hashes.
+        psets, and those whose rows predate code hashes. Not given (the
+        default, shown as False), psets run again, and a run that repeated
+        psets which had successful rows says so once; ``skip_dups=False``
+        repeats them without a word. A pset skipped although its keys the
+        hash leaves out (``n_``, ``_seed``) differ from those of the rows
+        is counted in a warning.
     on_error
         ``"record"``: a pset that raises becomes a row with ``_failed=True``
         and the traceback in ``_exc_txt``; the others run on.
@@ -255,6 +261,11 @@ def run(
         Bad `params`, before anything is written.
     FuncTypeError, CalcDirError, SweepPickleError
         Unusable `func`, `calc_dir` or function for a process pool.
+    StoreWriteError
+        `calc_dir` cannot be written (permissions, a read-only or full
+        disk), found before any pset runs; the message says what to fix.
+    MissingDependencyError
+        ``progress=True`` without tqdm.
     OptionError
         A keyword this function does not have; names the closest one.
     KeyboardInterrupt
@@ -278,8 +289,7 @@ def run(
             raise PsweepError("pass either executor= or dask_client=, not both.")
         executor = dask_client
     _check_options(func, calc_dir, poolsize, executor, on_error, df, database_basename)
-    if skip_dups not in SKIP_DUPS:
-        raise ParamsError(f"skip_dups={skip_dups!r}: use one of {SKIP_DUPS}.")
+    check_skip_dups(skip_dups)
     check_verbose(verbose)
     _check_timeout(timeout, poolsize, executor)
     if capture_logs not in CAPTURE_MODES:
@@ -309,57 +319,106 @@ def run(
     exe = resolve_executor(func, poolsize, executor)
     runs_dir = calc_dir  # where the code hashes of past runs are, also when simulating
     if simulate:
-        calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
+        with _start_write(calc_dir):
+            calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
         backup = False
     store = Store(calc_dir, database_basename, lock_timeout)
     run_id = uuid4s(1)[0]
-
-    run_seq = first_seq = 0
-    if save:
-        with _start_write(calc_dir), store.locked():
-            db = None
-            if skip_dups or backup or df is not None:
-                db = store.with_pending(store.fold())
+    tally = _Tally(len(psets))
+    try:
+        run_seq = first_seq = 0
+        if save:
+            with _start_write(calc_dir), store.locked():
+                db = None
+                if skip_dups or backup or df is not None:
+                    db = store.with_pending(store.fold())
+                if skip_dups:
+                    psets = skip_done(psets, db if df is None else df, skip_dups, runs_dir, func_hash)
+                if psets:
+                    # Before any pset runs: the final fold and the journal need these folders.
+                    check_writable(calc_dir, store.db_path, store.journal_dir)
+                    if backup:
+                        copy_calc_dir(calc_dir, db)
+                    at_least = (0, 0)
+                    if df is not None:
+                        # As psweep 0.16: the database gets the rows of df it
+                        # lacks (it only grows), and new rows are numbered after df's.
+                        db = _add_rows_of_df(store, db, df)
+                        at_least = _next_seqs(df)
+                    run_seq, first_seq = store.reserve_seqs(len(psets), db, at_least)
+        elif df is not None or store.exists():
+            if df is None:  # as psweep 0.16: extend the database on disk, in memory
+                df = store.with_pending(store.read_db_file())
             if skip_dups:
-                psets = skip_done(psets, db if df is None else df, skip_dups, runs_dir, func_hash)
-            if psets:
-                if backup:
-                    copy_calc_dir(calc_dir, db)
-                at_least = (0, 0)
-                if df is not None:
-                    # As psweep 0.16: the database gets the rows of df it
-                    # lacks (it only grows), and new rows are numbered after df's.
-                    db = _add_rows_of_df(store, db, df)
-                    at_least = _next_seqs(df)
-                run_seq, first_seq = store.reserve_seqs(len(psets), db, at_least)
-    elif df is not None or store.exists():
-        if df is None:  # as psweep 0.16: extend the database on disk, in memory
-            df = store.with_pending(store.read_db_file())
-        if skip_dups:
-            psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
-        run_seq, first_seq = _next_seqs(df)
+                psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
+            run_seq, first_seq = _next_seqs(df)
+        tally.planned = len(psets)
 
-    # func sees its row's bookkeeping in the database's column order
-    # (0.16's tests compare them); psets are built as they run.
-    psets.number(run_id, calc_dir, run_seq, first_seq)
-    run_file = None  # the provenance file, which gets the end marker
-    if save and psets:
-        with _start_write(calc_dir):
-            if source is not None:
-                write_source(calc_dir, run_id, source)
-            run_file = write_provenance(calc_dir, run_id, git_info, func_hash, len(psets), database_basename)
+        # func sees its row's bookkeeping in the database's column order
+        # (0.16's tests compare them); psets are built as they run.
+        psets.number(run_id, calc_dir, run_seq, first_seq)
+        run_file = None  # the provenance file, which gets the end marker
+        if save and psets:
+            with _start_write(calc_dir):
+                if source is not None:
+                    write_source(calc_dir, run_id, source)
+                run_file = write_provenance(calc_dir, run_id, git_info, func_hash, len(psets), database_basename)
 
-    bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
-    recorder = Recorder(store, run_id, save=save, progress=bar)
-    record = recorder.record
-    if tmpsave or verbose:
-        record = functools.partial(record_and_show, record, tmpsave, verbose)
-    worker_options = {
-        "simulate": simulate,
-        "keep_exception": on_error == "raise",
-        "capture_logs": capture_logs,
-        "timeout": None if timeout is None else float(timeout),
-    }
+        bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
+        # A function that returned nothing for every pset is said once (not
+        # for dry runs, nor for prep_batch's writer, whose results come later).
+        expects_results = not simulate and not getattr(func, "_psweep_no_results", False)
+        no_result_keys = psets.keys_without_results() if expects_results else None
+        recorder = tally.recorder = Recorder(store, run_id, save=save, progress=bar, no_result_keys=no_result_keys)
+        record = recorder.record
+        if tmpsave or verbose:
+            record = functools.partial(record_and_show, record, tmpsave, verbose)
+        worker_options = {
+            "simulate": simulate,
+            "keep_exception": on_error == "raise",
+            "capture_logs": capture_logs,
+            "timeout": None if timeout is None else float(timeout),
+        }
+        written = _execute(func, exe, psets, worker_options, record, chunksize, recorder, run_file)
+        if recorder.first_exception is not None:
+            raise recorder.first_exception
+        warn_after_run(recorder, func, on_error)
+        if skip_dups is NOT_GIVEN:
+            # The database as the run's final fold wrote it (or df in memory): no extra read.
+            n_own = recorder.n_rows if save else 0
+            warn_repeated(psets, written if save else df, run_id, store.db_path, simulate, n_own)
+        out = _result_frame(store, save, df, written, recorder, run_id)
+        return out if fill_value is None else fill_missing(out, fill_value)
+    except KeyboardInterrupt as exc:
+        # Whatever moment Ctrl-C came (in a pset, in the final fold, after
+        # it), the user learns what is kept and how to go on.
+        _explain_interrupt(exc, tally.saved, tally.planned, store.db_path if save else None)
+        raise
+
+
+class _Tally:
+    """How far a run got, for the line Ctrl-C prints."""
+
+    def __init__(self, planned: int) -> None:
+        self.planned = planned
+        self.recorder: Recorder | None = None
+
+    @property
+    def saved(self) -> int:
+        return 0 if self.recorder is None else self.recorder.n_rows
+
+
+def _execute(
+    func: Callable[[dict[str, Any]], Any],
+    exe: Any,
+    psets: Any,
+    worker_options: dict[str, Any],
+    record: Callable[[dict[str, Any]], None],
+    chunksize: int | None,
+    recorder: Recorder,
+    run_file: str | None,
+) -> pd.DataFrame | None:
+    """Run the psets, recording rows, then the final fold: the database as written."""
     ended_by: BaseException | None = None
     try:
         if exe is None:
@@ -371,30 +430,28 @@ def run(
         raise
     finally:
         written = _finish(recorder, run_file, ended_by)
-        if isinstance(ended_by, KeyboardInterrupt):
-            _explain_interrupt(ended_by, recorder.n_rows, len(psets), store.db_path if save else None)
-    if recorder.first_exception is not None:
-        raise recorder.first_exception
-    if recorder.n_failed and on_error == "record":
-        warnings.warn(
-            f"psweep: {recorder.n_failed} of {recorder.n_rows} psets failed; "
-            f"their rows have _failed=True and the traceback in _exc_txt. "
-            f"Select them with df[df._failed]; re-run them with skip_dups=True.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
+    return written
+
+
+def _result_frame(
+    store: Store,
+    save: bool,
+    df: pd.DataFrame | None,
+    written: pd.DataFrame | None,
+    recorder: Recorder,
+    run_id: str,
+) -> pd.DataFrame:
+    """The frame run() returns: the database after the run, or df plus the new rows."""
     if not save:
         new = frame_in_seq_order(rows_to_frame(recorder.memory_rows))
-        out = new if df is None else concat_rows(df, new)
+        return new if df is None else concat_rows(df, new)
+    if written is None:  # nothing ran
+        db = store.read() if store.exists() else pd.DataFrame()
     else:
-        if written is None:  # nothing ran
-            db = store.read() if store.exists() else pd.DataFrame()
-        else:
-            db = store.with_pending(written)
-        out = db
-        if df is not None:
-            out = concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
-    return out if fill_value is None else fill_missing(out, fill_value)
+        db = store.with_pending(written)
+    if df is not None:
+        return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
+    return db
 
 
 def _add_rows_of_df(store: Store, db: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
@@ -422,17 +479,14 @@ def _next_seqs(df: pd.DataFrame) -> tuple[int, int]:
 
 @contextlib.contextmanager
 def _start_write(calc_dir: str) -> Iterator[None]:
-    """Turn an OSError of the writes before any pset runs into a StoreWriteError."""
+    """Turn an OSError of the writes before any pset runs into a StoreWriteError
+    that says what to do: permissions (folder, owner, mode) or disk space."""
     try:
         yield
     except PsweepError:
         raise
     except OSError as exc:
-        raise StoreWriteError(
-            f"psweep cannot write to calc_dir={calc_dir!r} ({exc}), so no pset "
-            f"was run and the database is unchanged. Free disk space (or make "
-            f"the folder writable) and run again."
-        ) from exc
+        raise write_error(calc_dir, exc) from exc
 
 
 def _finish(recorder: Recorder, run_file: str | None, ended_by: BaseException | None) -> Any:
@@ -470,9 +524,10 @@ def _progress_class(progress: bool | None) -> Any:
         from tqdm.auto import tqdm
     except ImportError as exc:
         if progress:
-            raise PsweepError(
-                "progress=True needs tqdm, which is not installed. Install it "
-                "with: pip install 'psweep[progress]' (or pip install tqdm)."
+            raise MissingDependencyError(
+                "progress=True needs the package 'tqdm', which is not installed. "
+                "Install it with: pip install tqdm (or the progress extra, "
+                "pip install 'psweep[progress]'), or pass progress=False."
             ) from exc
         return None
     return tqdm

@@ -5,14 +5,14 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
 import wrapt
 
 from psweep.backup import read_source
-from psweep.errors import SweepPickleError, check_options
+from psweep.errors import ParamsTypeError, SweepPickleError, check_options
 from psweep.run import run
 
 __all__ = ["sweep", "Sweep"]
@@ -24,13 +24,45 @@ _OPTIONS = tuple(
 
 
 def _call_through(wrapped: Callable[..., Any], instance: Any, args: tuple, kwargs: dict) -> Any:
+    # A pset is a dict: the usual call costs one type check.
+    if len(args) == 1 and type(args[0]) is not dict and not kwargs:
+        _refuse_params(wrapped, args[0])
+    elif not args and len(kwargs) == 1:
+        _refuse_params(wrapped, next(iter(kwargs.values())))
     return wrapped(*args, **kwargs)
+
+
+def _refuse_params(func: Callable[..., Any], value: Any) -> None:
+    """Raise ParamsTypeError if `value` looks like params, not one pset.
+
+    ``f(params)`` on a decorated function means ``f.over(params)``; called
+    as is, it fails inside the user's code ("list indices must be
+    integers"). A Mapping (any pset) and other values pass.
+    """
+    if isinstance(value, Mapping):
+        return
+    name = getattr(func, "__name__", "f")
+    if isinstance(value, pd.DataFrame):
+        what, fix = "a DataFrame", f"{name}.over(df.to_dict('records'))"
+    elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Mapping):
+        what, fix = f"a {type(value).__name__} of {len(value)} dicts", f"{name}.over(params)"
+    elif isinstance(value, Iterator):
+        what, fix = f"an iterator ({type(value).__name__})", f"{name}.over(params)"
+    else:
+        return
+    raise ParamsTypeError(
+        f"{name}() was called with {what}, but calling a decorated function runs it on "
+        f"one pset (a dict), as {name}({{'a': 1}}), without a database. To run it over "
+        f"params and record the rows, use {fix}."
+    )
 
 
 class Sweep(wrapt.FunctionWrapper):
     """A function decorated with :func:`sweep`.
 
-    Calling it calls the function; ``.over(params)`` runs a study and
+    Calling it calls the function on one pset (a list of psets, an
+    iterator or a DataFrame is a :class:`~psweep.errors.ParamsTypeError`
+    that names ``.over()``); ``.over(params)`` runs a study and
     ``.simulate(params)`` a dry run. It keeps the function's ``__name__``,
     ``__doc__``, signature and ``__wrapped__``, and pickles by reference
     like a plain function, so process pools and Dask can use it.

@@ -320,3 +320,44 @@ def test_plan_reports_the_pset_of_an_unhashable_value():
     """run() refuses a lambda parameter before any work, naming pset and key."""
     with pytest.raises(ps.PsweepHashError, match="pset #1: .*key 'f'"):
         ps.run(lambda p: {}, [{"f": 1}, {"f": lambda: 2}], save=False)
+
+
+# -- issue 20, item 20: values that are not a sequence of values ---------------------------
+
+
+@pytest.mark.parametrize(
+    "seq, fix",
+    [
+        (5, "ps.plist('a', [5])"),
+        (2.5, "ps.plist('a', [2.5])"),
+        (None, "ps.plist('a', [None])"),
+        ("abc", "ps.plist('a', ['abc'])"),
+        (b"ab", "ps.plist('a', [b'ab'])"),
+        ({"k": 1}, "list(d.values())"),
+        (np.array(3), "ps.plist('a', [3])"),
+    ],
+    ids=["int", "float", "None", "str", "bytes", "dict", "0-d array"],
+)
+@pytest.mark.parametrize("helper", ["plist", "seq2dicts"])
+def test_plist_of_a_single_value_or_a_string_is_a_params_type_error_with_the_fix(helper, seq, fix):
+    """plist("a", 5) and plist("name", "abc") (three psets of characters) are ParamsTypeErrors giving the fix."""
+    with pytest.raises(ps.ParamsTypeError, match="not a sequence of values") as info:
+        getattr(ps, helper)("a", seq)
+    assert fix in str(info.value)
+    assert isinstance(info.value, TypeError)
+
+
+def test_plist_takes_any_iterable_of_values():
+    """Lists, tuples, ranges, sets, generators, numpy arrays and pandas Series are values."""
+    expected = [{"a": 1}, {"a": 2}]
+    for seq in ([1, 2], (1, 2), range(1, 3), (v for v in [1, 2]), np.array([1, 2]), pd.Series([1, 2])):
+        assert ps.plist("a", seq) == expected
+    assert ps.plist("a", {1}) == [{"a": 1}]
+    assert ps.plist("s", ["abc"]) == [{"s": "abc"}]
+
+
+@pytest.mark.parametrize("bad", [[1, 2], ("x", "y"), [[1], [2]]], ids=["ints", "strs", "lists"])
+def test_pgrid_argument_of_bare_values_names_plist(bad):
+    """pgrid(plist, [1, 2]) (values, not psets) is a ParamsTypeError that points at ps.plist."""
+    with pytest.raises(ps.ParamsTypeError, match=r"pgrid: argument #1 holds .* not psets.*ps\.plist\('name', "):
+        ps.pgrid(ps.plist("a", [1]), bad)

@@ -271,3 +271,70 @@ def test_unknown_option_suggests_the_closest_name_everywhere():
     with pytest.raises(ps.OptionError, match="'skipdups' \\(did you mean 'skip_dups'\\?\\)"):
         workers.decorated_square.copy(skipdups=True)
     assert os.listdir(".") == []
+
+
+# -- issue 20, item 20: f(params) means f.over(params) --------------------------------
+
+
+def _params_like_values():
+    import itertools
+
+    import pandas as pd
+
+    plist = ps.plist("x", [1, 2])
+    return [
+        ("list", plist),
+        ("tuple", tuple(plist)),
+        ("generator", (p for p in plist)),
+        ("zip", zip(plist, ps.plist("y", [3, 4]))),
+        ("product", itertools.product(plist, ps.plist("y", [3]))),
+        ("DataFrame", pd.DataFrame(plist)),
+    ]
+
+
+@pytest.mark.parametrize("kind, value", _params_like_values(), ids=lambda v: v if isinstance(v, str) else "")
+def test_calling_a_decorated_function_with_params_names_over_before_the_function_runs(kind, value):
+    """f(params) (list/tuple/iterator of dicts, DataFrame): a ParamsTypeError naming .over(); f does not run."""
+    calls = []
+
+    @ps.sweep(calc_dir="calc")
+    def study(pset):
+        calls.append(pset)
+        return {"y": pset["x"]}
+
+    with pytest.raises(ps.ParamsTypeError, match=r"study\.over\(") as info:
+        study(value)
+    assert calls == []
+    assert isinstance(info.value, TypeError)
+    assert "one pset" in str(info.value)
+    assert not os.path.exists("calc")
+
+
+def test_calling_a_decorated_function_with_one_pset_stays_a_plain_call():
+    """f(pset) with a dict, any Mapping, a pandas row or a keyword argument calls the function as it is."""
+    import collections
+
+    import pandas as pd
+
+    f = workers.decorated_square
+    assert f({"x": 3})["y"] == 9
+    assert f(collections.OrderedDict(x=2))["y"] == 4
+    assert f(pd.Series({"x": 4}))["y"] == 16
+    assert f(pset={"x": 5})["y"] == 25
+    with pytest.raises(TypeError, match="argument"):
+        f()  # Python's own error for a missing argument stays
+
+
+def test_params_passed_by_keyword_to_a_decorated_function_names_over_too():
+    """f(pset=params) is the same mistake as f(params): a ParamsTypeError naming .over()."""
+    with pytest.raises(ps.ParamsTypeError, match=r"decorated_square\.over\(params\)"):
+        workers.decorated_square(pset=ps.plist("x", [1, 2]))
+
+
+def test_over_a_dataframe_says_to_pass_its_rows():
+    """f.over(df) (a DataFrame as params) is a ParamsTypeError giving df.to_dict('records'), before any work."""
+    import pandas as pd
+
+    with pytest.raises(ps.ParamsTypeError, match=r"params is a DataFrame .*df\.to_dict\('records'\)"):
+        workers.decorated_square.over(pd.DataFrame({"x": [1, 2]}))
+    assert not os.path.exists("calc")

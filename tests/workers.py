@@ -98,3 +98,30 @@ def hang_deaf_on_0(pset):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         time.sleep(30)
     return {"y": pset["x"] ** 2}
+
+
+def forgot_return(pset):
+    """Computes, but forgot `return` (issue 20, item 21)."""
+    pset["x"] ** 2
+
+
+@ps.sweep(calc_dir="calc")
+def decorated_quick_start(pset):
+    """The README's quick start as a decorated function."""
+    return {"result_": pset["a"] * pset["b"]}
+
+
+@ps.sweep(calc_dir="calc", skip_dups=False)
+def decorated_repeats_on_purpose(pset):
+    """A study that repeats its psets on purpose (skip_dups=False given to the decorator)."""
+    return {"result_": pset["a"] * pset["b"]}
+
+
+def square_n(pset):
+    """A result from the key 'n_' (a parameter named like a result, issue 20, item 5)."""
+    return {"y": pset["n_"] ** 2}
+
+
+def y_from_a(pset):
+    """Returns 'y', which some psets also have as a parameter (issue 20, item 21)."""
+    return {"y": pset["a"] * 10}

@@ -382,9 +382,9 @@ def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method):
     wait_until(lambda: not _alive(children), 10, f"the workers {children} to exit")
 
 
-def test_dask_hung_pset_is_recorded_timed_out_and_cancelled():
-    """On a real LocalCluster, a pset past timeout= is a failed row at once, its future
-    cancelled; the others run; the run does not wait for the hung thread."""
+def test_dask_hung_pset_is_recorded_timed_out():
+    """On a real LocalCluster, a pset past timeout= is a failed row at once (its thread
+    runs on); the others run; the run does not wait for the hung thread."""
     from test_failures import _check_timed_out
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
@@ -396,8 +396,8 @@ def test_dask_hung_pset_is_recorded_timed_out_and_cancelled():
             df = ps.run(workers.hang_on_2, params, executor=client, timeout=1)
         assert time.monotonic() - t0 < 3.5
         _check_timed_out(df, 2, 1)
-        assert "cancelled" in df.set_index("x").loc[2, "_exc_txt"]
-        wait_until(lambda: not client.futures, 30, "the cancelled future to be released")
+        assert "runs on in a thread of its own" in df.set_index("x").loc[2, "_exc_txt"]
+        wait_until(lambda: not client.futures, 30, "the futures to be released")
 
 
 def test_thread_pool_hung_pset_is_recorded_timed_out():
@@ -441,3 +441,50 @@ def test_dask_rows_are_stored_in_params_order(dask_client):
     df = ps.run(workers.slow_square, _slow_first(), executor=dask_client)
     assert df["x"].tolist() == list(range(8))
     assert ps.df_read("calc/results.pk")["x"].tolist() == list(range(8))
+
+
+STUCK_STUDY = """
+import multiprocessing, os, sys
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+if __name__ == "__main__":
+    multiprocessing.set_start_method(sys.argv[2])
+    params = [{"x": x, "pidfile": os.path.abspath("worker.pid")} for x in range(3)]
+    kwargs = {"timeout": 1} if sys.argv[3] == "timeout" else {}
+    df = ps.run(workers.defer_sigterm_on_0, params, poolsize=2, **kwargs)
+    print("returned", df["_failed"].tolist(), flush=True)
+"""
+
+
+def _worker_pid():
+    with open("worker.pid") as fd:
+        return int(fd.read())
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+@pytest.mark.parametrize("how", ["timeout", "ctrl-c"])
+def test_worker_deferring_sigterm_does_not_keep_the_driver_alive(how, method):
+    """A pset that defers SIGTERM (a checkpoint handler) while stuck is stopped anyway when
+    psweep stops its worker (at its timeout, or on Ctrl-C): SIGKILL follows after a grace;
+    the driver process exits and the worker is gone."""
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_STUDY, TESTS_DIR, method, how],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: os.path.exists("worker.pid") and os.path.getsize("worker.pid"), 120,
+                   "the stuck pset to start")
+        pid = _worker_pid()
+        if how == "ctrl-c":
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    if how == "timeout":
+        assert proc.returncode == 0, stderr
+        assert stdout.strip() == "returned [True, False, False]", stdout
+    else:
+        assert proc.returncode != 0
+        assert "KeyboardInterrupt" in stderr, stderr
+    wait_until(lambda: not _alive({pid}), 10, f"the stuck worker {pid} to be gone")

@@ -488,3 +488,54 @@ def test_worker_deferring_sigterm_does_not_keep_the_driver_alive(how, method):
         assert proc.returncode != 0
         assert "KeyboardInterrupt" in stderr, stderr
     wait_until(lambda: not _alive({pid}), 10, f"the stuck worker {pid} to be gone")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_stopping_a_pool_kills_a_worker_that_defers_sigterm(method):
+    """psweep's way of stopping its pool (used at timeouts, Ctrl-C, errors and the end of a run)
+    ends a worker whose pset defers SIGTERM: SIGKILL follows after STOP_GRACE."""
+    from psweep.executors import STOP_GRACE, _stop_workers
+
+    pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
+    try:
+        pool.submit(workers.defer_sigterm_on_0, {"x": 0, "pidfile": os.path.abspath("worker.pid")})
+        wait_until(lambda: os.path.exists("worker.pid") and os.path.getsize("worker.pid"), 60,
+                   "the stuck pset to start")
+        pid = _worker_pid()
+        t0 = time.monotonic()
+        _stop_workers(pool)
+        assert time.monotonic() - t0 < 3 * STOP_GRACE
+        assert not _alive({pid})
+    finally:
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+CAPTURING_DRIVER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+if __name__ == "__main__":
+    params = [{"x": x, "sleep": 0.2, "log": "done.log"} for x in range(200)]
+    ps.run(workers.logged_square, params, poolsize=2, capture_logs="db")
+"""
+
+
+def test_ctrl_c_leaves_no_capture_file_in_tmpdir(tmp_path, monkeypatch):
+    """Ctrl-C during a pool run with capture_logs="db" stops it and leaves nothing in TMPDIR."""
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    proc = subprocess.Popen([sys.executable, "-c", CAPTURING_DRIVER, TESTS_DIR],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: len(read_lines("done.log")) >= 4, 120, "finished psets")
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert "KeyboardInterrupt" in stderr
+    assert os.listdir(tmpdir) == []

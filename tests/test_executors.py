@@ -5,9 +5,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
@@ -367,19 +369,26 @@ def _alive(pids):
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
-def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method):
+def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method, monkeypatch):
     """SIGKILL of a driver running poolsize=2: every process it started is gone within 10 s."""
-    proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", "400", "--sleep", "0.05",
-                             "--poolsize", "2", "--log", "done.log", "--start-method", method],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The killed driver cannot remove its multiprocessing temp folder (forkserver's
+    # socket): give it a TMPDIR of its own, short enough for a socket path, removed here.
+    tmpdir = tempfile.mkdtemp(prefix="psweep-test-")
+    monkeypatch.setenv("TMPDIR", tmpdir)
     try:
-        wait_until(lambda: len(read_lines("done.log")) >= 10, 120, "10 finished psets")
-        wait_until(lambda: len(_descendants(proc.pid)) >= 2, 30, "two pool workers")
-        children = _descendants(proc.pid)
+        proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", "400", "--sleep", "0.05",
+                                 "--poolsize", "2", "--log", "done.log", "--start-method", method],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: len(read_lines("done.log")) >= 10, 120, "10 finished psets")
+            wait_until(lambda: len(_descendants(proc.pid)) >= 2, 30, "two pool workers")
+            children = _descendants(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        wait_until(lambda: not _alive(children), 10, f"the workers {children} to exit")
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    wait_until(lambda: not _alive(children), 10, f"the workers {children} to exit")
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def test_dask_hung_pset_is_recorded_timed_out():

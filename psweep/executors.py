@@ -13,13 +13,15 @@ import concurrent.futures as cf
 import inspect
 import os
 import pickle
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from psweep.capture import LogsFolder, read_left_behind
 from psweep.lifeline import init_pool_worker
 from psweep.probe import pickled_function, probe_pool
-from psweep.timeouts import Deadlines, pset_alarm, timed_out_text
+from psweep.timeouts import Deadlines, pset_bound, timed_out_text
 from psweep.errors import PsetTimeoutError
 from psweep.plan import PsetQueue
 from psweep.worker import EXC_KEY, execute_chunk, execute_pset, failure_row
@@ -38,6 +40,15 @@ POOL_THREADS_TIMEOUT = 10.0
 # for a chunk whose worker should have stopped them itself (SIGALRM) before
 # it stops that worker: the fallback for code that never sees the signal.
 HARD_STOP_GRACE = 5.0
+# With timeout= on threads or Dask, workers bound each pset themselves; the
+# driver gives up on a chunk (a lost worker) only after twice its psets'
+# timeouts (it may wait behind another chunk) plus this.
+LOST_WORKER_GRACE = 30.0
+# Seconds a worker process of our pool gets to end after being asked (the
+# pool's shutdown, then SIGTERM) before the next step (SIGTERM, SIGKILL): a
+# pset that defers SIGTERM (a checkpoint handler) or a thread that never
+# ends must not keep the driver from exiting.
+STOP_GRACE = 3.0
 
 Record = Callable[[dict[str, Any]], None]
 
@@ -80,23 +91,37 @@ class ExecutorPlan:
         self.driver_pid = os.getpid() if self.processes else None
 
 
-def _stop_workers(executor: cf.Executor, join_threads: bool = False) -> None:
-    """Stop a process pool we own without waiting for running psets.
+def _stop_workers(executor: cf.Executor, graceful: bool = False) -> None:
+    """Stop a process pool we own; its workers are gone on return.
 
-    With `join_threads`, also wait (briefly) until the pool's own threads
-    end, before a new pool forks: forking while they run may deadlock the
-    child (Python >= 3.12 warns about it).
+    Running psets are not waited for: the workers get SIGTERM, and SIGKILL
+    if they are still there :data:`STOP_GRACE` seconds later. With
+    `graceful` (the end of a run, every chunk back), idle workers first get
+    the pool's own shutdown and that long to end. Then the pool's thread is
+    joined (briefly), so that a new pool may fork safely (forking while it
+    runs may deadlock the child; Python >= 3.12 warns about it).
     """
     manager = getattr(executor, "_executor_manager_thread", None)
-    terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-    else:
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
-            process.terminate()
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    if graceful:
         executor.shutdown(wait=False, cancel_futures=True)
-    if join_threads and manager is not None:
+        processes = _still_running(processes, STOP_GRACE)
+    for process in processes:
+        process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in _still_running(processes, STOP_GRACE):
+        process.kill()  # it caught or deferred SIGTERM
+    _still_running(processes, STOP_GRACE)
+    if manager is not None:
         manager.join(timeout=POOL_THREADS_TIMEOUT)
+
+
+def _still_running(processes: list[Any], timeout: float) -> list[Any]:
+    """Wait up to `timeout` seconds in all for `processes` to end; those that did not."""
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    return [process for process in processes if process.exitcode is None]
 
 
 def _is_dask_client(obj: Any) -> bool:
@@ -143,7 +168,7 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
         try:
             probe_pool(pool, data, func)
         except BaseException:
-            _stop_workers(pool, join_threads=True)
+            _stop_workers(pool)
             raise
         return ExecutorPlan(pool, func, int(poolsize or 1), make)
     if _is_dask_client(executor):
@@ -188,9 +213,9 @@ def run_serial(
     simulate = worker_options.get("simulate", False)
     keep_exception = worker_options.get("keep_exception", False)
     capture_logs = worker_options.get("capture_logs")
-    with pset_alarm(worker_options.get("timeout")) as timeout:
+    with LogsFolder(capture_logs, psets), pset_bound(worker_options.get("timeout")) as bound:
         for pset in psets:
-            row = execute_pset(func, pset, simulate, keep_exception, capture_logs, True, timeout)
+            row = execute_pset(func, pset, simulate, keep_exception, capture_logs, True, bound)
             failed = row["_failed"]
             record(row)
             if failed and keep_exception:
@@ -237,11 +262,22 @@ def _update_estimate(per_pset: float | None, rows: list[dict[str, Any]]) -> floa
     return estimate if per_pset is None else 0.5 * (per_pset + estimate)
 
 
-def _timed_out_row(pset: dict[str, Any], timeout: float, how: str, keep_exception: bool) -> dict[str, Any]:
+def _lost_row(pset: dict[str, Any], exc_txt: str, capture_logs: str | None) -> dict[str, Any]:
+    """Failure row of a pset whose worker died, was stopped or was given up
+    on, with what the pset printed until then (``capture_logs``)."""
+    row = failure_row(pset, exc_txt)
+    if capture_logs in ("db", "db+file"):
+        row["_logs"] = read_left_behind(pset, capture_logs)
+    return row
+
+
+def _timed_out_row(
+    pset: dict[str, Any], timeout: float, how: str, worker_options: dict[str, Any]
+) -> dict[str, Any]:
     """Failure row of a pset the driver ended (or gave up on) at its deadline."""
     text = timed_out_text(timeout, how)
-    row = failure_row(pset, text)
-    if keep_exception:  # on_error="raise"
+    row = _lost_row(pset, text, worker_options.get("capture_logs"))
+    if worker_options.get("keep_exception"):  # on_error="raise"
         row[EXC_KEY] = PsetTimeoutError(text)
     return row
 
@@ -249,13 +285,15 @@ def _timed_out_row(pset: dict[str, Any], timeout: float, how: str, keep_exceptio
 _REPLACED = "its worker did not stop at SIGALRM and was replaced"
 
 
-def _unstoppable_text(plan: ExecutorPlan) -> str:
-    """How a timed-out pset on an executor psweep cannot stop was left."""
+def _given_up_text(plan: ExecutorPlan) -> str:
+    """How a pset was left whose chunk the driver gave up on, on an
+    executor psweep cannot stop."""
     if plan.processes:
         return "its worker did not stop at SIGALRM, and the pool was passed in, so psweep did not stop it"
-    if plan.make is None and not isinstance(plan.executor, cf.ThreadPoolExecutor):
-        return "its future was cancelled (a Dask thread cannot be stopped: it runs on until the function returns)"
-    return "its future was cancelled (a thread cannot be stopped: it runs on until the function returns)"
+    return (
+        "its chunk was still not back long after its psets' timeouts (the worker "
+        "may be lost), so psweep cancelled its future"
+    )
 
 
 def run_with_executor(
@@ -285,8 +323,10 @@ def run_with_executor(
     -----
     When a worker dies (``BrokenProcessPool``), a pool we own is replaced,
     the psets lost with it are retried one by one, and only a pset that
-    kills its worker again becomes a failure row. Only a bounded number of
-    chunks is in flight, so the driver holds little memory.
+    kills its worker again becomes a failure row, with what the pset
+    printed until then (``capture_logs``). Only a bounded number of chunks
+    is in flight, so the driver holds little memory. However the run ends,
+    no worker of a pool psweep started outlives it (see :func:`_stop_workers`).
     """
     queue = PsetQueue(psets)  # builds each pset only when it is sent
     # Psets of chunks lost with a broken pool: each is retried alone, one
@@ -297,16 +337,22 @@ def run_with_executor(
     per_pset: float | None = None
     stop = False
     stop_on_failure = bool(worker_options.get("keep_exception"))
-    interrupted = False
-    # timeout=: workers in processes stop a pset themselves (SIGALRM), the
-    # driver only if they fail to; elsewhere the driver records it failed
-    # at its deadline, so psets go one at a time, one per worker.
+    # timeout=: workers stop a pset themselves at its timeout, counted from
+    # its own start (psweep.timeouts). The driver's deadline per chunk is a
+    # fallback: it stops a process of our pool that never saw SIGALRM, and
+    # gives up on a chunk on threads or Dask only when its worker is lost.
     timeout = worker_options.get("timeout")
-    deadlines = Deadlines(timeout, HARD_STOP_GRACE if plan.processes else 0.0)
+    capture_logs = worker_options.get("capture_logs")
+    if plan.processes:
+        deadlines = Deadlines(timeout, HARD_STOP_GRACE)
+    else:
+        deadlines = Deadlines(timeout, LOST_WORKER_GRACE, factor=2.0)
     max_in_flight = plan.workers if timeout is not None else 2 * plan.workers
-    one_at_a_time = timeout is not None and not plan.processes
     timed_out: set[str] = set()  # psets whose worker psweep stopped for it
+    logs: LogsFolder | None = None
+    completed = False
     try:
+        logs = LogsFolder(capture_logs, psets)
         while queue or suspects or in_flight:
             while (queue or suspects) and not stop and len(in_flight) < max_in_flight:
                 if suspects:
@@ -315,7 +361,6 @@ def run_with_executor(
                     chunk = [suspects.popleft()]
                 else:
                     size = chunksize or _next_chunk_size(per_pset, len(queue), plan.workers)
-                    size = 1 if one_at_a_time else size
                     chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
                 try:
                     fut = plan.executor.submit(
@@ -335,7 +380,7 @@ def run_with_executor(
                     (suspects if chunk[0]["_pset_id"] in suspect_ids else queue).extendleft(
                         reversed(chunk)
                     )
-                    _stop_workers(plan.executor, join_threads=True)
+                    _stop_workers(plan.executor)
                     plan.executor = plan.make()
                     continue
                 in_flight[fut] = (chunk, plan.executor)
@@ -353,7 +398,7 @@ def run_with_executor(
                     lost = isinstance(exc, (cf.BrokenExecutor, cf.CancelledError))
                     broken = lost and plan.make is not None
                     if broken and executor is plan.executor:
-                        _stop_workers(executor, join_threads=True)
+                        _stop_workers(executor)
                         plan.executor = plan.make()
                     retry = [
                         p for p in chunk if p["_pset_id"] not in suspect_ids | timed_out
@@ -362,9 +407,9 @@ def run_with_executor(
                     suspect_ids.update(p["_pset_id"] for p in retry)
                     retry_ids = {p["_pset_id"] for p in retry}
                     rows = [
-                        _timed_out_row(pset, timeout, _REPLACED, stop_on_failure)
+                        _timed_out_row(pset, timeout, _REPLACED, worker_options)
                         if pset["_pset_id"] in timed_out
-                        else failure_row(pset, _lost_text(exc, len(chunk)))
+                        else _lost_row(pset, _lost_text(exc, len(chunk)), capture_logs)
                         for pset in chunk
                         if pset["_pset_id"] not in retry_ids
                     ]
@@ -382,20 +427,20 @@ def run_with_executor(
                     if len(chunk) == 1:
                         timed_out.add(chunk[0]["_pset_id"])
                     if executor is plan.executor:
-                        _stop_workers(executor, join_threads=True)
+                        _stop_workers(executor)
                         plan.executor = plan.make()
                     continue
                 del in_flight[fut]
                 fut.cancel()
                 for pset in chunk:
-                    row = _timed_out_row(pset, timeout, _unstoppable_text(plan), stop_on_failure)
+                    row = _timed_out_row(pset, timeout, _given_up_text(plan), worker_options)
                     stop = stop or stop_on_failure
                     record(row)
+        completed = True
     except KeyboardInterrupt:
         # Stop submitting; give chunks already out a short grace to come
         # back (they are ~CHUNK_SECONDS of work) and keep them; cancel the
         # rest. A second Ctrl-C during the grace ends it at once.
-        interrupted = True
         done, _ = cf.wait(in_flight, timeout=INTERRUPT_GRACE)
         for fut in done:
             if not fut.cancelled() and fut.exception() is None:
@@ -405,7 +450,9 @@ def run_with_executor(
     finally:
         for fut in in_flight:
             fut.cancel()
-        if plan.make is not None and interrupted:
-            _stop_workers(plan.executor)
-        elif plan.make is not None:
-            plan.executor.shutdown(wait=True, cancel_futures=True)
+        if plan.make is not None:
+            # Every chunk back: the workers are idle and end at once. Else
+            # (Ctrl-C, an error) running psets are not waited for.
+            _stop_workers(plan.executor, graceful=completed)
+        if logs is not None:
+            logs.remove()

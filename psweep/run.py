@@ -8,7 +8,6 @@ import inspect
 import os
 import shutil
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -32,6 +31,7 @@ from psweep.errors import (
 from psweep.executors import run_serial, run_with_executor, resolve_executor
 from psweep.notebook import kernel_shell, notebook_source
 from psweep.notices import warn_after_run
+from psweep.options import check_chunksize, check_lock_timeout, check_timeout
 from psweep.plan import plan_psets, uuid4s
 from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
@@ -39,7 +39,6 @@ from psweep.rowsort import frame_in_seq_order
 from psweep.dbfile import concat_rows, rows_to_frame
 from psweep.dups import NOT_GIVEN, SAME_CODE, check_skip_dups, skip_done, warn_repeated
 from psweep.store import Store
-from psweep.timeouts import alarm_supported
 from psweep.worker import CAPTURE_MODES
 
 __all__ = ["run"]
@@ -84,10 +83,13 @@ def _one_simulation_at_a_time(run_func: Callable[..., pd.DataFrame]) -> Callable
         calc_dir = options.get("calc_dir", "calc")
         if not options.get("simulate") or not isinstance(calc_dir, (str, os.PathLike)):
             return run_func(*args, **kwargs)
+        # Bad option values are refused before the dry run's folder is made.
+        timeout = check_lock_timeout(options.get("lock_timeout", 600.0))
+        check_chunksize(options.get("chunksize"))
+        check_timeout(options.get("timeout"))
         sim_dir = _simulate_dir(calc_dir)
         with _start_write(sim_dir):
             os.makedirs(sim_dir, exist_ok=True)
-        timeout = options.get("lock_timeout", 600.0)
         lock = filelock.FileLock(os.path.join(sim_dir, _SIMULATE_LOCK))
         try:
             lock.acquire(timeout=timeout)
@@ -166,8 +168,9 @@ def run(
     dask_client
         Alias of `executor` for a Dask client, as in psweep 0.16.
     chunksize
-        Psets sent to a worker at once. Default: adapts so that a chunk
-        takes about 0.2 s (a row is only safe once it is back).
+        Psets sent to a worker at once, a whole number >= 1. Default:
+        adapts so that a chunk takes about 0.2 s (a row is only safe once
+        it is back).
     simulate
         Dry run in ``<calc_dir>.simulate/``, starting from a copy of the
         database; `func` is not called, result columns stay missing.
@@ -219,7 +222,8 @@ def run(
         ``<calc_dir>/backup_script/<_run_id>.diff``. Outside a repository
         this is an error, raised before any work.
     lock_timeout
-        Seconds to wait for the database lock.
+        Seconds (>= 0) to wait for the database lock; ``float("inf")``
+        waits for ever.
     source
         Source text to store as ``backup_script/<_run_id>.py`` beside the
         run's provenance ``backup_script/<_run_id>.json`` (the
@@ -240,13 +244,14 @@ def run(
         on disk keeps pandas' missing values, so numeric columns stay
         numeric.
     timeout
-        Seconds a pset may run (default: no limit). A pset that runs longer
-        becomes a failed row whose ``_exc_txt`` says it timed out; the run
-        goes on. Serial runs need the main thread of a POSIX process
-        (``signal.setitimer``); process pools stop the pset in its worker
-        (and replace a worker that does not stop); on Dask and thread pools
-        the row is recorded failed and the future cancelled, but the
-        thread runs on until the function returns.
+        Seconds a pset may run, counted from its own start (default None or
+        ``float("inf")``: no limit). A pset that runs longer becomes a
+        failed row whose ``_exc_txt`` says it timed out; the run goes on.
+        In the main thread of a process (serial runs, process pools) SIGALRM
+        stops the pset (and a pool psweep started replaces a worker that
+        does not stop); elsewhere (thread pools, Dask) the worker stops
+        waiting for the pset, whose thread runs on until the function
+        returns (see :mod:`psweep.timeouts`).
 
     Returns
     -------
@@ -258,7 +263,8 @@ def run(
     Raises
     ------
     ParamsError, ParamsTypeError
-        Bad `params`, before anything is written.
+        Bad `params`, or a bad value of an option such as `timeout`,
+        `chunksize` or `lock_timeout`, before anything is written.
     FuncTypeError, CalcDirError, SweepPickleError
         Unusable `func`, `calc_dir` or function for a process pool.
     StoreWriteError
@@ -291,7 +297,9 @@ def run(
     _check_options(func, calc_dir, poolsize, executor, on_error, df, database_basename)
     check_skip_dups(skip_dups)
     check_verbose(verbose)
-    _check_timeout(timeout, poolsize, executor)
+    timeout = check_timeout(timeout)
+    chunksize = check_chunksize(chunksize)
+    lock_timeout = check_lock_timeout(lock_timeout)
     if capture_logs not in CAPTURE_MODES:
         raise ParamsError(
             f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
@@ -377,7 +385,7 @@ def run(
             "simulate": simulate,
             "keep_exception": on_error == "raise",
             "capture_logs": capture_logs,
-            "timeout": None if timeout is None else float(timeout),
+            "timeout": timeout,
         }
         written = _execute(func, exe, psets, worker_options, record, chunksize, recorder, run_file)
         if recorder.first_exception is not None:
@@ -614,22 +622,6 @@ def _check_database_basename(name: Any) -> None:
         raise ParamsError(
             f"database_basename={name!r} is the name of psweep's bookkeeping "
             f"folder in calc_dir. {fix}"
-        )
-
-
-def _check_timeout(timeout: Any, poolsize: Any, executor: Any) -> None:
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ParamsError(
-            f"timeout={timeout!r}: pass the seconds a pset may run, a number > 0, or None for no limit."
-        )
-    if poolsize is None and executor is None and not alarm_supported():
-        raise PsweepError(
-            f"timeout={timeout!r} in a serial run needs the main thread of a POSIX "
-            f"process (it uses signal.setitimer), and this run is in the thread "
-            f"{threading.current_thread().name!r}. Run it from the main thread, or "
-            f"pass poolsize=1: a worker process enforces the timeout."
         )
 
 

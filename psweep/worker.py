@@ -9,21 +9,18 @@ or failure they add to each pset (the driver, which has the pset, joins them).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pickle
 import platform
-import sys
-import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from psweep.capture import CAPTURE_MODES, captured
 from psweep.errors import PsetTimeoutError, PsweepError
 from psweep.lifeline import watch_driver
 from psweep.schema import ENGINE_KEYS, EXC_KEY
-from psweep.timeouts import Alarm, arm, disarm, pset_alarm, timed_out_text
+from psweep.timeouts import Alarm, BoundCall, pset_bound, timed_out_text
 
 __all__ = [
     "execute_pset",
@@ -31,6 +28,7 @@ __all__ = [
     "failure_row",
     "make_storable",
     "MAIN_CLASS_KEY",
+    "CAPTURE_MODES",
 ]
 
 # Key under which a row tells the driver that a result is an instance of a
@@ -48,78 +46,50 @@ _clock = time.perf_counter
 _NO_KEYS: Mapping[str, Any] = {}
 
 
-CAPTURE_MODES = (None, "db", "file", "db+file")
-
-
-@contextlib.contextmanager
-def _output_to(path: str) -> Iterator[None]:
-    """Send stdout and stderr to `path`: Python's streams and the file
-    descriptors 1 and 2, so that C code and subprocesses are caught too."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(path, "a", buffering=1, encoding="utf-8", errors="replace") as out:
-            os.dup2(out.fileno(), 1)
-            os.dup2(out.fileno(), 2)
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def _captured(pset: Mapping[str, Any], capture_logs: str | None) -> Iterator[list[str]]:
-    """Capture output as `capture_logs` says; the yielded list receives the
-    text on exit (for the db modes)."""
-    logs: list[str] = []
-    if capture_logs is None:
-        yield logs
-        return
-    if capture_logs == "db":
-        fd, path = tempfile.mkstemp(prefix="psweep-logs-", suffix=".txt")
-        os.close(fd)
-    else:
-        folder = os.path.join(pset["_calc_dir"], pset["_pset_id"])
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, "logs.txt")
-    try:
-        with _output_to(path):
-            yield logs
-    finally:
-        if capture_logs != "file":
-            with open(path, encoding="utf-8", errors="replace") as fobj:
-                logs.append(fobj.read())
-        if capture_logs == "db":
-            os.remove(path)
-
-
 def _call(
-    func: Callable[[dict[str, Any]], Any], pset: Mapping[str, Any], timeout: float | None = None
+    func: Callable[[dict[str, Any]], Any], pset: Mapping[str, Any], bound: BoundCall | None
 ) -> tuple[Any, Any, Any]:
     """``func(copy of pset)``: (returned value, exception or None, traceback text or None).
 
-    With `timeout` (inside :func:`pset_alarm`), SIGALRM stops the call
-    after that many seconds.
+    The copy also has ``_exec_host``, as in psweep 0.16. With `bound` (from
+    :func:`~psweep.timeouts.pset_bound`), the call is ``bound(func, copy)``,
+    which stops waiting for it past the timeout.
     """
     try:
-        if timeout is None:
-            return func(dict(pset)), None, None
-        arm(timeout)
-        try:
-            return func(dict(pset)), None, None
-        finally:
-            disarm()
-    except Alarm:
-        text = timed_out_text(timeout or 0.0)
+        if bound is None:
+            return func(dict(pset, _exec_host=_HOST)), None, None
+        return bound(func, dict(pset, _exec_host=_HOST)), None, None
+    except Alarm as alarm:
+        return None, *_timed_out(alarm, bound)
+    except (Exception, SystemExit) as exc:
+        return None, exc, _failure_text(exc)
+
+
+def _timed_out(alarm: Alarm, bound: BoundCall | None) -> tuple[PsetTimeoutError, str]:
+    """The exception and ``_exc_txt`` of a pset stopped at its timeout."""
+    timeout = bound.seconds if bound is not None else 0.0
+    if alarm.where is None:  # SIGALRM interrupted it here
+        text = timed_out_text(timeout)
         where = traceback.format_exc().rstrip().rsplit("\n", 1)[0]  # without the Alarm line
-        return None, PsetTimeoutError(text), f"{where}\npsweep.errors.{text}\n"
-    except Exception as exc:
-        return None, exc, traceback.format_exc()
+    else:
+        text = timed_out_text(timeout, _RUNS_ON)
+        where = alarm.where.rstrip()
+    return PsetTimeoutError(text), f"{where}\npsweep.errors.{text}\n"
+
+
+_RUNS_ON = "it runs on in a thread of its own until the function returns (a thread cannot be stopped)"
+
+
+def _failure_text(exc: BaseException) -> str:
+    """``_exc_txt`` of a pset that raised `exc` (being handled)."""
+    text = traceback.format_exc()
+    if isinstance(exc, SystemExit):
+        # sys.exit() in a pset ends that pset, not the study.
+        text += (
+            f"psweep: the function raised SystemExit (exit code {exc.code!r}), e.g. "
+            f"by calling sys.exit(); psweep recorded the pset as failed.\n"
+        )
+    return text
 
 
 def execute_pset(
@@ -129,7 +99,7 @@ def execute_pset(
     keep_exception: bool = False,
     capture_logs: str | None = None,
     whole_row: bool = True,
-    timeout: float | None = None,
+    bound: BoundCall | None = None,
 ) -> dict[str, Any]:
     """Call ``func(pset)`` and build the database row.
 
@@ -151,15 +121,17 @@ def execute_pset(
         False leaves the pset's own keys out of the returned dict (a pool
         worker sends less back; the driver, which has the pset, joins them
         as ``{**pset, **returned}``).
-    timeout
-        Stop `func` after this many seconds (SIGALRM; only inside
-        :func:`pset_alarm`, which passes None where it cannot).
+    bound
+        How to call `func` within the run's ``timeout=``, from
+        :func:`~psweep.timeouts.pset_bound` (None: no limit).
 
     Returns
     -------
     dict
         The pset merged with what `func` returned, plus ``_time_utc``,
         ``_exec_host``, ``_pset_runtime``, ``_failed`` and ``_exc_txt``.
+        A function that raises, or ends with ``sys.exit()``, gives a
+        failed row; Ctrl-C (``KeyboardInterrupt``) is raised on.
     """
     start = _now()
     t0 = _clock()
@@ -168,15 +140,15 @@ def execute_pset(
     if simulate:
         pass
     elif capture_logs:
-        with _captured(pset, capture_logs) as logs:
-            ret, exception, exc_txt = _call(func, pset, timeout)
-    elif timeout is not None:
-        ret, exception, exc_txt = _call(func, pset, timeout)
+        with captured(pset, capture_logs) as logs:
+            ret, exception, exc_txt = _call(func, pset, bound)
+    elif bound is not None:
+        ret, exception, exc_txt = _call(func, pset, bound)
     else:  # _call inlined: a trivial pset spends a noticeable share on calls
         try:
-            ret = func(dict(pset))
-        except Exception as exc:
-            exception, exc_txt = exc, traceback.format_exc()
+            ret = func(dict(pset, _exec_host=_HOST))
+        except (Exception, SystemExit) as exc:
+            exception, exc_txt = exc, _failure_text(exc)
     runtime = _clock() - t0
     if type(ret) is not dict or not ENGINE_KEYS.isdisjoint(ret):
         if exception is None and isinstance(ret, Mapping) and ret.get("_failed") is True:
@@ -325,6 +297,16 @@ def make_storable(
     )
 
 
+class _SystemExitInTransit(SystemExit):
+    """A pset's SystemExit on its way back to the driver, where it unpickles
+    as a plain SystemExit with its exit code. (tblib, which Dask installs as
+    the pickler of every exception, loses the code of a plain one: a script
+    ending with it would exit with status 0.)"""
+
+    def __reduce__(self) -> tuple[type[SystemExit], tuple[Any, ...]]:
+        return SystemExit, self.args
+
+
 def execute_chunk(
     func: Callable[[dict[str, Any]], Any],
     psets: list[dict[str, Any]],
@@ -363,8 +345,8 @@ def execute_chunk(
         The driver's process id: this worker process ends soon after the
         driver is gone (:func:`psweep.lifeline.watch_driver`).
     timeout
-        Seconds per pset, enforced here by SIGALRM when this is the main
-        thread of a worker process (the driver enforces it otherwise).
+        Seconds per pset, from each pset's own start (see
+        :func:`~psweep.timeouts.pset_bound`), or None.
 
     Returns
     -------
@@ -376,17 +358,19 @@ def execute_chunk(
     if driver_pid is not None:
         watch_driver(driver_pid)
     outcomes = []
-    with pset_alarm(timeout) as bound:
+    with pset_bound(timeout) as bound:
         for pset in psets:
             try:
                 outcome = execute_pset(
-                    func, pset, simulate, keep_exception, capture_logs, whole_row=False, timeout=bound
+                    func, pset, simulate, keep_exception, capture_logs, whole_row=False, bound=bound
                 )
             except KeyboardInterrupt:
                 # In a thread or Dask worker: return what finished, drop the rest.
                 break
             outcomes.append(outcome)
             if keep_exception and outcome["_failed"]:
+                if pickled and type(outcome.get(EXC_KEY)) is SystemExit:
+                    outcome[EXC_KEY] = _SystemExitInTransit(*outcome[EXC_KEY].args)
                 break
     if not pickled:
         return outcomes

@@ -5,9 +5,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
@@ -367,24 +369,31 @@ def _alive(pids):
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
-def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method):
+def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method, monkeypatch):
     """SIGKILL of a driver running poolsize=2: every process it started is gone within 10 s."""
-    proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", "400", "--sleep", "0.05",
-                             "--poolsize", "2", "--log", "done.log", "--start-method", method],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The killed driver cannot remove its multiprocessing temp folder (forkserver's
+    # socket): give it a TMPDIR of its own, short enough for a socket path, removed here.
+    tmpdir = tempfile.mkdtemp(prefix="psweep-test-")
+    monkeypatch.setenv("TMPDIR", tmpdir)
     try:
-        wait_until(lambda: len(read_lines("done.log")) >= 10, 120, "10 finished psets")
-        wait_until(lambda: len(_descendants(proc.pid)) >= 2, 30, "two pool workers")
-        children = _descendants(proc.pid)
+        proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", "400", "--sleep", "0.05",
+                                 "--poolsize", "2", "--log", "done.log", "--start-method", method],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: len(read_lines("done.log")) >= 10, 120, "10 finished psets")
+            wait_until(lambda: len(_descendants(proc.pid)) >= 2, 30, "two pool workers")
+            children = _descendants(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        wait_until(lambda: not _alive(children), 10, f"the workers {children} to exit")
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    wait_until(lambda: not _alive(children), 10, f"the workers {children} to exit")
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def test_dask_hung_pset_is_recorded_timed_out_and_cancelled():
-    """On a real LocalCluster, a pset past timeout= is a failed row at once, its future
-    cancelled; the others run; the run does not wait for the hung thread."""
+def test_dask_hung_pset_is_recorded_timed_out():
+    """On a real LocalCluster, a pset past timeout= is a failed row at once (its thread
+    runs on); the others run; the run does not wait for the hung thread."""
     from test_failures import _check_timed_out
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
@@ -396,8 +405,8 @@ def test_dask_hung_pset_is_recorded_timed_out_and_cancelled():
             df = ps.run(workers.hang_on_2, params, executor=client, timeout=1)
         assert time.monotonic() - t0 < 3.5
         _check_timed_out(df, 2, 1)
-        assert "cancelled" in df.set_index("x").loc[2, "_exc_txt"]
-        wait_until(lambda: not client.futures, 30, "the cancelled future to be released")
+        assert "runs on in a thread of its own" in df.set_index("x").loc[2, "_exc_txt"]
+        wait_until(lambda: not client.futures, 30, "the futures to be released")
 
 
 def test_thread_pool_hung_pset_is_recorded_timed_out():
@@ -441,3 +450,101 @@ def test_dask_rows_are_stored_in_params_order(dask_client):
     df = ps.run(workers.slow_square, _slow_first(), executor=dask_client)
     assert df["x"].tolist() == list(range(8))
     assert ps.df_read("calc/results.pk")["x"].tolist() == list(range(8))
+
+
+STUCK_STUDY = """
+import multiprocessing, os, sys
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+if __name__ == "__main__":
+    multiprocessing.set_start_method(sys.argv[2])
+    params = [{"x": x, "pidfile": os.path.abspath("worker.pid")} for x in range(3)]
+    kwargs = {"timeout": 1} if sys.argv[3] == "timeout" else {}
+    df = ps.run(workers.defer_sigterm_on_0, params, poolsize=2, **kwargs)
+    print("returned", df["_failed"].tolist(), flush=True)
+"""
+
+
+def _worker_pid():
+    with open("worker.pid") as fd:
+        return int(fd.read())
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+@pytest.mark.parametrize("how", ["timeout", "ctrl-c"])
+def test_worker_deferring_sigterm_does_not_keep_the_driver_alive(how, method):
+    """A pset that defers SIGTERM (a checkpoint handler) while stuck is stopped anyway when
+    psweep stops its worker (at its timeout, or on Ctrl-C): SIGKILL follows after a grace;
+    the driver process exits and the worker is gone."""
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_STUDY, TESTS_DIR, method, how],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: os.path.exists("worker.pid") and os.path.getsize("worker.pid"), 120,
+                   "the stuck pset to start")
+        pid = _worker_pid()
+        if how == "ctrl-c":
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    if how == "timeout":
+        assert proc.returncode == 0, stderr
+        assert stdout.strip() == "returned [True, False, False]", stdout
+    else:
+        assert proc.returncode != 0
+        assert "KeyboardInterrupt" in stderr, stderr
+    wait_until(lambda: not _alive({pid}), 10, f"the stuck worker {pid} to be gone")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_stopping_a_pool_kills_a_worker_that_defers_sigterm(method):
+    """psweep's way of stopping its pool (used at timeouts, Ctrl-C, errors and the end of a run)
+    ends a worker whose pset defers SIGTERM: SIGKILL follows after STOP_GRACE."""
+    from psweep.executors import STOP_GRACE, _stop_workers
+
+    pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
+    try:
+        pool.submit(workers.defer_sigterm_on_0, {"x": 0, "pidfile": os.path.abspath("worker.pid")})
+        wait_until(lambda: os.path.exists("worker.pid") and os.path.getsize("worker.pid"), 60,
+                   "the stuck pset to start")
+        pid = _worker_pid()
+        t0 = time.monotonic()
+        _stop_workers(pool)
+        assert time.monotonic() - t0 < 3 * STOP_GRACE
+        assert not _alive({pid})
+    finally:
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+CAPTURING_DRIVER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import psweep as ps, workers
+if __name__ == "__main__":
+    params = [{"x": x, "sleep": 0.2, "log": "done.log"} for x in range(200)]
+    ps.run(workers.logged_square, params, poolsize=2, capture_logs="db")
+"""
+
+
+def test_ctrl_c_leaves_no_capture_file_in_tmpdir(tmp_path, monkeypatch):
+    """Ctrl-C during a pool run with capture_logs="db" stops it and leaves nothing in TMPDIR."""
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    proc = subprocess.Popen([sys.executable, "-c", CAPTURING_DRIVER, TESTS_DIR],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: len(read_lines("done.log")) >= 4, 120, "finished psets")
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert "KeyboardInterrupt" in stderr
+    assert os.listdir(tmpdir) == []

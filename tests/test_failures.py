@@ -352,19 +352,6 @@ def test_pset_deaf_to_sigalrm_is_stopped_by_replacing_its_worker():
     assert "replaced" in df.set_index("x").loc[0, "_exc_txt"]
 
 
-def test_timeout_in_serial_run_off_the_main_thread_is_refused():
-    """A serial run with timeout= from a thread raises before any work, naming the fix."""
-    import threading
-
-    errors = []
-    thread = threading.Thread(target=lambda: errors.append(
-        pytest.raises(ps.PsweepError, ps.run, workers.square, ps.plist("x", [1]), timeout=1)))
-    thread.start()
-    thread.join(timeout=60)
-    assert "main thread" in str(errors[0].value) and "poolsize=1" in str(errors[0].value)
-    assert not os.path.exists("calc")
-
-
 @pytest.mark.parametrize("value", [0, -1, "5", True])
 def test_bad_timeout_is_refused(value):
     """timeout= must be a positive number of seconds."""

@@ -125,3 +125,64 @@ def square_n(pset):
 def y_from_a(pset):
     """Returns 'y', which some psets also have as a parameter (issue 20, item 21)."""
     return {"y": pset["a"] * 10}
+
+
+def exit_on_2(pset):
+    """x == 2 prints, then ends as pset["how"] says: "exit" (sys.exit(3)), "bare"
+    (sys.exit()) or "raise" (raise SystemExit("bye")); the others return."""
+    import sys
+
+    if pset["x"] == 2:
+        print("leaving now")
+        how = pset.get("how", "exit")
+        if how == "exit":
+            sys.exit(3)
+        if how == "bare":
+            sys.exit()
+        raise SystemExit("bye")
+    return {"y": pset["x"] ** 2}
+
+
+def print_then_die_on_2(pset):
+    """x == 2 prints (print, stderr, the fd 1 itself, text without a newline),
+    then kills its process: pset["how"] is "exit" (os._exit(3)) or "segfault"."""
+    import ctypes
+    import sys
+
+    print(f"first {pset['x']}")
+    if pset["x"] == 2:
+        print("second", file=sys.stderr)
+        os.write(1, b"third\n")
+        sys.stdout.write("fourth, no newline")
+        if pset.get("how", "exit") == "exit":
+            os._exit(3)
+        ctypes.string_at(0)  # SIGSEGV
+    return {"y": pset["x"] ** 2}
+
+
+def defer_sigterm_on_0(pset):
+    """x == 0 writes its pid to pset["pidfile"], defers SIGTERM (a handler that
+    only sets a flag, as checkpointing codes have), blocks SIGALRM and is stuck
+    in C code (one sleep of 60 s, which no signal ends); the others return."""
+    import signal
+
+    if pset["x"] == 0:
+        flag = []
+        signal.signal(signal.SIGTERM, lambda signum, frame: flag.append(signum))
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        with open(pset["pidfile"], "w") as fd:
+            fd.write(str(os.getpid()))
+        time.sleep(60)
+    return {"y": pset["x"] ** 2}
+
+
+def show_pset(pset):
+    """Results that show the pset func got: its keys, in order, and its _exec_host."""
+    return {"seen_keys": ",".join(pset), "seen_host": pset.get("_exec_host")}
+
+
+def dask_worker_address(pset):
+    """The address of the Dask worker running the pset (distributed.get_worker())."""
+    from distributed import get_worker
+
+    return {"address": get_worker().address}

@@ -53,10 +53,6 @@ class _PsetWriter:
     Module level and free of driver state, so it pickles into pools.
     """
 
-    # Its rows get their results later (df_gather): run() does not warn
-    # that it returned none.
-    _psweep_no_results = True
-
     def __init__(self, templates: list[FileTemplate], mode: str, write_pset: bool) -> None:
         self.templates = templates
         self.mode = mode

@@ -40,10 +40,10 @@ def warn_after_run(recorder: Recorder, func: Any, on_error: str) -> None:
         name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
         warnings.warn(
             f"psweep: none of the {n_succeeded} successful psets of this run returned a "
-            f"result: {name}() returned None or an empty dict each time, so their rows hold "
-            f"only the psets. Did it forget 'return'? Return the results as a dict, e.g. "
-            f"return {{'result': value}}; a function that writes files to "
-            f"<_calc_dir>/<_pset_id>/ can return their names.",
+            f"result: {name}() returned None each time, so their rows hold only the "
+            f"psets. Did it forget 'return'? Return the results as a dict, e.g. "
+            f"return {{'result': value}}. A function that has no results on purpose "
+            f"(it writes files to <_calc_dir>/<_pset_id>/) says so with return {{}}.",
             UserWarning,
             stacklevel=caller_stacklevel(),
         )

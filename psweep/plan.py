@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -96,13 +96,11 @@ class PlannedPsets(Sequence):
         hashes: list[str],
         private: bool,
         left_out: LeftOut | None = None,
-        key_sets: Iterable[tuple[str, ...]] = (),
     ) -> None:
         self._sources = sources
         self._hashes = hashes
         self._private = private
         self.left_out: LeftOut = left_out or {}
-        self._key_sets = tuple(key_sets)
         self._bookkeeping: tuple[str, str, int, int] | None = None
         self._ids: list[str] = []
 
@@ -159,38 +157,8 @@ class PlannedPsets(Sequence):
         sources = self._sources
         left_out = {new: self.left_out[old] for new, old in enumerate(keep) if old in self.left_out}
         return PlannedPsets(
-            [sources[i] for i in keep], [self._hashes[i] for i in keep], self._private, left_out, self._key_sets
+            [sources[i] for i in keep], [self._hashes[i] for i in keep], self._private, left_out
         )
-
-    def keys_without_results(self) -> Callable[[Mapping[str, Any]], frozenset[str]]:
-        """For a row of these psets, the keys it has if its function returned nothing.
-
-        Its pset's keys and the engine's bookkeeping (and ``_logs``): a
-        successful row with any other key returned a result. Call after
-        :meth:`number` (rows are matched to psets by ``_pset_seq``).
-
-        Returns
-        -------
-        callable
-            ``keys_of(row) -> frozenset``; O(1) for the usual study of one
-            key set, O(keys) otherwise.
-        """
-        base = ENGINE_KEYS | {"_logs"}
-        if len(self._key_sets) <= 1:
-            keys = base.union(*self._key_sets)
-            return lambda row: keys
-        first_seq = self._bookkeeping[3] if self._bookkeeping is not None else 0
-        sources = self._sources
-        by_key_set: dict[tuple[str, ...], frozenset[str]] = {}
-
-        def keys_of(row: Mapping[str, Any]) -> frozenset[str]:
-            key_set = tuple(sources[row["_pset_seq"] - first_seq])
-            found = by_key_set.get(key_set)
-            if found is None:
-                found = by_key_set[key_set] = base.union(key_set)
-            return found
-
-        return keys_of
 
     def number(self, run_id: str, calc_dir: str, run_seq: int, first_seq: int) -> None:
         """Give every pset its run's bookkeeping and an id of its own."""
@@ -318,4 +286,4 @@ def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:
         if left:
             left_out[index] = (left, left_out_digest(pset, left))
     warn_collisions(*collisions(hashes, left_out), "params")
-    return PlannedPsets(copies if private else params, hashes, private, left_out, key_sets)  # type: ignore[arg-type]
+    return PlannedPsets(copies if private else params, hashes, private, left_out)  # type: ignore[arg-type]

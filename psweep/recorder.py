@@ -5,7 +5,6 @@ from __future__ import annotations
 import pickle
 import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -16,7 +15,7 @@ from psweep.dbfile import rows_to_frame
 from psweep.journal import Journal
 from psweep.rowbuffer import RowBuffer
 from psweep.store import Store
-from psweep.schema import EXC_KEY
+from psweep.schema import EXC_KEY, NO_RESULT_KEY
 from psweep.worker import MAIN_CLASS_KEY, make_storable
 
 __all__ = ["Recorder"]
@@ -41,10 +40,6 @@ class Recorder:
         False keeps rows in memory only (``run(save=False)``).
     progress
         A tqdm bar to advance per row, or None.
-    no_result_keys
-        ``keys_of(row)``: the keys a successful row has when its function
-        returned nothing (its pset's keys and the engine's); None to not
-        check. See :attr:`returned_results`.
     """
 
     def __init__(
@@ -53,7 +48,6 @@ class Recorder:
         run_id: str,
         save: bool,
         progress: Any = None,
-        no_result_keys: Callable[[dict[str, Any]], frozenset[str]] | None = None,
     ) -> None:
         self.store = store
         self.progress = progress
@@ -62,10 +56,9 @@ class Recorder:
         self.memory_rows = RowBuffer()
         self.n_rows = 0
         self.n_failed = 0
-        #: Whether a successful row held a key beyond `no_result_keys` (True
-        #: when not checking). Once True, rows are no longer looked at.
-        self.returned_results = no_result_keys is None
-        self._no_result_keys = no_result_keys
+        #: Whether a successful pset's function returned something (not
+        #: None); dry runs count as returning.
+        self.returned_results = False
         self.first_exception: BaseException | None = None
         self._journal: Journal | None = None
         # Rows recorded since the last fold (journaled or not): the fold
@@ -103,7 +96,9 @@ class Recorder:
                 self.first_exception = exception
                 if hasattr(exception, "add_note") and exception.__traceback__ is None:
                     exception.add_note(f"psweep: traceback in the worker:\n{row['_exc_txt']}")
-        elif not self.returned_results and not self._no_result_keys(row).issuperset(row):  # type: ignore[misc]
+        elif NO_RESULT_KEY in row:  # the function returned None
+            del row[NO_RESULT_KEY]
+        else:
             self.returned_results = True
         if not self.save:
             self.memory_rows.append(row)

@@ -373,11 +373,7 @@ def run(
                 run_file = write_provenance(calc_dir, run_id, git_info, func_hash, len(psets), database_basename)
 
         bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
-        # A function that returned nothing for every pset is said once (not
-        # for dry runs, nor for prep_batch's writer, whose results come later).
-        expects_results = not simulate and not getattr(func, "_psweep_no_results", False)
-        no_result_keys = psets.keys_without_results() if expects_results else None
-        recorder = tally.recorder = Recorder(store, run_id, save=save, progress=bar, no_result_keys=no_result_keys)
+        recorder = tally.recorder = Recorder(store, run_id, save=save, progress=bar)
         record = recorder.record
         if tmpsave or verbose:
             record = functools.partial(record_and_show, record, tmpsave, verbose)

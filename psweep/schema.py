@@ -19,6 +19,7 @@ __all__ = [
     "ENGINE_KEY_ORDER",
     "ENGINE_KEYS",
     "EXC_KEY",
+    "NO_RESULT_KEY",
     "JOURNAL_NEW_SUFFIX",
     "is_bookkeeping",
 ]
@@ -48,6 +49,12 @@ ENGINE_KEYS = frozenset(ENGINE_KEY_ORDER)
 # Key under which a failed row carries the exception object back to the
 # driver for on_error="raise"; removed before the row is recorded.
 EXC_KEY = "__psweep_exception__"
+
+# Key a worker sets in the row of a pset whose function returned None (no
+# return statement?), so the driver can say so when every pset did; the
+# recorder removes it before the row is stored. An explicit ``return {}``
+# is a deliberate "no results" and gets no mark.
+NO_RESULT_KEY = "__psweep_returned_none__"
 
 # Suffix of a journal being created (locked, then renamed to its .jnl
 # name); backups skip such files.

@@ -19,7 +19,7 @@ from typing import Any
 from psweep.capture import CAPTURE_MODES, captured
 from psweep.errors import PsetTimeoutError, PsweepError
 from psweep.lifeline import watch_driver
-from psweep.schema import ENGINE_KEYS, EXC_KEY
+from psweep.schema import ENGINE_KEYS, EXC_KEY, NO_RESULT_KEY
 from psweep.timeouts import Alarm, BoundCall, pset_bound, timed_out_text
 
 __all__ = [
@@ -150,7 +150,9 @@ def execute_pset(
         except (Exception, SystemExit) as exc:
             exception, exc_txt = exc, _failure_text(exc)
     runtime = _clock() - t0
+    returned_none = False
     if type(ret) is not dict or not ENGINE_KEYS.isdisjoint(ret):
+        returned_none = ret is None and exception is None and not simulate
         if exception is None and isinstance(ret, Mapping) and ret.get("_failed") is True:
             # func caught its own error and said so (psweep 0.16's safe_func).
             exc_txt = ret.get("_exc_txt") or "the function returned _failed=True"
@@ -175,6 +177,8 @@ def execute_pset(
     }
     if capture_logs in ("db", "db+file"):
         row["_logs"] = logs[0] if logs else None
+    if returned_none:
+        row[NO_RESULT_KEY] = True
     if keep_exception and exception is not None and _pickles(exception):
         row[EXC_KEY] = exception
     return row

@@ -84,14 +84,15 @@ def test_function_that_returns_nothing_warns_once_naming_it_and_the_fix(poolsize
     assert len(df) == 3
 
 
-def test_empty_dicts_count_as_no_result_and_one_result_silences_the_warning():
-    """{} everywhere warns; one pset returning a result (or the updated pset with a new key) does not."""
+def test_explicit_empty_dicts_and_one_result_are_no_forgotten_return():
+    """Only None everywhere warns: `return {}` (no results on purpose), one pset
+    returning a result, or the pset itself returned, stay silent."""
     import warnings
 
-    with pytest.warns(UserWarning, match="returned a result"):
-        ps.run(lambda pset: {}, ps.plist("x", [1, 2]), calc_dir="a")
     cases = [
+        lambda pset: {},
         lambda pset: {"y": 1} if pset["x"] == 2 else None,
+        lambda pset: pset,
         lambda pset: {**pset, "y_": pset["x"]},
         lambda pset: {"x": pset["x"], "_note": "seen"},
     ]
@@ -100,6 +101,8 @@ def test_empty_dicts_count_as_no_result_and_one_result_silences_the_warning():
             warnings.simplefilter("always")
             ps.run(func, ps.plist("x", [1, 2]), calc_dir=f"b{index}")
         assert _messages(record, "returned a result") == [], index
+    with pytest.warns(UserWarning, match="returned a result"):
+        ps.run(lambda pset: None, ps.plist("x", [1, 2]), calc_dir="none")
 
 
 def test_no_result_warning_is_left_out_of_dry_runs_failed_runs_and_prep_batch(tmp_path):
@@ -121,25 +124,43 @@ def test_no_result_warning_is_left_out_of_dry_runs_failed_runs_and_prep_batch(tm
     assert _messages(record, "returned a result") == []
 
 
-def test_no_result_check_reads_rows_only_until_a_result_shows_up():
-    """The check is O(1) per row: once a row held a result, the recorder stops looking at rows."""
+def test_the_none_mark_of_a_row_is_counted_and_never_stored():
+    """The worker marks a row whose function returned None; the recorder counts it
+    and removes the mark before the row is kept, at one key lookup per row."""
     from psweep.recorder import Recorder
+    from psweep.schema import NO_RESULT_KEY
     from psweep.store import Store
+    from psweep.worker import execute_pset
 
-    seen = []
-
-    def keys_of(row):
-        seen.append(row["x"])
-        return frozenset({"x", "_failed"})
-
-    recorder = Recorder(Store("calc"), "run", save=False, no_result_keys=keys_of)
-    recorder.record({"x": 1, "_failed": False})
+    marked = execute_pset(lambda pset: None, {"x": 1})
+    assert marked[NO_RESULT_KEY] is True
+    assert NO_RESULT_KEY not in execute_pset(lambda pset: {}, {"x": 1})
+    assert NO_RESULT_KEY not in execute_pset(lambda pset: None, {"x": 1}, simulate=True)
+    assert NO_RESULT_KEY not in execute_pset(workers.fail_on_3, {"x": 3})
+    recorder = Recorder(Store("calc"), "run", save=False)
+    recorder.record(marked)
     assert not recorder.returned_results
-    recorder.record({"x": 2, "y": 4, "_failed": False})
+    assert NO_RESULT_KEY not in next(iter(recorder.memory_rows))
+    recorder.record(execute_pset(lambda pset: {"y": 4}, {"x": 2}))
     assert recorder.returned_results
-    recorder.record({"x": 3, "_failed": False})
-    assert recorder.returned_results
-    assert seen == [1, 2]  # row 3 was not looked at
+
+
+@pytest.mark.parametrize("executor", ["threads", "dask"])
+def test_function_that_returns_nothing_warns_on_threads_and_dask(executor):
+    """The None mark travels back from thread pools and Dask workers too."""
+    if executor == "threads":
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            with pytest.warns(UserWarning, match="returned a result"):
+                ps.run(workers.forgot_return, ps.plist("x", [1, 2]), executor=pool)
+        return
+    distributed = pytest.importorskip("dask.distributed")
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
+    with cluster:
+        with distributed.Client(cluster) as client, pytest.warns(UserWarning, match="returned a result"):
+            df = ps.run(workers.forgot_return, ps.plist("x", [1, 2]), executor=client)
+    assert not any(str(c).startswith("__psweep") for c in df.columns)
 
 
 def test_a_result_named_like_another_psets_parameter_counts_as_a_result():

@@ -98,3 +98,11 @@ def hang_deaf_on_0(pset):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         time.sleep(30)
     return {"y": pset["x"] ** 2}
+
+
+def mark_done(pset):
+    """Leave the file marks/<x> (proof that the pset ran), then return x squared."""
+    os.makedirs("marks", exist_ok=True)
+    with open(os.path.join("marks", str(pset["x"])), "w"):
+        pass
+    return {"y": pset["x"] ** 2}

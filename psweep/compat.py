@@ -255,6 +255,8 @@ def _backups_of(path: str) -> list[str]:
         for sibling in siblings
         if sibling.startswith(name + "_") and os.path.isfile(os.path.join(parent, sibling, base))
     ]
+    if not os.path.isabs(path):
+        found = [os.path.relpath(p) for p in found]
     return sorted(found, reverse=True)
 
 

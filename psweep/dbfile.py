@@ -115,8 +115,11 @@ def missing_class(fobj: IO[bytes]) -> tuple[str, str] | None:
     return None
 
 
-def _foreign_class(module: str, name: str) -> str | None:
-    """Why a missing `module`.`name` is a matter of installed packages, or None (a user's class)."""
+def _foreign_class(module: str, name: str, path: str | None = None) -> str | None:
+    """Why a missing `module`.`name` is a matter of installed packages, or None (a user's class).
+
+    `path`: the database file, for the fix of a file an older psweep wrote.
+    """
     top = module.split(".")[0]
     if top not in ("numpy", "pandas"):
         try:
@@ -134,11 +137,17 @@ def _foreign_class(module: str, name: str) -> str | None:
         written = "numpy 2 or later"
     else:
         written = f"a {top} other than this process's {top} {ours}"
-    return (
-        f"names {module}.{name}, which {top} {ours} lacks: it was written "
-        f"under {written}. Upgrade {top} here (pip install --upgrade {top}), "
-        f"or read it where it was written"
-    )
+    if path is None:
+        fix = "Read it where it was written, or upgrade numpy and pandas here"
+    else:
+        # Files of this psweep name only what every supported version has.
+        fix = (
+            f"An older psweep (or plain pandas) wrote it; where it was written, rewrite "
+            f"it once with this psweep (ps.df_write({path!r}, ps.df_read({path!r})); a "
+            f"run that records rows there does it too), and every supported pandas and "
+            f"numpy reads it. Or upgrade numpy and pandas here"
+        )
+    return f"names {module}.{name}, which {top} {ours} lacks: it was written under {written}. {fix}"
 
 
 def unpickling_problem(payload: bytes, exc: BaseException) -> str:
@@ -203,7 +212,7 @@ def _load_error(path: str, exc: BaseException) -> DatabaseError:
     if missing is None:
         return DatabaseError(unreadable_message(path, exc))
     module, name = missing
-    foreign = _foreign_class(module, name)
+    foreign = _foreign_class(module, name, path)
     if foreign is not None:
         return DatabaseVersionError(
             f"cannot read the database {path!r}: it is intact but {foreign} "
@@ -247,8 +256,9 @@ def check_readable(path: str) -> None:
     """Raise now if this process cannot read the database at `path` (before a run).
 
     Cheap when the file was written under this process's pandas and numpy
-    (its header says so): then nothing is read. Otherwise the database is
-    read (and kept for the run's fold, see :func:`read_database`).
+    (its header says so) and ends as a pickle does: then only its first
+    and last bytes are read. Otherwise the database is read (and kept for
+    the run's fold, see :func:`read_database`).
 
     Parameters
     ----------
@@ -263,10 +273,20 @@ def check_readable(path: str) -> None:
     DatabaseError
         If it cannot be read for another reason.
     """
-    if same_versions(header_of(path)) or not os.path.isfile(path):
+    if not os.path.isfile(path) or (same_versions(header_of(path)) and _ends_like_a_pickle(path)):
         return
     with contextlib.suppress(DatabaseNotFoundError):
         read_database(path)
+
+
+def _ends_like_a_pickle(path: str) -> bool:
+    """Whether the file's last byte is pickle's STOP (a cut-off file's is usually not)."""
+    try:
+        with open(path, "rb") as fd:
+            fd.seek(-1, os.SEEK_END)
+            return fd.read(1) == b"."
+    except OSError:
+        return False
 
 
 # The database this process wrote or read last, by path, with the file's

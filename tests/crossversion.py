@@ -181,6 +181,16 @@ def check(what, target):
         theirs = ps.df_read(target)
         own = typed_frame()
         pd.testing.assert_index_equal(theirs.index, own.index)
+    elif what == "plain":
+        # A file of plain pandas (or an older psweep): read, or a version error with the fix.
+        try:
+            ps.df_read(target)
+        except ps.DatabaseVersionError as exc:
+            assert "rewrite it once with this psweep" in str(exc) and "damaged" not in str(exc), exc
+            print("version error")
+        else:
+            print("read")
+        return
     else:
         raise SystemExit(f"unknown: {what}")
     assert_reads_as_own(theirs, own, written)
@@ -205,6 +215,10 @@ def main():
         ps.run(die_during_study, params(), calc_dir=target)
     elif what == "typed":
         ps.df_write(target, typed_frame())
+    elif what == "plain":
+        os.makedirs(target)
+        run_study("own", save=False).to_pickle(os.path.join(target, "results.pk"))
+        return
     else:
         raise SystemExit(f"unknown: {what}")
     _save_dtypes(target)

@@ -136,6 +136,16 @@ def test_damaged_database_says_damaged_and_how_to_restore_it():
             ps.run(workers.square, ps.plist("x", [2]))
         with open("calc/results.pk", "rb") as fd:
             assert fd.read() == garbage
+    # With backups (backup=True), the message names the newest to restore from.
+    os.remove("calc/results.pk")
+    ps.run(workers.square, ps.plist("x", [1]))
+    ps.run(workers.square, ps.plist("x", [2]), backup=True)
+    backup = [name for name in os.listdir(".") if name.startswith("calc_")]
+    assert len(backup) == 1
+    with open("calc/results.pk", "wb") as fd:
+        fd.write(b"garbage")
+    with pytest.raises(ps.DatabaseError, match=f"cp '.*{backup[0]}/results.pk' 'calc/results.pk'"):
+        ps.df_read("calc")
 
 
 def test_a_file_that_is_no_database_is_told_to_pass_one():

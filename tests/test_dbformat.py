@@ -214,7 +214,8 @@ def test_run_finds_an_unreadable_database_before_any_pset_runs():
 
 
 def test_run_reads_the_database_up_front_only_when_other_versions_wrote_it(monkeypatch):
-    """The check before a run reads nothing when the header says our pandas and numpy wrote the file."""
+    """The check before a run reads only the header and last byte when our pandas and numpy wrote the
+    file; it reads the file when other versions wrote it, or when it is cut off."""
     ps.run(workers.square, ps.plist("x", [1]))
     reads = []
     real = ps.dbfile._read_pickle
@@ -223,10 +224,15 @@ def test_run_reads_the_database_up_front_only_when_other_versions_wrote_it(monke
     ps.dbfile.check_readable("calc/results.pk")
     assert reads == []
     data = open("calc/results.pk", "rb").read()
-    with open("calc/results.pk", "wb") as fd:
-        fd.write(data.replace(pd.__version__.encode(), b"0.0.0", 1))
+    with open("calc/results.pk", "wb") as fd:  # as if another pandas had written it
+        fd.write(data.replace(pd.__version__.encode(), b"0" * len(pd.__version__), 1))
     ps.dbfile.check_readable("calc/results.pk")
     assert reads == ["calc/results.pk"]
+    with open("calc/results.pk", "wb") as fd:  # ours, but cut off: read, and found damaged
+        fd.write(data[: len(data) // 2])
+    with pytest.raises(ps.DatabaseError, match="damaged"):
+        ps.dbfile.check_readable("calc/results.pk")
+    assert reads == ["calc/results.pk"] * 2
 
 
 def test_header_less_file_needing_a_missing_numpy_function_says_versions():
@@ -286,3 +292,14 @@ def test_study_extended_under_the_other_version_reads_under_the_first(first, sec
     _python(first, "study", "calc")
     _python(second, "extend", "calc")
     assert "read 24 rows" in _python(first, "check-extended", "calc").stdout
+
+
+@needs_peer
+@pytest.mark.parametrize("writer, reader", [("peer", "here"), ("here", "peer")])
+def test_plain_pickle_of_the_other_version_reads_or_names_the_fix(writer, reader):
+    """A database pickled by plain pandas (or an older psweep) under one version: the other reads it,
+    or (numpy 2's file under numpy 1) raises DatabaseVersionError saying to rewrite it once with this
+    psweep where it was written; never 'damaged'."""
+    writer, reader = (PEER if w == "peer" else sys.executable for w in (writer, reader))
+    _python(writer, "plain", "calc")
+    assert _python(reader, "check-plain", "calc").stdout.strip() in ("read", "version error")

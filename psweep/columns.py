@@ -30,6 +30,7 @@ from pandas.core.internals.construction import convert_object_array  # from_reco
 __all__ = ["object_column", "ints_with_gaps", "exact_ints_from_rows", "concat_frames", "numbers_from_016"]
 
 _INT64 = pd.Int64Dtype()
+_ABSENT = object()
 # Floats and ints beyond this are not all exact in float64.
 _EXACT_IN_FLOAT = 2**53
 
@@ -38,12 +39,20 @@ def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (type(value) is float and value != value)
 
 
+def _is_int_value(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _first_value_is_int(values: Any) -> bool:
     """Whether the first value that is not missing is an int (not a bool)."""
+    if isinstance(values, np.ndarray):  # looked up in C: a column may be all missing
+        missing = pd.isna(values)
+        if not len(values) or missing.all():
+            return False
+        return _is_int_value(values[int(np.argmin(missing))])
     for value in values:
-        if _is_missing(value):
-            continue
-        return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        if not _is_missing(value):
+            return _is_int_value(value)
     return False
 
 
@@ -195,9 +204,12 @@ def concat_frames(df: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 def _align_int_columns(df: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     """`df` with each int column made ``Int64`` (or float64) as its meeting with `other` needs."""
     changes: dict[Any, Any] = {}
-    for key, dtype in df.dtypes.items():
-        if key in other.columns:
-            theirs = other.dtypes[key]
+    other_dtypes = dict(zip(other.columns, other.dtypes))
+    for key, dtype in zip(df.columns, df.dtypes):
+        theirs = other_dtypes.get(key, _ABSENT)
+        if theirs is _ABSENT and _is_int(dtype) and dtype != _INT64:
+            changes[key] = _INT64  # the other rows lack it: gaps
+        elif theirs is not _ABSENT and dtype != theirs:
             if _is_int(dtype) and theirs == np.float64:
                 if other[key].isna().all() or _whole_floats(other[key]):
                     changes[key] = _INT64
@@ -208,8 +220,6 @@ def _align_int_columns(df: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
                     changes[key] = _INT64
             elif dtype != _INT64 and _is_int(dtype) and theirs == _INT64:
                 changes[key] = _INT64
-        elif _is_int(dtype) and dtype != _INT64:
-            changes[key] = _INT64  # the other rows lack it: gaps
     if not changes:
         return df
     return df.astype(changes)

@@ -209,6 +209,14 @@ def _load_error(path: str, exc: BaseException) -> DatabaseError:
         return DatabaseVersionError(_version_message(path, header, exc))
     with open(path, "rb") as fd:
         missing = missing_class(fd)
+    if missing is None and isinstance(exc, ImportError) and not truncated:
+        # A class found, but it needs a package this process lacks (e.g. a
+        # pandas column backed by pyarrow).
+        return DatabaseVersionError(
+            f"cannot read the database {path!r}: it is intact but needs a package "
+            f"this process lacks ({type(exc).__name__}: {exc}). Install it and read "
+            f"it again; the file was left unchanged."
+        )
     if missing is None:
         return DatabaseError(unreadable_message(path, exc))
     module, name = missing
@@ -504,7 +512,9 @@ def rows_to_frame(rows: Any) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per dict; columns the union of keys, missing values NA.
+        One row per dict; columns the union of keys, missing values NA;
+        dtypes as ``from_records`` infers them, except that ints with
+        missing values are ``Int64`` (exact; see :mod:`psweep.columns`).
     """
     if isinstance(rows, RowBuffer):
         return rows.to_frame()

@@ -106,9 +106,11 @@ def _joined(values: np.ndarray) -> _SplitText | None:
     """A 1-d object array of mostly distinct str as one text, else None."""
     if len(values) < _JOINED_MIN_ROWS:
         return None
-    items = values.tolist()
     # Mostly distinct (judged on a sample) and all exact str.
-    if len(set(items[:_JOINED_MIN_ROWS])) < 0.9 * _JOINED_MIN_ROWS or set(map(type, items)) != {str}:
+    if len(set(values[:_JOINED_MIN_ROWS].tolist())) < 0.9 * _JOINED_MIN_ROWS:
+        return None
+    items = values.tolist()
+    if set(map(type, items)) != {str}:
         return None
     text = _SEPARATOR.join(items)
     if text.count(_SEPARATOR) != len(items) - 1:  # a string holds the separator

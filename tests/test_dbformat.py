@@ -237,7 +237,8 @@ def test_run_reads_the_database_up_front_only_when_other_versions_wrote_it(monke
 
 def test_header_less_file_needing_a_missing_numpy_function_says_versions():
     """A file without header (older psweep, plain pandas) naming a numpy/pandas function this process
-    lacks is said to come from another version, not to be damaged; a missing package is named."""
+    lacks is said to come from another version, not to be damaged; a missing package is named, also
+    one that a class imports when it is built (a column backed by pyarrow)."""
     os.makedirs("calc")
     with open("calc/results.pk", "wb") as fd:
         fd.write(b"\x80\x04cnumpy._core.future_module\n_frombuffer\n)R.")
@@ -247,6 +248,10 @@ def test_header_less_file_needing_a_missing_numpy_function_says_versions():
     with open("calc/results.pk", "wb") as fd:
         fd.write(b"\x80\x04cno_such_package_xyz.arrays\nArray\n)R.")
     with pytest.raises(ps.DatabaseVersionError, match="needs the package 'no_such_package_xyz'"):
+        ps.df_read("calc")
+    with open("calc/results.pk", "wb") as fd:  # a class that imports a missing package when built
+        fd.write(b"\x80\x04cbuiltins\n__import__\nX\x0f\x00\x00\x00no_such_pkg_abc\x85R.")
+    with pytest.raises(ps.DatabaseVersionError, match="needs a package this process lacks.*no_such_pkg_abc"):
         ps.df_read("calc")
 
 

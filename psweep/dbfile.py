@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib.util
-import io
 import os
 import pickle
 import secrets
 import shutil
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from psweep.columns import concat_frames, exact_ints_from_rows, object_column
-from psweep.compat import unreadable_message
-from psweep.dbformat import (
-    header_of,
-    read_header,
-    restore,
-    same_versions,
-    upgrades_needed,
-    write_frame,
-    writer_versions,
-)
-from psweep.errors import DatabaseError, DatabaseNotFoundError, DatabaseVersionError
+from psweep.dbformat import header_of, read_header, restore, same_versions, write_frame
+from psweep.dbproblems import load_error
+from psweep.errors import DatabaseError, DatabaseNotFoundError
 from psweep.rowbuffer import RowBuffer
 from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
@@ -42,8 +32,6 @@ __all__ = [
     "concat_rows",
     "is_temp_of",
     "remove_if_unlocked",
-    "missing_class",
-    "unpickling_problem",
 ]
 
 # The process umask, read once (os.umask can only be read by setting it).
@@ -79,162 +67,6 @@ def signature(path: str) -> Signature | None:
         return None
 
 
-class _MissingClass(Exception):
-    def __init__(self, module: str, name: str) -> None:
-        super().__init__(module, name)
-        self.module, self.name = module, name
-
-
-class _ProbingUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return super().find_class(module, name)
-        except (ImportError, AttributeError) as exc:
-            raise _MissingClass(module, name) from exc
-
-
-def missing_class(fobj: IO[bytes]) -> tuple[str, str] | None:
-    """The (module, name) of a class the pickle in `fobj` needs and this process lacks.
-
-    Parameters
-    ----------
-    fobj
-        A binary file positioned at the start of the pickle.
-
-    Returns
-    -------
-    tuple of str or None
-        None if no class is missing (the pickle may still be damaged).
-    """
-    try:
-        _ProbingUnpickler(fobj).load()
-    except _MissingClass as exc:
-        return exc.module, exc.name
-    except Exception:
-        return None
-    return None
-
-
-def _foreign_class(module: str, name: str, path: str | None = None) -> str | None:
-    """Why a missing `module`.`name` is a matter of installed packages, or None (a user's class).
-
-    `path`: the database file, for the fix of a file an older psweep wrote.
-    """
-    top = module.split(".")[0]
-    if top not in ("numpy", "pandas"):
-        try:
-            installed = importlib.util.find_spec(top) is not None
-        except (ImportError, ValueError):
-            installed = False
-        if installed or top == "__main__":
-            return None
-        return (
-            f"needs the package {top!r} (for {module}.{name}), which is not "
-            f"installed here: install it (pip install {top}) and read it again"
-        )
-    ours = np.__version__ if top == "numpy" else pd.__version__
-    if module.startswith("numpy._core") and int(np.__version__.split(".")[0]) < 2:
-        written = "numpy 2 or later"
-    else:
-        written = f"a {top} other than this process's {top} {ours}"
-    if path is None:
-        fix = "Read it where it was written, or upgrade numpy and pandas here"
-    else:
-        # Files of this psweep name only what every supported version has.
-        fix = (
-            f"An older psweep (or plain pandas) wrote it; where it was written, rewrite "
-            f"it once with this psweep (ps.df_write({path!r}, ps.df_read({path!r})); a "
-            f"run that records rows there does it too), and every supported pandas and "
-            f"numpy reads it. Or upgrade numpy and pandas here"
-        )
-    return f"names {module}.{name}, which {top} {ours} lacks: it was written under {written}. {fix}"
-
-
-def unpickling_problem(payload: bytes, exc: BaseException) -> str:
-    """Why `payload` could not be unpickled (raising `exc`), with the fix if any.
-
-    Parameters
-    ----------
-    payload
-        The pickle.
-    exc
-        What ``pickle.loads`` raised.
-
-    Returns
-    -------
-    str
-    """
-    missing = missing_class(io.BytesIO(payload))
-    if missing is None:
-        return f"cannot be unpickled: {type(exc).__name__}: {exc}"
-    module, name = missing
-    foreign = _foreign_class(module, name)
-    if foreign is not None:
-        return foreign
-    return (
-        f"holds an object of class {name!r} from module {module!r}, which this "
-        f"process cannot import. Define the class in an importable module "
-        f"(not a script's __main__) and import it before reading"
-    )
-
-
-def _version_message(path: str, header: dict[str, Any], exc: BaseException) -> str:
-    """Why a file written under other pandas/numpy versions cannot be read here."""
-    upgrades = upgrades_needed(header)
-    if upgrades:
-        specs = " ".join(repr(spec) for spec in upgrades)
-        fix = (
-            f"Upgrade here (pip install {specs}), or read it where "
-            f"{writer_versions(header)} is installed."
-        )
-    else:
-        fix = (
-            f"Read it where {writer_versions(header)} is installed (e.g. the "
-            f"environment that wrote it), and report this at psweep's issues."
-        )
-    return (
-        f"cannot read the database {path!r}: it was written under "
-        f"{writer_versions(header)}, and this process has pandas {pd.__version__} "
-        f"with numpy {np.__version__}, which cannot rebuild it "
-        f"({type(exc).__name__}: {exc}). The file is intact and was left "
-        f"unchanged. {fix}"
-    )
-
-
-def _load_error(path: str, exc: BaseException) -> DatabaseError:
-    """The error for the database file `path`, which unpickling failed on with `exc`."""
-    header = header_of(path)
-    truncated = isinstance(exc, (EOFError, pickle.UnpicklingError))
-    if header is not None and not same_versions(header) and not truncated:
-        return DatabaseVersionError(_version_message(path, header, exc))
-    with open(path, "rb") as fd:
-        missing = missing_class(fd)
-    if missing is None and isinstance(exc, ImportError) and not truncated:
-        # A class found, but it needs a package this process lacks (e.g. a
-        # pandas column backed by pyarrow).
-        return DatabaseVersionError(
-            f"cannot read the database {path!r}: it is intact but needs a package "
-            f"this process lacks ({type(exc).__name__}: {exc}). Install it and read "
-            f"it again; the file was left unchanged."
-        )
-    if missing is None:
-        return DatabaseError(unreadable_message(path, exc))
-    module, name = missing
-    foreign = _foreign_class(module, name, path)
-    if foreign is not None:
-        return DatabaseVersionError(
-            f"cannot read the database {path!r}: it is intact but {foreign} "
-            f"({type(exc).__name__}: {exc}). The file was left unchanged."
-        )
-    return DatabaseError(
-        f"the database {path!r} is intact but holds objects of class "
-        f"{name!r} from module {module!r}, which this process cannot "
-        f"import ({type(exc).__name__}: {exc}). Read it where that class "
-        f"can be imported: define the class in an importable module "
-        f"(not a script's __main__) and import it before reading."
-    )
-
-
 def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:
     try:
         with open(path, "rb") as fd:
@@ -250,7 +82,7 @@ def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:
             f"first (ps.run / f.over) to create it."
         ) from exc
     except Exception as exc:
-        raise _load_error(path, exc) from exc
+        raise load_error(path, exc) from exc
     if not isinstance(df, pd.DataFrame):
         raise DatabaseError(
             f"the database {path!r} is damaged: it holds a {type(df).__name__}, "

@@ -43,7 +43,6 @@ and shares it after loading.
 
 from __future__ import annotations
 
-import io
 import json
 import operator
 import pickle
@@ -443,11 +442,3 @@ def upgrades_needed(header: dict[str, Any]) -> list[str]:
         if theirs and _version_tuple(theirs) > _version_tuple(ours):
             needed.append(f"{name}>={theirs}")
     return needed
-
-
-def loads(payload: bytes) -> Any:
-    """Unpickle a database file's bytes (header included) and :func:`restore` it."""
-    fobj = io.BytesIO(payload)
-    header = read_header(fobj)
-    fobj.seek(0)
-    return restore(pickle.load(fobj), header)

@@ -22,7 +22,7 @@ import warnings
 import zlib
 from typing import Any
 
-from psweep.dbfile import unpickling_problem
+from psweep.dbproblems import unpickling_problem
 from psweep.dbformat import PortablePickler
 from psweep.schema import JOURNAL_NEW_SUFFIX
 

@@ -8,6 +8,7 @@ itself.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -145,15 +146,11 @@ def _dtypes_file(target):
 
 def _save_dtypes(target):
     """What the writer reads back: the dtypes the reader must see too."""
-    import json
-
     with open(_dtypes_file(target), "w") as fd:
         json.dump({str(c): str(t) for c, t in ps.df_read(target).dtypes.items()}, fd)
 
 
 def _written_dtypes(target):
-    import json
-
     with open(_dtypes_file(target)) as fd:
         return json.load(fd)
 

@@ -179,6 +179,8 @@ def load_error(path: str, exc: BaseException) -> DatabaseError:
             f"this process lacks ({type(exc).__name__}: {exc}). Install it and read "
             f"it again; the file was left unchanged."
         )
+    if missing is None and not truncated and _complete_pickle(path):
+        return _unbuildable(path, header, exc)
     if missing is None:
         return DatabaseError(unreadable_message(path, exc))
     module, name = missing
@@ -195,3 +197,39 @@ def load_error(path: str, exc: BaseException) -> DatabaseError:
         f"can be imported: define the class in an importable module "
         f"(not a script's __main__) and import it before reading."
     )
+
+
+def _complete_pickle(path: str) -> bool:
+    """Whether the file begins and ends as a pickle of protocol 2 or later does."""
+    try:
+        with open(path, "rb") as fd:
+            first = fd.read(1)
+            fd.seek(-1, 2)
+            return first == b"\x80" and fd.read(1) == b"."
+    except OSError:
+        return False
+
+
+def _unbuildable(path: str, header: dict[str, Any] | None, exc: BaseException) -> DatabaseError:
+    """The error for a whole pickle whose objects this process fails to rebuild (not a damaged file)."""
+    found = f"({type(exc).__name__}: {exc})"
+    if header is None:
+        # No versions recorded (an older psweep, or plain pandas): the
+        # usual cause is a newer pandas's object, e.g. pandas 3's str dtype.
+        return DatabaseVersionError(
+            f"cannot read the database {path!r}: it is a whole pickle, but this "
+            f"process (pandas {pd.__version__} with numpy {np.__version__}) cannot "
+            f"rebuild its objects {found}, most likely because another pandas or "
+            f"numpy wrote it. An older psweep (or plain pandas) wrote it; where it was "
+            f"written, rewrite it once with this psweep (ps.df_write({path!r}, "
+            f"ps.df_read({path!r})); a run that records rows there does it too), and "
+            f"every supported pandas and numpy reads it. Or upgrade pandas and numpy "
+            f"here. The file was left unchanged."
+        )
+    return DatabaseError(
+        f"cannot read the database {path!r}: it is a whole pickle written under "
+        f"this process's pandas and numpy, but an object in it cannot be rebuilt "
+        f"{found}, e.g. one of a class whose code changed since. The file was left "
+        f"unchanged; read it where that code is as it was, or restore a backup."
+    )
+

@@ -253,6 +253,19 @@ def test_header_less_file_needing_a_missing_numpy_function_says_versions():
         fd.write(b"\x80\x04cbuiltins\n__import__\nX\x0f\x00\x00\x00no_such_pkg_abc\x85R.")
     with pytest.raises(ps.DatabaseVersionError, match="needs a package this process lacks.*no_such_pkg_abc"):
         ps.df_read("calc")
+    # A whole pickle whose objects this pandas cannot build (as pandas 2.2.3 with numpy 2 fails on
+    # pandas 3's StringDtype): another version's, not damaged; with our versions' header, not either.
+    unbuildable = b"\x80\x04cbuiltins\nint\nX\x03\x00\x00\x00abc\x85R."
+    with open("calc/results.pk", "wb") as fd:
+        fd.write(unbuildable)
+    with pytest.raises(ps.DatabaseVersionError, match="whole pickle.*another pandas or numpy wrote it") as info:
+        ps.df_read("calc")
+    assert "damaged" not in str(info.value)
+    with open("calc/results.pk", "wb") as fd:
+        fd.write(dbformat._header([]) + unbuildable)
+    with pytest.raises(ps.DatabaseError, match="whole pickle written under this process's") as info:
+        ps.df_read("calc")
+    assert "damaged" not in str(info.value) and not isinstance(info.value, ps.DatabaseVersionError)
 
 
 # -- across interpreters: PSWEEP_PEER_PYTHON ------------------------------------------

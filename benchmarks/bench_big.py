@@ -61,7 +61,7 @@ emit(seconds=seconds, cpu=cpu, again=again, rows=rows)
 # functions), on the real database; the file is rewritten as it was.
 PARTS = """
 import os, pickle, time
-from psweep import dbfile
+from psweep import dbfile, dbformat
 path = os.path.join(CALC, DB)
 parts = {}
 def step(name, fn):
@@ -69,12 +69,12 @@ def step(name, fn):
     out = fn()
     parts[name] = (now() - t0, time.process_time() - c0)
     return out
-db = step("read (unpickle)", lambda: dbfile._read_pickle(path))
+db = step("read (unpickle)", lambda: dbfile._read_pickle(path)[0])
 new = dbfile.concat_rows(db.iloc[:0], db.iloc[-100:])
 big = step("concat 100 rows", lambda: dbfile.concat_rows(db, new))
 tmp = path + ".bench.tmp"
 fobj = open(tmp, "wb")
-step("pickle + write", lambda: dbfile._DatabasePickler(fobj, protocol=pickle.HIGHEST_PROTOCOL).dump(big))
+step("pickle + write", lambda: dbformat.write_frame(fobj, big))
 step("flush", fobj.flush)
 step("fsync", lambda: os.fsync(fobj.fileno()))
 fobj.close()

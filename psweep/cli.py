@@ -27,7 +27,7 @@ from psweep import __version__
 from psweep.calcdir import resolve_database
 from psweep.compat import describe_path
 from psweep.errors import PsweepError
-from psweep.frames_io import check_calc_dir, df_to_json
+from psweep.frames_io import check_calc_dir, df_to_json, json_ready
 from psweep.runs_table import runs_text
 from psweep.status import group_runs, runs
 from psweep.store import Store, df_read
@@ -234,6 +234,15 @@ def _export_format(args: argparse.Namespace) -> str:
     return ext
 
 
+def _export_json(df: pd.DataFrame, out: str) -> None:
+    """Write `df` to `out` as JSON records, values JSON lacks encoded (see json_ready)."""
+    try:
+        ready = json_ready(df)
+    except TypeError as exc:
+        raise CliError(f"{exc} (psweep export --to csv).") from exc
+    ready.to_json(out, orient="records", date_format="iso", date_unit="ns", indent=1)
+
+
 def _cmd_export(args: argparse.Namespace) -> None:
     fmt = _export_format(args)
     df = _read(args.target)
@@ -241,7 +250,7 @@ def _cmd_export(args: argparse.Namespace) -> None:
     if fmt == "csv":
         df.to_csv(out, index=False)
     elif fmt == "json":
-        df.to_json(out, orient="records", date_format="iso", date_unit="ns", indent=1)
+        _export_json(df, out)
     else:
         try:
             import pyarrow  # noqa: F401

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from psweep.calcdir import BASENAME_016, DEFAULT_BASENAME, database_name, resolve_database
+from psweep.columns import numbers_from_016
 from psweep.errors import DatabaseNotFoundError, ParamsError, PsweepError, caller_stacklevel
 from psweep.frames import _scalar_isna
 from psweep.params import pset_hash
@@ -127,8 +128,45 @@ def not_found_error(calc_dir: str, basename: str) -> DatabaseNotFoundError:
     )
 
 
+def _names_a_database(path: str) -> bool:
+    """Whether psweep keeps (or kept) a database at `path`: a default name,
+    or the files runs keep for it beside it (counters, journals). Not its
+    lock file: a read makes that one."""
+    folder, base = os.path.split(os.path.abspath(path))
+    if base in (DEFAULT_BASENAME, BASENAME_016):
+        return True
+    bookkeeping = os.path.join(folder, ".psweep")
+    return os.path.exists(os.path.join(bookkeeping, base + ".counters.json")) or os.path.isdir(
+        os.path.join(bookkeeping, "journal", base)
+    )
+
+
+def _backups_of(path: str) -> list[str]:
+    """Backup copies of the database `path` (``<calc_dir>_<stamp>/<name>``), newest first."""
+    folder, base = os.path.split(os.path.abspath(path))
+    parent, name = os.path.split(folder)
+    try:
+        siblings = os.listdir(parent)
+    except OSError:
+        return []
+    found = [
+        os.path.join(parent, sibling, base)
+        for sibling in siblings
+        if sibling.startswith(name + "_") and os.path.isfile(os.path.join(parent, sibling, base))
+    ]
+    if not os.path.isabs(path):
+        found = [os.path.relpath(p) for p in found]
+    return sorted(found, reverse=True)
+
+
 def unreadable_message(path: str, exc: BaseException) -> str:
     """The message for a database file that cannot be unpickled.
+
+    A file psweep keeps a database in (``results.pk``, ``database.pk``, or
+    one with psweep's lock or journals beside it) is damaged: the message
+    says how to restore it from a backup or move it aside. Any other file
+    (``notes.txt``) was passed by mistake: the message says what it is and
+    what to pass.
 
     Parameters
     ----------
@@ -142,20 +180,26 @@ def unreadable_message(path: str, exc: BaseException) -> str:
     str
     """
     found = describe_path(path)
-    if found.endswith("not a pickle") or found == "an empty file" or found.startswith("a folder"):
-        fix = (
-            "Pass a psweep database file (e.g. 'calc/results.pk') or a calc "
-            "dir; the file was left unchanged."
+    if found.startswith("a folder") or not _names_a_database(path):
+        return (
+            f"cannot read {path!r}: it is {found}, not a psweep database "
+            f"({type(exc).__name__}: {exc}). Pass a psweep database file "
+            f"(e.g. 'calc/results.pk') or a calc dir; the file was left unchanged."
         )
+    backups = _backups_of(path)
+    calc_dir = os.path.dirname(path) or "."
+    if backups:
+        restore = f"Restore it from a backup, e.g. the newest: cp {backups[0]!r} {path!r}"
     else:
-        fix = (
-            "The file was left unchanged. Restore it from a backup "
-            "(calc_<timestamp> folders from backup=True) or move it away to "
-            "start a new database."
+        restore = (
+            f"Restore it from a backup if you have one (backup=True copies the "
+            f"calc dir to {calc_dir}_<timestamp> before each run that changes it)"
         )
     return (
-        f"cannot read the database {path!r}, {found}: it is damaged (truncated "
-        f"or not a pickle): {type(exc).__name__}: {exc}. {fix}"
+        f"the database {path!r} is damaged ({found}; unpickling it raised "
+        f"{type(exc).__name__}: {exc}). The file was left unchanged. {restore}; "
+        f"or move it aside (mv {path!r} {path + '.damaged'!r}) to start a new "
+        f"database: runs then no longer see its rows."
     )
 
 
@@ -205,7 +249,10 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
       ``_exc_txt``: missing, or what it returned;
     * the index: ``_time_utc`` (datetime64), as in our databases;
     * columns: parameters and results, then bookkeeping; ``object``
-      columns that hold only numbers (or only bools) become numeric.
+      columns that hold only numbers and missing cells (0.16 filled them
+      with ``pd.NA``) become numeric as our rows' columns do (ints with
+      gaps ``Int64``, see :mod:`psweep.columns`), and those of only bools
+      ``bool``.
 
     Rows keep their order and values.
 
@@ -258,7 +305,15 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
     out.index = pd.DatetimeIndex(times)
     columns = [c for c in out.columns if c not in ENGINE_KEYS]
     columns += [c for c in ENGINE_KEY_ORDER if c in out.columns]
-    return out[columns].infer_objects()
+    out = out[columns]
+    # Columns of numbers become numeric, missing cells (0.16's pd.NA)
+    # included: ints with gaps Int64, other numbers float64, as our rows.
+    for position in range(out.shape[1]):
+        if out.dtypes.iloc[position] == np.dtype(object):
+            numbers = numbers_from_016(out.iloc[:, position].to_numpy())
+            if numbers is not None:
+                out.isetitem(position, numbers)
+    return out.infer_objects()
 
 
 # -- 0.16's run options tmpsave=, verbose=, fill_value= ---------------------

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import os
 import pickle
 import secrets
 import shutil
-import warnings
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.core.internals.construction import convert_object_array  # from_records' own conversion
 
-from psweep.compat import unreadable_message
+from psweep.columns import concat_frames, exact_ints_from_rows, object_column
+from psweep.dbformat import header_of, read_header, restore, same_versions, write_frame
+from psweep.dbproblems import load_error
 from psweep.errors import DatabaseError, DatabaseNotFoundError
 from psweep.rowbuffer import RowBuffer
 from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = [
     "read_database",
+    "check_readable",
     "is_unchanged",
     "signature",
     "write_database",
@@ -32,8 +32,6 @@ __all__ = [
     "concat_rows",
     "is_temp_of",
     "remove_if_unlocked",
-    "missing_class",
-    "unpickling_problem",
 ]
 
 # The process umask, read once (os.umask can only be read by setting it).
@@ -69,73 +67,14 @@ def signature(path: str) -> Signature | None:
         return None
 
 
-class _MissingClass(Exception):
-    def __init__(self, module: str, name: str) -> None:
-        super().__init__(module, name)
-        self.module, self.name = module, name
-
-
-class _ProbingUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return super().find_class(module, name)
-        except (ImportError, AttributeError) as exc:
-            raise _MissingClass(module, name) from exc
-
-
-def missing_class(fobj: IO[bytes]) -> tuple[str, str] | None:
-    """The (module, name) of a class the pickle in `fobj` needs and this process lacks.
-
-    Parameters
-    ----------
-    fobj
-        A binary file positioned at the start of the pickle.
-
-    Returns
-    -------
-    tuple of str or None
-        None if no class is missing (the pickle may still be damaged).
-    """
-    try:
-        _ProbingUnpickler(fobj).load()
-    except _MissingClass as exc:
-        return exc.module, exc.name
-    except Exception:
-        return None
-    return None
-
-
-def unpickling_problem(payload: bytes, exc: BaseException) -> str:
-    """Why `payload` could not be unpickled (raising `exc`), with the fix if any.
-
-    Parameters
-    ----------
-    payload
-        The pickle.
-    exc
-        What ``pickle.loads`` raised.
-
-    Returns
-    -------
-    str
-    """
-    missing = missing_class(io.BytesIO(payload))
-    if missing is None:
-        return f"cannot be unpickled: {type(exc).__name__}: {exc}"
-    module, name = missing
-    return (
-        f"holds an object of class {name!r} from module {module!r}, which this "
-        f"process cannot import. Define the class in an importable module "
-        f"(not a script's __main__) and import it before reading"
-    )
-
-
 def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:
     try:
         with open(path, "rb") as fd:
             # The signature of the file opened, not of whatever the path
             # names after the load: a writer may replace it meanwhile.
             sig = _signature_of(os.fstat(fd.fileno()))
+            header = read_header(fd)
+            fd.seek(0)
             df = pickle.load(fd)
     except FileNotFoundError as exc:
         raise DatabaseNotFoundError(
@@ -143,25 +82,51 @@ def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:
             f"first (ps.run / f.over) to create it."
         ) from exc
     except Exception as exc:
-        with open(path, "rb") as fd:
-            missing = missing_class(fd)
-        if missing is not None:
-            module, name = missing
-            raise DatabaseError(
-                f"the database {path!r} is intact but holds objects of class "
-                f"{name!r} from module {module!r}, which this process cannot "
-                f"import ({type(exc).__name__}: {exc}). Read it where that class "
-                f"can be imported: define the class in an importable module "
-                f"(not a script's __main__) and import it before reading."
-            ) from exc
-        raise DatabaseError(unreadable_message(path, exc)) from exc
+        raise load_error(path, exc) from exc
     if not isinstance(df, pd.DataFrame):
         raise DatabaseError(
             f"the database {path!r} is damaged: it holds a {type(df).__name__}, "
             f"not a pandas DataFrame. The file was left unchanged; restore it "
             f"from a backup, or move it away or pass another database_basename."
         )
-    return df, sig
+    return restore(df, header), sig
+
+
+def check_readable(path: str) -> None:
+    """Raise now if this process cannot read the database at `path` (before a run).
+
+    Cheap when the file was written under this process's pandas and numpy
+    (its header says so) and ends as a pickle does: then only its first
+    and last bytes are read. Otherwise the database is read (and kept for
+    the run's fold, see :func:`read_database`).
+
+    Parameters
+    ----------
+    path
+        The database file; a missing one is fine (a first run).
+
+    Raises
+    ------
+    DatabaseVersionError
+        If it was written under pandas/numpy versions whose pickles this
+        process cannot rebuild; the message names them and the fix.
+    DatabaseError
+        If it cannot be read for another reason.
+    """
+    if not os.path.isfile(path) or (same_versions(header_of(path)) and _ends_like_a_pickle(path)):
+        return
+    with contextlib.suppress(DatabaseNotFoundError):
+        read_database(path)
+
+
+def _ends_like_a_pickle(path: str) -> bool:
+    """Whether the file's last byte is pickle's STOP (a cut-off file's is usually not)."""
+    try:
+        with open(path, "rb") as fd:
+            fd.seek(-1, os.SEEK_END)
+            return fd.read(1) == b"."
+    except OSError:
+        return False
 
 
 # The database this process wrote or read last, by path, with the file's
@@ -226,43 +191,6 @@ def read_database(path: str) -> tuple[pd.DataFrame, Signature]:
     df, sig = _read_pickle(path)
     _remember(path, sig, df)
     return df, sig
-
-
-# Columns of distinct strings (``_pset_id``, ``_pset_hash``) are most of
-# the time of pickling a big database: pickle writes and memoizes each
-# string (~0.6 us each). Such a column is pickled as one text instead, which
-# builtins and numpy turn back into the same object array on load, so the
-# file is still a plain pickle that pandas alone reads (no psweep needed).
-# Columns of repeated strings (``_run_id``) keep pickle's memo, which
-# stores each distinct string once and shares it after loading.
-_JOINED_MIN_ROWS = 1000
-_SEPARATOR = "\0"
-
-
-class _SplitText:
-    """Pickles as ``text.split(separator)``: a list of the strings."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (str.split, (self.text, _SEPARATOR))
-
-
-class _DatabasePickler(pickle.Pickler):
-    """A pickler that writes columns of distinct strings as one text."""
-
-    def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is not np.ndarray or obj.dtype != object or obj.ndim != 1 or len(obj) < _JOINED_MIN_ROWS:
-            return NotImplemented
-        values = obj.tolist()
-        # Mostly distinct (judged on a sample) and all exact str.
-        if len(set(values[:_JOINED_MIN_ROWS])) < 0.9 * _JOINED_MIN_ROWS or set(map(type, values)) != {str}:
-            return NotImplemented
-        text = _SEPARATOR.join(values)
-        if text.count(_SEPARATOR) != len(values) - 1:  # a string holds the separator
-            return NotImplemented
-        return (np.array, (_SplitText(text), object))
 
 
 def temp_name(path: str) -> str:
@@ -384,7 +312,7 @@ def write_database(
             mode = 0o666 & ~_UMASK
         os.fchmod(fd, mode)
         with os.fdopen(os.dup(fd), "wb") as fobj:
-            _DatabasePickler(fobj, protocol=pickle.HIGHEST_PROTOCOL).dump(df)
+            write_frame(fobj, df)
             fobj.flush()
             os.fsync(fobj.fileno())
         if may_replace is not None and not may_replace():
@@ -416,7 +344,9 @@ def rows_to_frame(rows: Any) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per dict; columns the union of keys, missing values NA.
+        One row per dict; columns the union of keys, missing values NA;
+        dtypes as ``from_records`` infers them, except that ints with
+        missing values are ``Int64`` (exact; see :mod:`psweep.columns`).
     """
     if isinstance(rows, RowBuffer):
         return rows.to_frame()
@@ -432,7 +362,7 @@ def rows_to_frame(rows: Any) -> pd.DataFrame:
             union.update(dict.fromkeys(row))
         keys = union.keys()
     columns = _column_order(keys)
-    df = pd.DataFrame.from_records(rows, columns=columns)
+    df = exact_ints_from_rows(pd.DataFrame.from_records(rows, columns=columns), rows)
     if "_time_utc" in keys:
         _set_times(df, columns, _datetimes([row.get("_time_utc") for row in rows]))
     return df
@@ -469,7 +399,7 @@ def rows_to_frame_of_columns(keys: list[str], column: Callable[[str], np.ndarray
         elif values.dtype != object:  # all floats (ints): what inference gives
             data[key] = values
         else:
-            data[key] = convert_object_array([values], dtype=None)[0]
+            data[key] = object_column(values)
         del values
     df = pd.DataFrame(data, columns=columns, index=pd.RangeIndex(n_rows), copy=False)
     if times is not None:
@@ -518,6 +448,8 @@ def _datetimes(values: Any) -> Any:
 def concat_rows(df: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """Append `new` below `df`, keeping natural dtypes where values agree.
 
+    Int columns stay exact (see :func:`psweep.columns.concat_frames`).
+
     Parameters
     ----------
     df, new
@@ -532,9 +464,4 @@ def concat_rows(df: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         return df
     if len(df.columns) == 0:
         return new
-    with warnings.catch_warnings():
-        # pandas < 3 warns about all-NA columns changing dtype inference.
-        warnings.simplefilter("ignore", FutureWarning)
-        return pd.concat([df, new], sort=False)
-
-
+    return concat_frames(df, new)

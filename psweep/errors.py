@@ -165,3 +165,8 @@ def caller_stacklevel() -> int:
         frame = frame.f_back
         level += 1
     return level
+
+
+class DatabaseVersionError(DatabaseError):
+    """The database file is intact, but was written under pandas/numpy
+    versions (or with packages) whose objects this process cannot rebuild."""

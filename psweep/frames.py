@@ -76,12 +76,25 @@ def filter_cols(cols: Iterable[str], kind: str = "pset") -> list[str]:
     return picked
 
 
+def _is_nan_number(value: Any) -> bool:
+    return isinstance(value, (float, complex, np.floating, np.complexfloating)) and value != value
+
+
 def _rows(df: pd.DataFrame, py_types: bool) -> list[dict[str, Any]]:
     if py_types:  # pandas' own conversion to builtin types
-        return [series.to_dict() for _, series in df.iterrows()]
-    # itertuples keeps each value as its column holds it (an object
-    # column's np.float32 stays one) and handles names starting with "_".
-    return [dict(zip(df.columns, row)) for row in df.itertuples(index=False, name=None)]
+        rows = [series.to_dict() for _, series in df.iterrows()]
+    else:
+        # itertuples keeps each value as its column holds it (an object
+        # column's np.float32 stays one) and handles names starting with "_".
+        rows = [dict(zip(df.columns, row)) for row in df.itertuples(index=False, name=None)]
+    # A missing number (NaN of a float or complex column, made anew for
+    # each read) is the one object np.nan, so that a row extracted twice
+    # compares equal (NaN != NaN, but np.nan is np.nan), as 0.16's did.
+    for row in rows:
+        for key, value in row.items():
+            if _is_nan_number(value):
+                row[key] = np.nan
+    return rows
 
 
 def df_extract_dicts(df: pd.DataFrame, py_types: bool = False) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ import warnings
 import zlib
 from typing import Any
 
-from psweep.dbfile import unpickling_problem
+from psweep.dbproblems import unpickling_problem
+from psweep.dbformat import PortablePickler
 from psweep.schema import JOURNAL_NEW_SUFFIX
 
 
@@ -89,10 +90,12 @@ class Journal:
 
     def _new_pickler(self) -> None:
         # One reused pickler without memo ("fast" mode) pickles a row ~10%
-        # faster than pickle.dumps; it refuses cyclic objects (ValueError),
-        # which then go through pickle.dumps.
+        # faster than a new one per row; it refuses cyclic objects
+        # (ValueError), which then go through a pickler with memo. Records
+        # are portable: a journal left by a killed run is folded by whoever
+        # reads the calc dir next, maybe under other pandas/numpy versions.
         self._buffer = io.BytesIO()
-        self._pickler = pickle.Pickler(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        self._pickler = PortablePickler(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)
         self._pickler.fast = True
 
     def _dumps_slowly(self, row: dict[str, Any], exc: BaseException) -> bytes:
@@ -100,7 +103,9 @@ class Journal:
         self._new_pickler()  # its state after a failed dump is undefined
         if not isinstance(exc, Exception):  # e.g. KeyboardInterrupt
             raise exc
-        return pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        buffer = io.BytesIO()
+        PortablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(row)
+        return buffer.getvalue()
 
     def append(self, row: dict[str, Any]) -> None:
         """Write one row; it survives a SIGKILL of this process once this returns.

@@ -4,9 +4,10 @@ A run keeps its rows in memory until they are folded into the database
 (the fold then needs not read its journal back). As dicts, a row of a
 trivial pset costs ~0.5 KB; here it costs a pointer per value (plus the
 values), grouped by the rows' key sets, which is ~0.1 KB for the same row.
-The frame built from the buffer is the same as ``from_records`` of the
-dicts: each column goes through the same conversion, and a key a row lacks
-is NaN, as ``from_records`` fills it.
+The frame built from the buffer is the same as :func:`psweep.dbfile.rows_to_frame`
+of the dicts: each column goes through the same conversion (``from_records``'
+own, with ints that have gaps as ``Int64``, see :mod:`psweep.columns`), and a
+key a row lacks is NaN, as ``from_records`` fills it.
 """
 
 from __future__ import annotations

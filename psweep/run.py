@@ -36,7 +36,7 @@ from psweep.plan import plan_psets, uuid4s
 from psweep.probe import refuse_in_worker_bootstrap
 from psweep.recorder import Recorder
 from psweep.rowsort import frame_in_seq_order
-from psweep.dbfile import concat_rows, rows_to_frame
+from psweep.dbfile import check_readable, concat_rows, rows_to_frame
 from psweep.dups import NOT_GIVEN, SAME_CODE, check_skip_dups, skip_done, warn_repeated
 from psweep.store import Store
 from psweep.worker import CAPTURE_MODES
@@ -336,6 +336,9 @@ def run(
     try:
         run_seq = first_seq = 0
         if save:
+            # A database this process cannot read (another pandas wrote it)
+            # fails now, not after every pset ran (cheap when ours wrote it).
+            check_readable(store.db_path)
             with _start_write(calc_dir), store.locked():
                 db = None
                 if skip_dups or backup or df is not None:

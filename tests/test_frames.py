@@ -297,3 +297,22 @@ def test_df_print_skip_cols_and_deprecated_special_cols(capsys):
     assert capsys.readouterr().out.split()[:3] == ["a", "b", "_c"]
     with pytest.raises(ValueError, match="either cols= or skip_cols="):
         ps.df_print(df, cols=["a"], skip_cols=["b"])
+
+
+# -- issue 20 item 24b: a row extracted twice compares equal -------------------------
+
+
+@pytest.mark.parametrize("na_val", [None, np.nan, pd.NA])
+@pytest.mark.parametrize("py_types", [False, True])
+def test_a_row_extracted_twice_gives_equal_dicts_with_missing_numbers(na_val, py_types):
+    """df_extract_dicts and df_extract_row give equal dicts for the same row, also where a numeric
+    (float, complex) column has a missing cell: that cell is the one object np.nan, which equals
+    itself (NaNs made anew would not)."""
+    params = ps.pgrid(ps.plist("a", A_VALUES[:2] + [na_val] + A_VALUES[3:]), ps.plist("f", [1.5, na_val]))
+    df = ps.run(noop, params, save=False)
+    assert df["a"].dtype.kind in "cO" and df["f"].dtype.kind in "fO"
+    dicts = ps.df_extract_dicts(df, py_types=py_types)
+    for pset_id, found in zip(df["_pset_id"], dicts):
+        assert found == ps.df_extract_row(df, pset_id, py_types=py_types)
+    missing = dicts[len(A_VALUES) * 2 - 1]["f"]
+    assert any(missing is singleton for singleton in (np.nan, None, pd.NA))

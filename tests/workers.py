@@ -186,3 +186,11 @@ def dask_worker_address(pset):
     from distributed import get_worker
 
     return {"address": get_worker().address}
+
+
+def mark_done(pset):
+    """Leave the file marks/<x> (proof that the pset ran), then return x squared."""
+    os.makedirs("marks", exist_ok=True)
+    with open(os.path.join("marks", str(pset["x"])), "w"):
+        pass
+    return {"y": pset["x"] ** 2}

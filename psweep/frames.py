@@ -206,12 +206,19 @@ def df_filter_conds(df: pd.DataFrame, conds: Iterable[Any], op: str = "and") -> 
     [1, 2]
     >>> ps.df_filter_conds(df, map(lambda c: c.to_numpy(), [df.a > 1, df.b == "x"]), op="xor")["a"].tolist()
     [1, 2]
+    >>> df["n"] = pd.array([1, None, 3], dtype="Int64")  # ints with a gap
+    >>> ps.df_filter_conds(df, [df.n < 3])["a"].tolist()  # the gap is no match
+    [1]
     """
     combine = {"and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}.get(op)
     if combine is None:
         raise ValueError(f"df_filter_conds: op={op!r}; use 'and', 'or' or 'xor'.")
     masks = []
     for index, cond in enumerate(conds):
+        if isinstance(cond, (pd.Series, pd.api.extensions.ExtensionArray)) and cond.dtype == "boolean":
+            # A comparison with a nullable column (Int64 with gaps) is NA where
+            # the value is missing: no match, as df[cond] itself takes it.
+            cond = cond.fillna(False)
         mask = np.asarray(cond, dtype=bool)
         if mask.shape != (len(df),):
             raise ValueError(

@@ -20,6 +20,7 @@ Files written, for ``calc_dir="calc"`` and a machine ``cluster``::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -28,10 +29,13 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from psweep.errors import ParamsError, PsweepError, TemplateError
+from psweep.access import write_fix
+from psweep.errors import ParamsError, PsweepError, StoreWriteError, TemplateError
 from psweep.backup import code_hash
 from psweep.calcdir import database_name
+from psweep.dbformat import PortablePickler
 from psweep.dups import skip_done
+from psweep.options import check_lock_timeout
 from psweep.plan import PlannedPsets, plan_psets
 from psweep.run import _prepare_simulate_dir, run
 from psweep.store import DEFAULT_LOCK_TIMEOUT, Store
@@ -72,8 +76,10 @@ class _PsetWriter:
                 fd.write(data)
             os.chmod(path, templ.mode_bits)
         if self.write_pset:
+            # Read by the job, maybe under another numpy/pandas (a laptop
+            # prepares, a cluster runs): names that every supported one has.
             with open(os.path.join(folder, PSET_FILE), "wb") as fd:
-                pickle.dump(pset, fd)
+                PortablePickler(fd, protocol=pickle.HIGHEST_PROTOCOL).dump(pset)
         return {}
 
     def psweep_code_hash(self) -> str:
@@ -195,7 +201,7 @@ def prep_batch(
     # The database the calc dir holds (0.16's database.pk in a 0.16 calc
     # dir), decided once: the check, the run and the submit scripts share it.
     basename = database_name(calc_dir, run_kwds.pop("database_basename", None))
-    lock_timeout = run_kwds.pop("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+    lock_timeout = check_lock_timeout(run_kwds.pop("lock_timeout", DEFAULT_LOCK_TIMEOUT))
     simulate = bool(run_kwds.pop("simulate", False))
     save = run_kwds.get("save", True)
 
@@ -221,7 +227,7 @@ def prep_batch(
              lock_timeout=lock_timeout, git=git, **run_kwds)
     store = Store(calc_dir, basename, lock_timeout)
     if save:
-        with store.locked():
+        with _writing_scripts(calc_dir), store.locked():
             live = {os.path.basename(path)[: -len(".jnl")] for path, is_live, _ in store.journal_status()
                     if is_live}
             db = store.fold()
@@ -231,6 +237,21 @@ def prep_batch(
     else:
         write_submit_files(calc_dir, machines, array_machines, df, announced)
     return df
+
+
+@contextlib.contextmanager
+def _writing_scripts(calc_dir: str) -> Iterator[None]:
+    """Turn an OSError of writing the submit scripts into a StoreWriteError that says what to fix."""
+    try:
+        yield
+    except PsweepError:
+        raise
+    except OSError as exc:
+        raise StoreWriteError(
+            f"prep_batch could not write the submit scripts run_<machine>.sh in "
+            f"{calc_dir!r} ({exc}); the run's rows and pset folders are saved. "
+            f"{write_fix(exc, calc_dir)}"
+        ) from exc
 
 
 def _check_names(templates: list[FileTemplate], write_pset: bool) -> None:

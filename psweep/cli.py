@@ -234,12 +234,17 @@ def _export_format(args: argparse.Namespace) -> str:
     return ext
 
 
-def _export_json(df: pd.DataFrame, out: str) -> None:
-    """Write `df` to `out` as JSON records, values JSON lacks encoded (see json_ready)."""
+def _json_ready(df: pd.DataFrame, fix: str) -> pd.DataFrame:
+    """`df` with values JSON lacks encoded (see json_ready), or a CliError naming `fix`."""
     try:
-        ready = json_ready(df)
+        return json_ready(df)
     except TypeError as exc:
-        raise CliError(f"{exc} (psweep export --to csv).") from exc
+        raise CliError(f"{exc} ({fix}).") from exc
+
+
+def _export_json(df: pd.DataFrame, out: str) -> None:
+    """Write `df` to `out` as JSON records, values JSON lacks encoded."""
+    ready = _json_ready(df, "psweep export --to csv")
     ready.to_json(out, orient="records", date_format="iso", date_unit="ns", indent=1)
 
 
@@ -526,7 +531,8 @@ def db2json_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("file", help="database file or calc dir")
 
     def body(args: argparse.Namespace) -> None:
-        print(df_to_json(_read(args.file), orient=args.orient))
+        ready = _json_ready(_read(args.file), "psweep export --to csv writes it as text")
+        print(df_to_json(ready, orient=args.orient))
 
     return _script("psweep-db2json", body, parser, argv)
 

@@ -120,7 +120,8 @@ def _skip_by_code(
     if n_other:
         warnings.warn(
             f"psweep: skip_dups reused the rows of {n_other} psets made by other "
-            f"code (the function changed since, or another function made them), "
+            f"code (the function, or prep_batch's templates, changed since, or "
+            f"another function made them), "
             f"so their results may be out of date. Re-run them with "
             f"skip_dups={SAME_CODE!r}.",
             UserWarning,

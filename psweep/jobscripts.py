@@ -308,7 +308,18 @@ def _array_script(machine: Machine, options: list[str], interpreter: str, list_n
 
 
 def _write_atomic(path: str, data: bytes, mode: int) -> None:
-    """Write `path` through a temporary file and ``os.replace``: never torn."""
+    """Write `path` through a temporary file and ``os.replace``: never torn.
+
+    A file that holds `data` with `mode` already is left alone, so that a
+    call that changes nothing (a study re-run when every pset is prepared)
+    works in a calc dir one may only read.
+    """
+    try:
+        with open(path, "rb") as fh:
+            if fh.read() == data and os.stat(path).st_mode & 0o777 == mode:
+                return
+    except OSError:
+        pass
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")

@@ -48,6 +48,7 @@ from psweep.calcdir import database_name, resolve_database
 from psweep.compat import not_found_error, upgrade_016_frame
 from psweep.dbfile import (
     Signature,
+    check_readable,
     concat_rows,
     is_temp_of,
     is_unchanged,
@@ -238,6 +239,10 @@ class Store:
         """
         if not self.exists():
             raise not_found_error(self.calc_dir, os.path.basename(self.db_path))
+        if not os.path.exists(self.lock_path):
+            # A file psweep never locked (a copied database, or not a
+            # database at all): the lock file is made only once it reads.
+            check_readable(self.db_path)
         try:
             with self.locked(timeout=0):
                 return self.with_pending(self.fold())

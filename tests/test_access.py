@@ -44,13 +44,13 @@ def study(pset):
 
 def prep(xs):
     return ps.prep_batch(ps.plist("x", xs), calc_templ_dir="templates/calc",
-                         machine_templ_dir="templates/machines")
+                         machine_templ_dir="templates/machines", skip_dups=CASE == "prep_batch_done")
 
 
 def run(xs):
     if CASE == "over":
         return study.over(ps.plist("x", xs))
-    if CASE == "prep_batch":
+    if CASE in ("prep_batch", "prep_batch_done"):
         return prep(xs)
     return ps.run(logged, ps.plist("x", xs), calc_dir="calc")
 
@@ -84,7 +84,7 @@ try:
                 os.chmod(os.path.join(folder, name), 0o555 if name in dirs else 0o444)
     os.chmod("calc", 0o555)
     try:
-        run([3])
+        run([1, 2] if CASE == "prep_batch_done" else [3])
     except OSError as exc:
         out["error"] = type(exc).__name__
         out["message"] = str(exc)
@@ -156,6 +156,13 @@ def test_calc_dir_without_write_permission_is_refused_before_any_pset_naming_fol
     assert out["new_folders"] == 0
     if case != "empty":
         assert out["rows"] == 2  # the database is unchanged
+
+
+def test_prep_batch_with_nothing_new_works_in_a_calc_dir_one_cannot_write(shared_dir):
+    """prep_batch(skip_dups=True) of psets all prepared changes nothing, so a read-only calc dir is fine."""
+    out = _child("prep_batch_done", shared_dir)
+    assert "error" not in out, out
+    assert out["new_folders"] == 0 and out["rows"] == 2
 
 
 def test_calc_dir_made_read_only_throughout_names_what_refused(shared_dir):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -274,6 +275,17 @@ def test_write_pset_writes_the_pset_with_bookkeeping(tmp_path):
             assert pset[key] == row[key]
     without = ps.prep_batch(ps.plist("a", [3]), **kw)
     assert not Path("calc", without["_pset_id"].iloc[-1], "pset.pk").exists()
+
+
+def test_write_pset_file_names_only_what_every_supported_numpy_has(tmp_path):
+    """pset.pk is read by the job, maybe under numpy 1 after a numpy 2 driver wrote it:
+    numpy values in it are pickled without numpy 2's numpy._core names."""
+    kw = make_templates(tmp_path / "t")
+    df = ps.prep_batch([{"a": np.float64(0.5), "v": np.arange(3)}], write_pset=True, **kw)
+    data = Path("calc", df["_pset_id"].iloc[0], "pset.pk").read_bytes()
+    assert b"numpy._core" not in data
+    pset = pickle.loads(data)
+    assert pset["a"] == 0.5 and pset["v"].tolist() == [0, 1, 2]
 
 
 def test_skip_dups_prepares_only_new_psets(tmp_path):

@@ -80,3 +80,15 @@ def test_export_of_plain_databases_is_unchanged(fmt):
     assert out.returncode == 0, out.stderr
     if fmt == "json":
         assert [(r["a"], r["y"], r["s"]) for r in json.load(open("out.json"))] == [(1, 2, "x"), (2, 4, "x")]
+
+
+def test_db2json_of_bytes_prints_json_like_export():
+    """0.16's psweep-db2json on a database with bytes prints JSON (bytes as base64), no traceback."""
+    ps.run(results, [{"a": 1, "f": np.sin}])
+    script = os.path.join(os.path.dirname(sys.executable), "psweep-db2json")
+    fallback = [sys.executable, "-c", "from psweep.cli import db2json_main; raise SystemExit(db2json_main())"]
+    command = [script] if os.path.exists(script) else fallback
+    out = subprocess.run([*command, "calc"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)
+    assert base64.b64decode(row["raw"]) == b"\xff\x00" and row["f"] == "numpy.sin"

@@ -157,6 +157,7 @@ def test_a_file_that_is_no_database_is_told_to_pass_one():
     message = str(info.value)
     assert "text file beginning 'some notes" in message and "Pass a psweep database file" in message
     assert "damaged" not in message
+    assert sorted(os.listdir(".")) == ["notes.txt"]  # no notes.txt.lock beside it
     os.makedirs("calc/.psweep")
     with open("calc/notes.pk", "w") as fd:
         fd.write("x")

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from psweep.backup import backup_calc_dir
 from psweep.batch import df_gather, prep_batch
 from psweep.constants import (
@@ -59,6 +57,7 @@ from psweep.params import (
     seq2dicts,
 )
 from psweep.run import run
+from psweep.schema import VERSION
 from psweep.sampling import sample_lhs, sample_random
 from psweep.status import runs
 from psweep.store import df_read, df_write
@@ -83,10 +82,7 @@ from psweep.util import (
     system,
 )
 
-try:
-    __version__ = version("psweep")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__version__ = VERSION
 
 __all__ = [
     "__version__",

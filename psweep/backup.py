@@ -30,7 +30,7 @@ import pandas as pd
 from psweep.dbfile import remove_if_unlocked
 from psweep.errors import PsweepError
 from psweep.notebook import command_line, kernel_shell
-from psweep.schema import JOURNAL_NEW_SUFFIX
+from psweep.schema import JOURNAL_NEW_SUFFIX, VERSION
 
 __all__ = [
     "backup_name",
@@ -415,12 +415,10 @@ def git_state() -> dict[str, Any]:
 @functools.lru_cache(maxsize=None)
 def _static_provenance() -> dict[str, Any]:
     """What does not change within one process; looked up once (ms each)."""
-    import psweep  # the package imports this module: look it up late
-
     # The modules' own version attributes: importlib.metadata would parse
     # package metadata files, milliseconds on the first run of a process.
     versions = {
-        "psweep": psweep.__version__,
+        "psweep": VERSION,
         "pandas": pd.__version__,
         "numpy": np.__version__,
     }

@@ -15,13 +15,10 @@ import os
 import warnings
 
 from psweep.errors import caller_stacklevel
+from psweep.schema import BASENAME_016, DEFAULT_BASENAME
 
 __all__ = ["DEFAULT_BASENAME", "BASENAME_016", "database_name", "has_database", "resolve_database"]
 
-#: The database file name of a new calc dir.
-DEFAULT_BASENAME = "results.pk"
-#: psweep 0.16's database file name, continued in calc dirs that hold only it.
-BASENAME_016 = "database.pk"
 
 # Calc dirs this process has said it uses database.pk in: say it once.
 _ANNOUNCED: set[str] = set()

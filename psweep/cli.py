@@ -23,11 +23,11 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from psweep import __version__
 from psweep.calcdir import resolve_database
-from psweep.compat import describe_path
+from psweep.legacy016 import describe_path
 from psweep.errors import PsweepError
 from psweep.frames_io import check_calc_dir, df_to_json, json_ready
+from psweep.schema import VERSION
 from psweep.runs_table import runs_text
 from psweep.status import group_runs, runs
 from psweep.store import Store, df_read
@@ -372,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
             "tracebacks), 'psweep export -o results.csv'."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
     target_help = "calc dir or database file (default: calc)"
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from psweep.compat import unreadable_message
+from psweep.legacy016 import unreadable_message
 from psweep.dbformat import header_of, same_versions, upgrades_needed, writer_versions
 from psweep.errors import DatabaseError, DatabaseVersionError
 

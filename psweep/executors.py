@@ -15,7 +15,7 @@ import os
 import pickle
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from psweep.capture import LogsFolder, read_left_behind
@@ -23,10 +23,9 @@ from psweep.lifeline import init_pool_worker
 from psweep.probe import pickled_function, probe_pool
 from psweep.timeouts import Deadlines, pset_bound, timed_out_text
 from psweep.errors import PsetTimeoutError
-from psweep.plan import PsetQueue
 from psweep.worker import EXC_KEY, execute_chunk, execute_pset, failure_row
 
-__all__ = ["ExecutorPlan", "resolve_executor", "run_serial", "run_with_executor"]
+__all__ = ["ExecutorPlan", "PsetQueue", "resolve_executor", "run_serial", "run_with_executor"]
 
 CHUNK_SECONDS = 0.2
 MAX_CHUNK = 10_000
@@ -51,6 +50,41 @@ LOST_WORKER_GRACE = 30.0
 STOP_GRACE = 3.0
 
 Record = Callable[[dict[str, Any]], None]
+
+
+class PsetQueue:
+    """Psets waiting to be sent to workers, taken lazily from a sequence.
+
+    Like a ``collections.deque`` of `psets` (``popleft``, ``extendleft``,
+    ``len``), but a pset is built only when it is taken, so a run of a
+    million psets does not hold a million dicts at once.
+
+    Parameters
+    ----------
+    psets
+        The planned psets.
+    """
+
+    def __init__(self, psets: Sequence[dict[str, Any]]) -> None:
+        self._next = iter(psets)
+        self._left = len(psets)
+        self._returned: deque[dict[str, Any]] = deque()
+
+    def __len__(self) -> int:
+        return self._left
+
+    def popleft(self) -> dict[str, Any]:
+        """The next pset."""
+        if not self._left:
+            raise IndexError("pop from an empty PsetQueue")
+        self._left -= 1
+        return self._returned.popleft() if self._returned else next(self._next)
+
+    def extendleft(self, psets: Iterable[dict[str, Any]]) -> None:
+        """Put psets back in front (like ``deque.extendleft``: reversed)."""
+        psets = list(psets)
+        self._returned.extendleft(psets)
+        self._left += len(psets)
 
 
 class ExecutorPlan:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psweep.constants import FILL_VALUE
+from psweep.schema import FILL_VALUE
 from psweep.errors import ParamsError
 from psweep.frames import _rows, filter_cols
 from psweep.frames_params import find_pset_keys

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psweep.constants import PANDAS_DEFAULT_ORIENT, PANDAS_TIME_UNIT
-from psweep.util import makedirs
+from psweep.schema import PANDAS_DEFAULT_ORIENT, PANDAS_TIME_UNIT
 
 __all__ = ["df_to_json", "json_ready", "check_calc_dir"]
 
@@ -184,7 +183,8 @@ def write_frame_json(path: str | os.PathLike, df: pd.DataFrame, **kwds: Any) -> 
     0  1.5
     """
     path = os.fspath(path)
-    makedirs(os.path.dirname(path))
+    if os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         df_to_json(df, path_or_buf=tmp, **kwds)

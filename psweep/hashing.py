@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psweep.constants import PSET_HASH_ALG
+from psweep.schema import PSET_HASH_ALG
 from psweep.errors import ParamsError, ParamsTypeError, PsweepHashError
 
 __all__ = ["pset_hash", "hash_with_layout", "key_layout"]

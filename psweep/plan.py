@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import os
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from psweep.leftout import LeftOut, collisions, left_out_digest, left_out_keys, 
 from psweep.params import hash_with_layout, key_layout
 from psweep.worker import ENGINE_KEYS
 
-__all__ = ["PlannedPsets", "PsetQueue", "plan_psets", "uuid4s"]
+__all__ = ["PlannedPsets", "plan_psets", "uuid4s"]
 
 # Values that need no deep copy to protect the caller's params.
 _IMMUTABLE = frozenset({int, float, str, bool, type(None), bytes, complex})
@@ -164,41 +163,6 @@ class PlannedPsets(Sequence):
         """Give every pset its run's bookkeeping and an id of its own."""
         self._bookkeeping = (run_id, calc_dir, run_seq, first_seq)
         self._ids = uuid4s(len(self)) if len(self) else []
-
-
-class PsetQueue:
-    """Psets waiting to be sent to workers, taken lazily from a sequence.
-
-    Like a ``collections.deque`` of `psets` (``popleft``, ``extendleft``,
-    ``len``), but a pset is built only when it is taken, so a run of a
-    million psets does not hold a million dicts at once.
-
-    Parameters
-    ----------
-    psets
-        The planned psets.
-    """
-
-    def __init__(self, psets: Sequence[dict[str, Any]]) -> None:
-        self._next = iter(psets)
-        self._left = len(psets)
-        self._returned: deque[dict[str, Any]] = deque()
-
-    def __len__(self) -> int:
-        return self._left
-
-    def popleft(self) -> dict[str, Any]:
-        """The next pset."""
-        if not self._left:
-            raise IndexError("pop from an empty PsetQueue")
-        self._left -= 1
-        return self._returned.popleft() if self._returned else next(self._next)
-
-    def extendleft(self, psets: Iterable[dict[str, Any]]) -> None:
-        """Put psets back in front (like ``deque.extendleft``: reversed)."""
-        psets = list(psets)
-        self._returned.extendleft(psets)
-        self._left += len(psets)
 
 
 def plan_psets(params: Iterable[Mapping[str, Any]]) -> PlannedPsets:

@@ -17,7 +17,9 @@ import pandas as pd
 from psweep.access import check_writable, write_error
 from psweep.backup import backup_calc_dir as copy_calc_dir
 from psweep.backup import code_hash, end_provenance, git_state, write_provenance, write_source
-from psweep.compat import check_verbose, default_basename, fill_missing, record_and_show, upgrade_016_frame
+from psweep.calcdir import database_name
+from psweep.legacy016 import upgrade_016_frame
+from psweep.runoptions import check_verbose, fill_missing, record_and_show
 from psweep.errors import (
     CalcDirError,
     FuncTypeError,
@@ -188,7 +190,7 @@ def run(
     database_basename
         File name of the database in `calc_dir`. Default ``results.pk``,
         or psweep 0.16's ``database.pk`` in a calc dir holding only that
-        one, which is then continued (see :func:`psweep.compat.default_basename`).
+        one, which is then continued (see :func:`psweep.calcdir.database_name`).
     skip_dups
         Skip psets whose ``_pset_hash`` already has a successful row; failed
         ones run again. Re-running a killed study this way does exactly
@@ -306,7 +308,7 @@ def run(
         )
     calc_dir = os.fspath(calc_dir)
     if database_basename is None:
-        database_basename = default_basename(calc_dir)
+        database_basename = database_name(calc_dir)
     if df is not None:
         df = upgrade_016_frame(df)
     progress_cls = _progress_class(progress)

@@ -12,9 +12,22 @@ Examples
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import numpy as np
+
 __all__ = [
+    "VERSION",
+    "CALC_DIR",
+    "FILL_VALUE",
+    "GIT_ADD_ALL",
+    "PANDAS_DEFAULT_ORIENT",
+    "PANDAS_TIME_UNIT",
+    "PSET_HASH_ALG",
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_BASENAME",
+    "BASENAME_016",
     "BOOKKEEPING_PREFIX",
     "ENGINE_KEY_ORDER",
     "ENGINE_KEYS",
@@ -23,6 +36,49 @@ __all__ = [
     "JOURNAL_NEW_SUFFIX",
     "is_bookkeeping",
 ]
+
+try:
+    #: psweep's version, read once from the installed package's metadata.
+    VERSION = version("psweep")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    VERSION = "0+unknown"
+
+# -- Defaults: the one place each is decided --------------------------------
+
+#: Default ``calc_dir`` of :func:`psweep.run` and :func:`psweep.sweep`.
+CALC_DIR = "calc"
+
+#: What :func:`psweep.df_update_pset_cols` and :func:`psweep.df_ensure_dtypes`
+#: put into missing cells by default: NaN, which is what our database holds
+#: for a missing value in a column of numbers (0.16: ``pd.NA`` in its
+#: all-object frames). Hashing treats None, NaN and ``pd.NA`` alike.
+FILL_VALUE = np.nan
+
+#: The git command with which :func:`psweep.git_enter` and
+#: :func:`psweep.git_exit` stage every change before committing.
+GIT_ADD_ALL = "git add -A -v"
+
+#: Default ``orient`` of JSON written and read by :func:`psweep.df_to_json`,
+#: ``df_write(fmt="json")`` and ``df_read(fmt="json")``: a list of rows.
+PANDAS_DEFAULT_ORIENT = "records"
+
+#: Unit of timestamps in JSON from :func:`psweep.df_to_json`. Nanoseconds,
+#: so ``_time_utc`` keeps its full precision (0.16: ``"s"``, whole seconds).
+PANDAS_TIME_UNIT = "ns"
+
+#: Default ``method`` of :func:`psweep.pset_hash`, the :mod:`hashlib`
+#: algorithm of the ``_pset_hash`` column.
+PSET_HASH_ALG = "sha1"
+
+#: Seconds to wait for a database's lock before giving up.
+DEFAULT_LOCK_TIMEOUT = 600.0
+
+# -- Calc-dir file names ------------------------------------------------------
+
+#: The database file name of a new calc dir.
+DEFAULT_BASENAME = "results.pk"
+#: psweep 0.16's database file name, continued in calc dirs that hold only it.
+BASENAME_016 = "database.pk"
 
 # Columns whose names start with this are bookkeeping: never part of a
 # pset's hash, hidden by default in tables.

@@ -45,7 +45,7 @@ import filelock
 import pandas as pd
 
 from psweep.calcdir import database_name, resolve_database
-from psweep.compat import not_found_error, upgrade_016_frame
+from psweep.legacy016 import not_found_error, upgrade_016_frame
 from psweep.dbfile import (
     Signature,
     check_readable,
@@ -62,10 +62,10 @@ from psweep.errors import DatabaseNotFoundError, LockTimeoutError
 from psweep.frames_io import read_frame_json, write_frame_json
 from psweep.journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read_journal
 from psweep.rowsort import frame_in_seq_order, runs_in_seq_order
+from psweep.schema import DEFAULT_LOCK_TIMEOUT
 
 __all__ = ["Store", "df_read", "df_write"]
 
-DEFAULT_LOCK_TIMEOUT = 600.0
 # Seconds after which an unlocked journal under its temporary name is left
 # over from a process that died while creating it.
 STALE_NEW_JOURNAL_AGE = 60.0

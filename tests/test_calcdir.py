@@ -214,7 +214,7 @@ def test_every_database_basename_default_is_none():
 
 
 def test_the_default_name_is_spelled_in_one_module():
-    """The string 'results.pk' is code (not docs) only in psweep/calcdir.py."""
+    """The string 'results.pk' is code (not docs) only in the schema module, where defaults are decided."""
     spelled = []
     for path in sorted(PACKAGE.glob("*.py")):
         tree = ast.parse(path.read_text())
@@ -229,7 +229,7 @@ def test_the_default_name_is_spelled_in_one_module():
             names = ("results.pk", "database.pk")
             if isinstance(node, ast.Constant) and node.value in names and id(node) not in docstrings:
                 spelled.append(path.name)
-    assert sorted(set(spelled)) == ["calcdir.py"]
+    assert sorted(set(spelled)) == ["schema.py"]
 
 
 def test_cli_prints_the_016_notice_as_one_plain_line():

@@ -10,7 +10,7 @@ import pytest
 
 import psweep as ps
 import workers
-from psweep.compat import upgrade_016_frame
+from psweep.legacy016 import upgrade_016_frame
 from psweep.dbfile import rows_to_frame
 from psweep.rowbuffer import RowBuffer
 

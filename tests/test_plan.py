@@ -10,7 +10,8 @@ import pytest
 import psweep as ps
 import workers
 from psweep.errors import ParamsTypeError
-from psweep.plan import PsetQueue, plan_psets
+from psweep.executors import PsetQueue
+from psweep.plan import plan_psets
 
 
 class CountingParams(Sequence):

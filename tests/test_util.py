@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import psweep as ps
-from psweep.compat import DEFAULT_BASENAME
+from psweep.calcdir import DEFAULT_BASENAME
 from psweep import psweep as ps_compat
 
 NAMES_016 = (

@@ -1,9 +1,4 @@
-"""psweep 0.16's calc dirs: which database a path means, and 0.16's rows.
-
-psweep 0.16 kept its database in ``<calc_dir>/database.pk``; ours is
-``results.pk``. A calc dir holding only 0.16's ``database.pk`` continues
-that file: runs, :func:`psweep.df_read` and the ``psweep`` command use it
-(and say so once per process).
+"""psweep 0.16's calc dirs and rows, and what a path holds, for messages.
 
 0.16 stored every column as ``object``, indexed rows 0, 1, 2, ..., hashed
 psets with joblib and had no ``_failed`` column. Its rows are brought into
@@ -12,40 +7,32 @@ the file takes that format on the first write (the next run's fold):
 ``_pset_hash`` is our hash of the columns 0.16 counted as parameters,
 ``_failed`` is False unless the function returned ``_failed=True`` (0.16's
 ``safe_func`` pattern), and the index is ``_time_utc``. Row order and
-values are kept.
+values are kept. Which database a calc dir holds (0.16's ``database.pk``
+or ours) is decided in :mod:`psweep.calcdir`.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from psweep.calcdir import BASENAME_016, DEFAULT_BASENAME, database_name, resolve_database
+from psweep.calcdir import BASENAME_016, DEFAULT_BASENAME
 from psweep.columns import numbers_from_016
-from psweep.errors import DatabaseNotFoundError, ParamsError, PsweepError, caller_stacklevel
+from psweep.errors import DatabaseNotFoundError, PsweepError, caller_stacklevel
 from psweep.frames import _scalar_isna
 from psweep.params import pset_hash
 from psweep.schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = [
-    "DEFAULT_BASENAME",
-    "BASENAME_016",
-    "default_basename",
-    "resolve_database",
     "describe_path",
+    "not_found_error",
+    "unreadable_message",
     "is_016_frame",
     "upgrade_016_frame",
 ]
-
-# Which database a calc dir holds is decided in psweep.calcdir (imported
-# above); these names stay importable from here.
-default_basename = database_name
 
 
 def describe_path(path: str) -> str:
@@ -65,8 +52,8 @@ def describe_path(path: str) -> str:
 
     Examples
     --------
-    >>> import psweep.compat
-    >>> psweep.compat.describe_path("no/such/folder/x.pk")
+    >>> import psweep.legacy016
+    >>> psweep.legacy016.describe_path("no/such/folder/x.pk")
     "nothing: 'no/such/folder/x.pk' does not exist, nor does its folder 'no/such/folder'"
     """
     if os.path.isdir(path):
@@ -223,8 +210,8 @@ def is_016_frame(df: pd.DataFrame) -> bool:
 
     Examples
     --------
-    >>> import pandas as pd, psweep.compat
-    >>> psweep.compat.is_016_frame(pd.DataFrame({"a": [1]}))
+    >>> import pandas as pd, psweep.legacy016
+    >>> psweep.legacy016.is_016_frame(pd.DataFrame({"a": [1]}))
     False
     """
     columns = df.columns
@@ -267,10 +254,10 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd, psweep.compat
+    >>> import pandas as pd, psweep.legacy016
     >>> old = pd.DataFrame({"a": [1, 2], "_pset_id": ["x", "y"], "_pset_seq": [0, 1],
     ...     "_time_utc": pd.to_datetime(["2025-01-01", "2025-01-02"])}, dtype=object)
-    >>> new = psweep.compat.upgrade_016_frame(old)
+    >>> new = psweep.legacy016.upgrade_016_frame(old)
     >>> new["_failed"].tolist(), str(new.index.dtype), str(new["_pset_seq"].dtype)
     ([False, False], 'datetime64[ns]', 'int64')
     """
@@ -314,61 +301,3 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
             if numbers is not None:
                 out.isetitem(position, numbers)
     return out.infer_objects()
-
-
-# -- 0.16's run options tmpsave=, verbose=, fill_value= ---------------------
-
-
-def check_verbose(verbose: Any) -> None:
-    """Raise ParamsError unless `verbose` is a bool or a list of column names."""
-    if isinstance(verbose, bool):
-        return
-    if isinstance(verbose, (str, bytes)) or not isinstance(verbose, Iterable) or not all(
-        isinstance(c, str) for c in verbose
-    ):
-        raise ParamsError(
-            f"verbose={verbose!r}: pass True (print each row), False, or a "
-            f"list of column names such as ['a', 'result_']."
-        )
-
-
-def record_and_show(
-    record: Callable[[dict[str, Any]], None],
-    tmpsave: bool,
-    verbose: bool | Sequence[str],
-    row: dict[str, Any],
-) -> None:
-    """`record` the row, then pickle it (tmpsave) and print it (verbose)."""
-    record(row)
-    shown = {**row, "_time_utc": _timestamp(row["_time_utc"])}
-    if tmpsave:
-        folder = os.path.join(row["_calc_dir"], "tmpsave", row["_run_id"])
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, f"{row['_pset_id']}.pk"), "wb") as fd:
-            pickle.dump(shown, fd)
-    if verbose:
-        frame = pd.DataFrame([shown], index=[shown["_time_utc"]])
-        cols = list(frame.columns) if verbose is True else [c for c in verbose if c in frame.columns]
-        print(frame[cols].to_string(), flush=True)
-
-
-def _timestamp(seconds: Any) -> pd.Timestamp:
-    """A row's ``_time_utc`` (seconds in transit) as the database stores it."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        return pd.Timestamp(seconds)
-    # Whole seconds and the fraction apart, as psweep.dbfile converts them.
-    whole = float(np.floor(seconds))
-    return pd.Timestamp(int(whole) * 1_000_000_000 + int(np.round((seconds - whole) * 1e9)))
-
-
-def fill_missing(df: pd.DataFrame, fill_value: Any) -> pd.DataFrame:
-    """`df` with missing cells of columns not starting with ``_`` set to `fill_value`."""
-    out = df.copy()
-    for col in out.columns:
-        if str(col).startswith("_"):
-            continue
-        values = out[col]
-        missing = [bool(m) if np.ndim(m) == 0 else False for m in map(pd.isna, values)]
-        if any(missing):
-            out[col] = [fill_value if m else v for v, m in zip(values, missing)]
-    return out

@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-from psweep.backup import backup_calc_dir
+from psweep.provenance import backup_calc_dir
 from psweep.batch import df_gather, prep_batch
-from psweep.constants import (
+from psweep.compat import (
     CALC_DIR,
     DATABASE_BASENAME,
     FILL_VALUE,
@@ -40,11 +40,11 @@ from psweep.errors import (
     TemplatePlaceholderError,
 )
 from psweep.frames import df_extract_dicts, df_extract_row, df_filter_conds, df_print, filter_cols
-from psweep.frames_edit import df_ensure_dtypes, df_update_pset_cols, df_update_pset_hash
-from psweep.frames_io import check_calc_dir, df_to_json
-from psweep.frames_params import df_extract_params, df_extract_pset
-from psweep.gitutil import git_clean, git_enter, git_exit, in_git_repo
-from psweep.grids import intspace, logspace, stargrid
+from psweep.frames import df_ensure_dtypes, df_update_pset_cols, df_update_pset_hash
+from psweep.frames import check_calc_dir, df_to_json
+from psweep.frames import df_extract_params, df_extract_pset
+from psweep.compat import git_clean, git_enter, git_exit, in_git_repo
+from psweep.params import intspace, logspace, stargrid
 from psweep.params import (
     filter_params_dup_hash,
     filter_params_unique,
@@ -56,15 +56,15 @@ from psweep.params import (
     pset_hash,
     seq2dicts,
 )
-from psweep.run import run
-from psweep.schema import VERSION
-from psweep.sampling import sample_lhs, sample_random
-from psweep.status import runs
+from psweep.engine import run
+from psweep._schema import VERSION
+from psweep.params import sample_lhs, sample_random
+from psweep.provenance import runs
 from psweep.store import df_read, df_write
-from psweep.sweep import Sweep, sweep
-from psweep.machines import Machine, gather_machines
-from psweep.templates import FileTemplate, gather_calc_templates
-from psweep.util import (
+from psweep.engine import Sweep, sweep
+from psweep.batch import Machine, gather_machines
+from psweep.batch import FileTemplate, gather_calc_templates
+from psweep.compat import (
     file_read,
     file_write,
     flatten,

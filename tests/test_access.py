@@ -214,7 +214,7 @@ def test_writable_calc_dir_check_leaves_no_file_behind():
 
 def test_message_of_a_write_error_in_a_colleagues_folder_names_the_owner(tmp_path):
     """A folder owned by someone else: the fix is to ask its owner (no chmod we cannot do)."""
-    from psweep.access import write_fix
+    from psweep.store._access import write_fix
 
     if os.geteuid() != 0:
         pytest.skip("giving a folder to another user needs root")

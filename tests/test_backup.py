@@ -11,7 +11,7 @@ import pandas as pd
 
 import psweep as ps
 import workers
-from psweep.backup import backup_name
+from psweep.provenance._backup import backup_name
 
 
 def test_no_backup_without_database():

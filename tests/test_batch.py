@@ -454,7 +454,7 @@ def test_array_true_without_a_batch_system_is_an_error(tmp_path):
 
 def test_array_option_strings():
     """Array options per scheduler; an array of one task is submitted as a plain job."""
-    from psweep.machines import SCHEDULERS
+    from psweep.batch._machines import SCHEDULERS
 
     assert SCHEDULERS["slurm"].array_option(5000, 50) == "--array=0-4999%50"
     assert SCHEDULERS["pbs"].array_option(3) == "-J 0-2"
@@ -710,7 +710,7 @@ def test_crlf_template_keeps_its_line_ends(tmp_path):
 
 def test_text_encoding_tells_text_from_binary():
     """UTF-8, UTF-16 with BOM and 8-bit text are text; NULs or control bytes make binary."""
-    from psweep.templates import text_encoding
+    from psweep.batch._templates import text_encoding
 
     assert text_encoding(b"a = {{a}}\n") == "utf-8"
     assert text_encoding("é {{a}}".encode("cp1252")) == "latin-1"

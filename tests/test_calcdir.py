@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 import psweep as ps
-import psweep.calcdir
-import psweep.store
+import psweep.store._calcdir
+import psweep.store._store
 from helpers import make_016_calc_dir
 
 TIMEOUT = 120
 PSWEEP = os.path.join(os.path.dirname(sys.executable), "psweep")
-PACKAGE = Path(psweep.calcdir.__file__).parent
+PACKAGE = Path(psweep.__file__).parent
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -167,7 +167,7 @@ def test_an_explicit_database_basename_still_wins():
 
 def test_store_default_is_the_database_the_calc_dir_holds():
     """Store(calc_dir) without a name uses 0.16's database.pk in a 0.16 calc dir."""
-    from psweep.store import Store
+    from psweep.store._store import Store
 
     make_016_calc_dir()
     store = quiet(Store, "calc")
@@ -177,7 +177,7 @@ def test_store_default_is_the_database_the_calc_dir_holds():
 
 def test_database_name_decides_from_what_the_calc_dir_holds(tmp_path):
     """database_name: results.pk by default or when present (journals too), else database.pk if there."""
-    from psweep.calcdir import database_name
+    from psweep.store._calcdir import database_name
 
     assert database_name("nothing") == "results.pk"
     make_016_calc_dir()
@@ -192,7 +192,7 @@ def test_database_name_decides_from_what_the_calc_dir_holds(tmp_path):
 
 def _defaults_of_database_basename() -> dict[str, object]:
     found = {}
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -206,7 +206,7 @@ def _defaults_of_database_basename() -> dict[str, object]:
 
 
 def test_every_database_basename_default_is_none():
-    """Every function with a database_basename parameter defaults it to None (ask psweep.calcdir)."""
+    """Every function with a database_basename parameter defaults it to None (ask psweep.store._calcdir)."""
     defaults = _defaults_of_database_basename()
     assert defaults and set(defaults.values()) == {None}, defaults
     for func in (ps.run, ps.runs, psweep.store.Store):
@@ -216,7 +216,7 @@ def test_every_database_basename_default_is_none():
 def test_the_default_name_is_spelled_in_one_module():
     """The string 'results.pk' is code (not docs) only in the schema module, where defaults are decided."""
     spelled = []
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text())
         docstrings = {
             id(node.body[0].value)
@@ -229,7 +229,7 @@ def test_the_default_name_is_spelled_in_one_module():
             names = ("results.pk", "database.pk")
             if isinstance(node, ast.Constant) and node.value in names and id(node) not in docstrings:
                 spelled.append(path.name)
-    assert sorted(set(spelled)) == ["schema.py"]
+    assert sorted(set(spelled)) == ["_schema.py"]
 
 
 def test_cli_prints_the_016_notice_as_one_plain_line():

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 import psweep as ps
-import psweep.cli as cli_mod
-import psweep.runs_table as runs_table
+import psweep.cli._main as cli_mod
+import psweep.cli._runs_table as runs_table
 import workers
 from helpers import read_lines, wait_until
-from psweep.store import Store
+from psweep.store._store import Store
 
 PSWEEP = os.path.join(os.path.dirname(sys.executable), "psweep")
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers.py")

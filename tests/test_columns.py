@@ -10,9 +10,9 @@ import pytest
 
 import psweep as ps
 import workers
-from psweep.legacy016 import upgrade_016_frame
-from psweep.dbfile import rows_to_frame
-from psweep.rowbuffer import RowBuffer
+from psweep.store._legacy016 import upgrade_016_frame
+from psweep.store._dbfile import rows_to_frame
+from psweep.store._rowbuffer import RowBuffer
 
 BIG = 2**60 + 1  # float64 would round it to 2**60
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import psweep as ps
-from psweep.legacy016 import is_016_frame, upgrade_016_frame
+from psweep.store._legacy016 import is_016_frame, upgrade_016_frame
 
 
 def frame_016(rows: list[dict], first_seq: int = 0, run_seq: int = 0) -> pd.DataFrame:

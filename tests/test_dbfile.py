@@ -14,7 +14,8 @@ import pytest
 
 import psweep as ps
 import workers
-from psweep.dbfile import read_database, write_database
+from psweep.store import _dbfile as dbfile
+from psweep.store._dbfile import read_database, write_database
 
 N = 3000
 
@@ -66,7 +67,7 @@ def test_database_file_loads_as_the_same_frame(tmp_path, extra, string_dtype):
     df = _frame(STRING_DTYPES[string_dtype], **EXTRA[extra])
     path = str(tmp_path / "results.pk")
     write_database(path, df)
-    ps.dbfile._DB_CACHE.clear()
+    dbfile._DB_CACHE.clear()
     pd.testing.assert_frame_equal(read_database(path)[0], df)
     with open(path, "rb") as fobj:
         back = pickle.load(fobj)
@@ -112,7 +113,7 @@ def test_distinct_strings_are_written_as_one_text(tmp_path, string_dtype):
         ours = fobj.read()
     assert "\0".join(df["_pset_id"].tolist()).encode() in ours
     assert len(ours) < len(plain)
-    ps.dbfile._DB_CACHE.clear()
+    dbfile._DB_CACHE.clear()
     pd.testing.assert_frame_equal(read_database(path)[0], df)
 
 

@@ -23,9 +23,10 @@ import pytest
 import crossversion
 import psweep as ps
 import workers
-from psweep import dbformat
-from psweep.dbfile import read_database, write_database
-from psweep.journal import Journal
+from psweep.store import _dbformat as dbformat
+from psweep.store import _dbfile as dbfile
+from psweep.store._dbfile import read_database, write_database
+from psweep.store._journal import Journal
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 CROSSVERSION = os.path.join(TESTS_DIR, "crossversion.py")
@@ -157,7 +158,7 @@ def test_str_columns_are_object_in_the_file_and_come_back_as_written():
     assert header["str_columns"] == str_columns
     assert header["pandas"] == pd.__version__ and header["numpy"] == np.__version__
     assert all(dtype in (object, np.int64) for dtype in plain.dtypes)
-    ps.dbfile._DB_CACHE.clear()
+    dbfile._DB_CACHE.clear()
     pd.testing.assert_frame_equal(read_database("db.pk")[0], df)
 
 
@@ -218,20 +219,20 @@ def test_run_reads_the_database_up_front_only_when_other_versions_wrote_it(monke
     file; it reads the file when other versions wrote it, or when it is cut off."""
     ps.run(workers.square, ps.plist("x", [1]))
     reads = []
-    real = ps.dbfile._read_pickle
-    monkeypatch.setattr(ps.dbfile, "_read_pickle", lambda path: reads.append(path) or real(path))
-    ps.dbfile._DB_CACHE.clear()
-    ps.dbfile.check_readable("calc/results.pk")
+    real = dbfile._read_pickle
+    monkeypatch.setattr(dbfile, "_read_pickle", lambda path: reads.append(path) or real(path))
+    dbfile._DB_CACHE.clear()
+    dbfile.check_readable("calc/results.pk")
     assert reads == []
     data = open("calc/results.pk", "rb").read()
     with open("calc/results.pk", "wb") as fd:  # as if another pandas had written it
         fd.write(data.replace(pd.__version__.encode(), b"0" * len(pd.__version__), 1))
-    ps.dbfile.check_readable("calc/results.pk")
+    dbfile.check_readable("calc/results.pk")
     assert reads == ["calc/results.pk"]
     with open("calc/results.pk", "wb") as fd:  # ours, but cut off: read, and found damaged
         fd.write(data[: len(data) // 2])
     with pytest.raises(ps.DatabaseError, match="damaged"):
-        ps.dbfile.check_readable("calc/results.pk")
+        dbfile.check_readable("calc/results.pk")
     assert reads == ["calc/results.pk"] * 2
 
 

@@ -18,7 +18,7 @@ import pytest
 import psweep as ps
 import workers
 from helpers import read_lines, wait_until
-from psweep.executors import CHUNK_SECONDS, _next_chunk_size
+from psweep.execute._executors import CHUNK_SECONDS, _next_chunk_size
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(TESTS_DIR, "drivers.py")
@@ -428,9 +428,9 @@ def test_rows_come_back_and_are_stored_in_params_order(how, monkeypatch):
     """A slow first pset does not end up last: the run's rows are in _pset_seq (params) order
     in the returned frame and in results.pk, also when folds happened while it ran."""
     if how == "pool-folding-often":
-        import psweep.recorder
+        import psweep.engine._recorder
 
-        monkeypatch.setattr(psweep.recorder, "MIN_COMPACT_INTERVAL", 0.0)
+        monkeypatch.setattr(psweep.engine._recorder, "MIN_COMPACT_INTERVAL", 0.0)
     if how == "threads":
         with cf.ThreadPoolExecutor(2) as pool:
             df = ps.run(workers.slow_square, _slow_first(), executor=pool)
@@ -503,7 +503,7 @@ def test_worker_deferring_sigterm_does_not_keep_the_driver_alive(how, method):
 def test_stopping_a_pool_kills_a_worker_that_defers_sigterm(method):
     """psweep's way of stopping its pool (used at timeouts, Ctrl-C, errors and the end of a run)
     ends a worker whose pset defers SIGTERM: SIGKILL follows after STOP_GRACE."""
-    from psweep.executors import STOP_GRACE, _stop_workers
+    from psweep.execute._executors import STOP_GRACE, _stop_workers
 
     pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
     try:

@@ -11,7 +11,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import psweep as ps
-from psweep.constants import FILL_VALUE
+from psweep.compat._constants import FILL_VALUE
 
 
 class Thing:

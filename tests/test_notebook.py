@@ -11,7 +11,7 @@ import pytest
 from helpers import run_notebook
 
 import psweep as ps
-from psweep.notebook import command_line, kernel_shell, notebook_path, notebook_source
+from psweep.provenance._notebook import command_line, kernel_shell, notebook_path, notebook_source
 
 TIMEOUT = 120
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

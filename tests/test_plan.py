@@ -10,8 +10,8 @@ import pytest
 import psweep as ps
 import workers
 from psweep.errors import ParamsTypeError
-from psweep.executors import PsetQueue
-from psweep.plan import plan_psets
+from psweep.execute._executors import PsetQueue
+from psweep.engine._plan import plan_psets
 
 
 class CountingParams(Sequence):

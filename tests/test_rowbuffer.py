@@ -8,8 +8,8 @@ import pytest
 
 import psweep as ps
 import workers
-from psweep.dbfile import rows_to_frame
-from psweep.rowbuffer import RowBuffer
+from psweep.store._dbfile import rows_to_frame
+from psweep.store._rowbuffer import RowBuffer
 
 
 def _book(i):

@@ -280,7 +280,7 @@ def test_rows_to_frame_mixed_keys_missing_and_old_style_times():
     """Rows with differing keys get the union of columns (first-seen order,
     bookkeeping last); float times become datetimes and the index, a missing
     time is NaT, and Timestamp times (older journals) convert too."""
-    from psweep.dbfile import rows_to_frame
+    from psweep.store._dbfile import rows_to_frame
 
     t0 = 1_790_000_000.25
     with warnings.catch_warnings():
@@ -347,7 +347,7 @@ def test_provenance_records_a_code_hash_of_the_function():
     """Each run's backup_script/<_run_id>.json holds the code hash of its function."""
     import json
 
-    from psweep.backup import code_hash
+    from psweep.provenance._backup import code_hash
 
     df = ps.run(workers.square, ps.plist("x", [1]))
     with open(f"calc/backup_script/{df._run_id.iloc[0]}.json") as fd:
@@ -358,7 +358,7 @@ def test_provenance_records_a_code_hash_of_the_function():
 
 def test_code_hash_ignores_layout_comments_and_decorator_options():
     """Reformatting, comments or other @ps.sweep options are the same code; a changed body is not."""
-    from psweep.backup import code_hash
+    from psweep.provenance._backup import code_hash
 
     v1 = _load_function(_STUDY_V1, "study_v1")
     restyled = _load_function(_STUDY_V1_RESTYLED, "study_v1_restyled")
@@ -413,18 +413,18 @@ def test_same_code_treats_rows_without_a_recorded_hash_as_other_code():
 
 def test_skip_dups_reads_code_hashes_once_per_run_not_per_row(monkeypatch):
     """Deciding what was made by which code reads one provenance file per run that made reused rows."""
-    import psweep.dups
+    import psweep.engine._dups
 
     ps.run(workers.square, ps.plist("x", range(200)))
     ps.run(workers.square, ps.plist("x", range(200, 300)))
     asked = []
-    real = psweep.dups.run_code_hashes
+    real = psweep.engine._dups.run_code_hashes
 
     def spy(calc_dir, run_ids):
         asked.append(list(run_ids))
         return real(calc_dir, run_ids)
 
-    monkeypatch.setattr(psweep.dups, "run_code_hashes", spy)
+    monkeypatch.setattr(psweep.engine._dups, "run_code_hashes", spy)
     df = ps.run(workers.square, ps.plist("x", range(301)), skip_dups="same-code")
     assert len(df) == 301
     assert [len(ids) for ids in asked] == [2]
@@ -500,8 +500,8 @@ def test_docstring_examples_run_as_pasted():
     finder = doctest.DocTestFinder()
     flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
     failed, ran = [], 0
-    for info in pkgutil.iter_modules(psweep.__path__):
-        module = importlib.import_module(f"psweep.{info.name}")
+    for info in pkgutil.walk_packages(psweep.__path__, "psweep."):
+        module = importlib.import_module(info.name)
         for test in finder.find(module):
             if not test.examples:
                 continue

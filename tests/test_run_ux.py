@@ -127,10 +127,10 @@ def test_no_result_warning_is_left_out_of_dry_runs_failed_runs_and_prep_batch(tm
 def test_the_none_mark_of_a_row_is_counted_and_never_stored():
     """The worker marks a row whose function returned None; the recorder counts it
     and removes the mark before the row is kept, at one key lookup per row."""
-    from psweep.recorder import Recorder
-    from psweep.schema import NO_RESULT_KEY
-    from psweep.store import Store
-    from psweep.worker import execute_pset
+    from psweep.engine._recorder import Recorder
+    from psweep._schema import NO_RESULT_KEY
+    from psweep.store._store import Store
+    from psweep.execute._worker import execute_pset
 
     marked = execute_pset(lambda pset: None, {"x": 1})
     assert marked[NO_RESULT_KEY] is True

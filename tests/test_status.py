@@ -14,7 +14,7 @@ import pytest
 import psweep as ps
 import workers
 from helpers import read_lines, wait_until
-from psweep.status import COLUMNS
+from psweep.provenance._status import COLUMNS
 
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers.py")
 

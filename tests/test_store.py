@@ -20,11 +20,11 @@ import pytest
 import psweep as ps
 import workers
 from helpers import read_lines, start_driver, wait_until
-from psweep.journal import Journal, read_journal
-from psweep.store import Store
+from psweep.store._journal import Journal, read_journal
+from psweep.store._store import Store
 
-run_module = sys.modules["psweep.run"]
-plan_module = sys.modules["psweep.plan"]
+run_module = sys.modules["psweep.engine._run"]
+plan_module = sys.modules["psweep.engine._plan"]
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -460,7 +460,7 @@ def test_fold_failing_after_writing_during_a_run_adds_no_duplicates(monkeypatch)
     """A compaction that wrote results.pk but then failed (here: emptying the
     journal raises once) leaves the rows pending; the next fold must not store
     them twice."""
-    recorder_module = sys.modules["psweep.recorder"]
+    recorder_module = sys.modules["psweep.engine._recorder"]
     monkeypatch.setattr(recorder_module, "MIN_COMPACT_INTERVAL", 0.0)
     monkeypatch.setattr(recorder_module, "COMPACT_COST_FACTOR", 0.0)
     real_truncate = Journal.truncate

@@ -19,7 +19,7 @@ import pytest
 import psweep as ps
 import workers
 from helpers import start_driver, wait_until
-from psweep.store import Store
+from psweep.store._store import Store
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 

@@ -1,0 +1,60 @@
+"""psweep 0.16's small helpers and constants, kept for its scripts."""
+
+from __future__ import annotations
+
+from psweep.compat._constants import (
+    CALC_DIR,
+    DATABASE_BASENAME,
+    FILL_VALUE,
+    GIT_ADD_ALL,
+    PANDAS_DEFAULT_ORIENT,
+    PANDAS_TIME_UNIT,
+    PSET_HASH_ALG,
+)
+from psweep.compat._git import git_clean, git_enter, git_exit, in_git_repo
+from psweep.compat._util import (
+    file_read,
+    file_write,
+    flatten,
+    flatten_dict,
+    fullpath,
+    get_many_uuids,
+    get_uuid,
+    is_seq,
+    itr,
+    json_read,
+    json_write,
+    makedirs,
+    pickle_read,
+    pickle_write,
+    system,
+)
+
+__all__ = [
+    "CALC_DIR",
+    "DATABASE_BASENAME",
+    "FILL_VALUE",
+    "GIT_ADD_ALL",
+    "PANDAS_DEFAULT_ORIENT",
+    "PANDAS_TIME_UNIT",
+    "PSET_HASH_ALG",
+    "file_read",
+    "file_write",
+    "flatten",
+    "flatten_dict",
+    "fullpath",
+    "get_many_uuids",
+    "get_uuid",
+    "git_clean",
+    "git_enter",
+    "git_exit",
+    "in_git_repo",
+    "is_seq",
+    "itr",
+    "json_read",
+    "json_write",
+    "makedirs",
+    "pickle_read",
+    "pickle_write",
+    "system",
+]

@@ -1,0 +1,20 @@
+"""The sweep decorator and run(): plan, admit, execute and record a study."""
+
+from __future__ import annotations
+
+from psweep.engine._dups import skip_done
+from psweep.engine._options import check_lock_timeout
+from psweep.engine._plan import PlannedPsets, plan_psets
+from psweep.engine._run import _prepare_simulate_dir, run
+from psweep.engine._sweep import Sweep, sweep
+
+__all__ = [
+    "PlannedPsets",
+    "Sweep",
+    "_prepare_simulate_dir",
+    "check_lock_timeout",
+    "plan_psets",
+    "run",
+    "skip_done",
+    "sweep",
+]

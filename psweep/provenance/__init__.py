@@ -1,0 +1,31 @@
+"""What a run leaves beside its rows: backups, source, run records and run status."""
+
+from __future__ import annotations
+
+from psweep.provenance._backup import (
+    backup_calc_dir,
+    code_hash,
+    end_provenance,
+    git_state,
+    read_source,
+    run_code_hashes,
+    write_provenance,
+    write_source,
+)
+from psweep.provenance._notebook import kernel_shell, notebook_source
+from psweep.provenance._status import group_runs, runs
+
+__all__ = [
+    "backup_calc_dir",
+    "code_hash",
+    "end_provenance",
+    "git_state",
+    "group_runs",
+    "kernel_shell",
+    "notebook_source",
+    "read_source",
+    "run_code_hashes",
+    "runs",
+    "write_provenance",
+    "write_source",
+]

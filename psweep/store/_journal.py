@@ -1,0 +1,335 @@
+"""Journals: the append-only files in which a run records its rows.
+
+A run appends each finished row to its own journal with one ``write`` (O(1)
+whatever the database size), so a SIGKILL loses at most the pset in flight.
+Each record is framed (magic, length, crc32), so a record torn by a crash is
+detected and skipped, and reading goes on at the next one. While its run
+lives, the journal file is locked (``flock``, which the OS releases when the
+process dies, even by SIGKILL); a journal whose lock is free belongs to a
+finished or dead run and may be folded by anyone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import os
+import pickle
+import struct
+import threading
+import warnings
+import zlib
+from typing import Any
+
+from psweep.store._problems import unpickling_problem
+from psweep.store._dbformat import PortablePickler
+from psweep._schema import JOURNAL_NEW_SUFFIX
+
+
+__all__ = [
+    "Journal",
+    "read_journal",
+    "journal_is_live",
+    "is_locked",
+    "NEW_SUFFIX",
+]
+
+# A journal record: magic, payload length, crc32 of the payload, payload
+# (a pickled row dict). The magic lets a reader find the next record after a
+# half-written one.
+_MAGIC = b"PSJ1"
+_HEADER = struct.Struct("<4sII")
+
+# Suffix of a journal being created (locked, then renamed to its .jnl name).
+NEW_SUFFIX = JOURNAL_NEW_SUFFIX
+
+# Journals owned by live runs of this process. flock() conflicts between two
+# file descriptors of one process too, so probing our own journal's liveness
+# lock would wrongly call it live-elsewhere (harmless) or, worse, a stale
+# path could be mistaken; we never probe these.
+_OWN_JOURNALS: set[str] = set()
+_OWN_LOCK = threading.Lock()
+
+
+class Journal:
+    """Append-only file of one run's finished rows.
+
+    Parameters
+    ----------
+    path
+        The journal file; created, already locked, on open.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # Lock the file before it appears under its name: a reader seeing
+        # an unlocked journal takes it for a dead run's and may fold and
+        # remove it. The temporary name does not end in .jnl, so readers
+        # ignore it. Journal names are run ids (random uuids); the check
+        # guards against reopening one, which would replace its rows.
+        if os.path.lexists(path):
+            raise FileExistsError(f"journal {path} exists already; a journal is written by one run only")
+        tmp = f"{path}.{os.getpid()}{NEW_SUFFIX}"
+        self._fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with _OWN_LOCK:
+                _OWN_JOURNALS.add(os.path.abspath(path))
+            os.rename(tmp, path)  # no hard links needed on the file system
+        except BaseException:
+            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            with _OWN_LOCK:
+                _OWN_JOURNALS.discard(os.path.abspath(path))
+            raise
+        self._size = os.fstat(self._fd).st_size
+        self._new_pickler()
+
+    def _new_pickler(self) -> None:
+        # One reused pickler without memo ("fast" mode) pickles a row ~10%
+        # faster than a new one per row; it refuses cyclic objects
+        # (ValueError), which then go through a pickler with memo. Records
+        # are portable: a journal left by a killed run is folded by whoever
+        # reads the calc dir next, maybe under other pandas/numpy versions.
+        self._buffer = io.BytesIO()
+        self._pickler = PortablePickler(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        self._pickler.fast = True
+
+    def _dumps_slowly(self, row: dict[str, Any], exc: BaseException) -> bytes:
+        """`row` pickled after the reused pickler failed on it with `exc`."""
+        self._new_pickler()  # its state after a failed dump is undefined
+        if not isinstance(exc, Exception):  # e.g. KeyboardInterrupt
+            raise exc
+        buffer = io.BytesIO()
+        PortablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(row)
+        return buffer.getvalue()
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Write one row; it survives a SIGKILL of this process once this returns.
+
+        Parameters
+        ----------
+        row
+            The row dict.
+
+        Raises
+        ------
+        OSError
+            If the write fails (e.g. disk full). The journal is cut back to
+            its last whole record first, so it stays readable.
+        """
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        try:
+            self._pickler.dump(row)
+            payload = buffer.getvalue()
+        except BaseException as exc:
+            payload = self._dumps_slowly(row, exc)
+        record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
+        try:
+            written = os.write(self._fd, record)
+            if written != len(record):
+                raise OSError(f"short write to journal {self.path}")
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self._size)
+            raise
+        self._size += written
+
+    def truncate(self) -> None:
+        """Drop all records, after they were folded into the database."""
+        os.ftruncate(self._fd, 0)
+        self._size = 0
+
+    def close(self, remove: bool) -> None:
+        """Close the journal, which releases its lock; optionally delete it.
+
+        Parameters
+        ----------
+        remove
+            Delete the journal file (its rows are folded).
+        """
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path)
+        os.close(self._fd)  # releases the lock
+        with _OWN_LOCK:
+            _OWN_JOURNALS.discard(os.path.abspath(self.path))
+
+
+def read_journal(
+    path: str, *, live: bool, unreadable: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Read all whole records of a journal.
+
+    A damaged record (a run killed in the middle of a write, a bad disk
+    block) is skipped with a warning and reading goes on at the next record;
+    an incomplete record at the end of a *live* run's journal is a write in
+    progress and skipped silently. A whole record that is not a row (not a
+    dict, a ``_time_utc`` that is no time, an object of a class this process
+    cannot import) and a journal that cannot be opened are skipped with one
+    warning per journal, naming the records and the reasons.
+
+    Parameters
+    ----------
+    path
+        The journal file.
+    live
+        Whether its run is still running.
+    unreadable
+        If given, receives one line per record (or file) skipped as unreadable.
+
+    Returns
+    -------
+    list of dict
+        The rows.
+    """
+    try:
+        with open(path, "rb") as fd:
+            data = fd.read()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:  # a folder named like a journal, no permission
+        problems = [f"the file cannot be read: {exc.strerror or exc}"]
+        _warn_unreadable(path, problems, unreadable)
+        return []
+    rows = []
+    problems = []
+    pos = 0
+    while pos < len(data):
+        end = _record_end(data, pos)
+        if end is not None:
+            payload = data[pos + _HEADER.size : end]
+            try:
+                row = pickle.loads(payload)
+            except Exception as exc:
+                problems.append(f"record at offset {pos}: {unpickling_problem(payload, exc)}")
+            else:
+                problem = _not_a_row(row)
+                if problem is None:
+                    rows.append(row)
+                else:
+                    problems.append(f"record at offset {pos}: {problem}")
+            pos = end
+            continue
+        nxt = data.find(_MAGIC, pos + 1)
+        if nxt == -1 and live:
+            break
+        stop = len(data) if nxt == -1 else nxt
+        warnings.warn(
+            f"psweep: skipped {stop - pos} bytes of a damaged record at "
+            f"offset {pos} of journal {path} (a run killed while writing "
+            f"it); the records after it are kept.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        if nxt == -1:
+            break
+        pos = nxt
+    if problems:
+        _warn_unreadable(path, problems, unreadable)
+    return rows
+
+
+def _warn_unreadable(path: str, problems: list[str], unreadable: list[str] | None) -> None:
+    if unreadable is not None:
+        unreadable.extend(problems)
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    warnings.warn(
+        f"psweep: skipped {len(problems)} unreadable record(s) of journal "
+        f"{path}: {shown}. The other rows are kept; a finished run's journal "
+        f"is moved to .psweep/quarantine/ with its rows.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+def _not_a_row(row: Any) -> str | None:
+    """Why `row` (a whole record's object) is no row, or None if it is one."""
+    if type(row) is not dict:
+        return f"a {type(row).__name__}, not a row dict"
+    value = row.get("_time_utc")
+    if value is None or type(value) is float or type(value) is int:
+        return None
+    try:
+        import pandas as pd
+
+        pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        return f"_time_utc={value!r:.60} is not a time ({exc})"
+    return None
+
+
+def _record_end(data: bytes, pos: int) -> int | None:
+    """End offset of a whole, intact record at `pos`, else None."""
+    if len(data) - pos < _HEADER.size:
+        return None
+    magic, length, crc = _HEADER.unpack_from(data, pos)
+    end = pos + _HEADER.size + length
+    if magic != _MAGIC or end > len(data):
+        return None
+    if zlib.crc32(data[pos + _HEADER.size : end]) != crc:
+        return None
+    return end
+
+
+def journal_is_live(path: str) -> bool:
+    """Whether the run owning the journal at `path` is still running.
+
+    Parameters
+    ----------
+    path
+        A journal file.
+
+    Returns
+    -------
+    bool
+    """
+    if owned_by_this_process(path):
+        return True
+    return is_locked(path)
+
+
+def is_locked(path: str) -> bool:
+    """Whether some process holds the lock of the file at `path`.
+
+    Parameters
+    ----------
+    path
+        A journal file, or the temporary file of one being created.
+
+    Returns
+    -------
+    bool
+        False also when the file does not exist.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases our probe's lock, if taken
+    return False
+
+
+def owned_by_this_process(path: str) -> bool:
+    """Whether a live run of this process writes the journal at `path`.
+
+    Parameters
+    ----------
+    path
+        A journal file.
+
+    Returns
+    -------
+    bool
+    """
+    return os.path.abspath(path) in _OWN_JOURNALS

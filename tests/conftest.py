@@ -27,8 +27,10 @@ if not os.environ.get("PSWEEP_PEER_PYTHON"):
 
 
 @pytest.fixture(autouse=True)
-def _in_tmp_path(tmp_path, monkeypatch):
-    """Run each test inside its own tmp_path, so relative calc dirs stay there."""
+def _in_tmp_path(request, tmp_path, monkeypatch):
+    """Run each test inside its own tmp_path, so relative calc dirs stay there;
+    child processes import from tests/ and from the test's own folder."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([TESTS_DIR, os.environ.get("PYTHONPATH", "")]))
+    folders = [TESTS_DIR, os.path.dirname(str(request.path)), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(folders))
     yield

@@ -12,7 +12,7 @@ import pytest
 import psweep as ps
 import workers
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 BAD_CHUNKSIZES = [(-1, ps.ParamsError), (0, ps.ParamsError), (2.5, ps.ParamsTypeError),
                   (2.0, ps.ParamsTypeError), ("5", ps.ParamsTypeError), (True, ps.ParamsTypeError)]

@@ -74,7 +74,7 @@ def test_two_drivers_backing_up_together_make_one_whole_backup():
             time.sleep(0.005)
         ps.run(workers.square, ps.plist("x", [int(sys.argv[1])]), backup=True)
     """)
-    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     procs = [
         subprocess.Popen([sys.executable, "-c", script, str(i), tests_dir]) for i in (1, 2)
     ]

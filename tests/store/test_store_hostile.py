@@ -21,7 +21,7 @@ import workers
 from helpers import start_driver, wait_until
 from psweep.store._store import Store
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 

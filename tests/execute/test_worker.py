@@ -17,7 +17,7 @@ import psweep as ps
 import workers
 from helpers import wait_until
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 distributed = pytest.importorskip("dask.distributed")
 

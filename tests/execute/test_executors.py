@@ -20,7 +20,7 @@ import workers
 from helpers import read_lines, wait_until
 from psweep.execute._executors import CHUNK_SECONDS, _next_chunk_size
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DRIVER = os.path.join(TESTS_DIR, "drivers.py")
 
 distributed = pytest.importorskip("dask.distributed")

@@ -26,7 +26,7 @@ from psweep.store._store import Store
 run_module = sys.modules["psweep.engine._run"]
 plan_module = sys.modules["psweep.engine._plan"]
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 

@@ -16,7 +16,7 @@ import workers
 from helpers import read_lines, wait_until
 from psweep.provenance._status import COLUMNS
 
-DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers.py")
+DRIVER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "drivers.py")
 
 
 def start_driver(*args: str) -> subprocess.Popen:

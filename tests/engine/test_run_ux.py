@@ -13,7 +13,7 @@ import pytest
 import psweep as ps
 import workers
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:

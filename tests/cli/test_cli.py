@@ -22,7 +22,7 @@ from helpers import read_lines, wait_until
 from psweep.store._store import Store
 
 PSWEEP = os.path.join(os.path.dirname(sys.executable), "psweep")
-DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers.py")
+DRIVER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "drivers.py")
 
 
 def cli_command() -> list[str]:

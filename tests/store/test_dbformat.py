@@ -28,7 +28,7 @@ from psweep.store import _dbfile as dbfile
 from psweep.store._dbfile import read_database, write_database
 from psweep.store._journal import Journal
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CROSSVERSION = os.path.join(TESTS_DIR, "crossversion.py")
 PEER = os.environ.get("PSWEEP_PEER_PYTHON")
 needs_peer = pytest.mark.skipif(

@@ -10,6 +10,7 @@ whose it is, its mode, and the fix; a full disk stays a disk-space message.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import pwd
@@ -55,7 +56,10 @@ def check_writable(calc_dir: str, db_path: str, journal_dir: str) -> None:
     for path in probes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
-        os.remove(path)
+        # Named like a killed writer's leftover, so another process's fold
+        # may have removed it already: gone is what we want.
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
 
 
 def write_error(calc_dir: str, exc: OSError, ran: str = "no pset was run") -> StoreWriteError:

@@ -144,6 +144,12 @@ class Store:
         while True:
             try:
                 lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+            except FileNotFoundError:
+                # filelock opens an existing lock file without O_CREAT: one
+                # deleted between its check and its open is not there. Anew.
+                if not os.path.isdir(os.path.dirname(self.lock_path) or "."):
+                    raise
+                continue
             except filelock.Timeout as exc:
                 raise LockTimeoutError(
                     f"could not take the lock {self.lock_path!r} within {timeout} s: "

@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -32,8 +33,23 @@ __all__ = [
     "ENGINE_KEY_ORDER",
     "ENGINE_KEYS",
     "EXC_KEY",
+    "MAIN_CLASS_KEY",
+    "LOCK_SUFFIX",
+    "BOOKKEEPING_DIR",
+    "RUN_RECORDS_DIR",
+    "SIMULATE_SUFFIX",
+    "SIMULATE_LOCK",
+    "TMPSAVE_DIR",
+    "LOGS_FILE",
+    "LOGS_TMP_PREFIX",
+    "PSET_FILE",
+    "journal_dir",
+    "quarantine_dir",
+    "counters_path",
+    "simulate_dir",
     "NO_RESULT_KEY",
     "JOURNAL_NEW_SUFFIX",
+    "failed_mask",
     "is_bookkeeping",
 ]
 
@@ -79,6 +95,51 @@ DEFAULT_LOCK_TIMEOUT = 600.0
 DEFAULT_BASENAME = "results.pk"
 #: psweep 0.16's database file name, continued in calc dirs that hold only it.
 BASENAME_016 = "database.pk"
+#: The lock file of a database is ``<database>.lock``.
+LOCK_SUFFIX = ".lock"
+#: ``<calc_dir>/.psweep/``: journals, counters and quarantine of its databases.
+BOOKKEEPING_DIR = ".psweep"
+#: ``<calc_dir>/backup_script/``: each run's record ``<_run_id>.json`` and
+#: source ``<_run_id>.py`` (0.16's name for the folder of copied scripts).
+RUN_RECORDS_DIR = "backup_script"
+#: ``<calc_dir>.simulate/``: the folder of dry runs, and the lock dry runs take there.
+SIMULATE_SUFFIX = ".simulate"
+SIMULATE_LOCK = ".simulate.lock"
+#: ``<calc_dir>/tmpsave/<_run_id>/<_pset_id>.pk``: 0.16's ``tmpsave=`` files.
+TMPSAVE_DIR = "tmpsave"
+#: ``<calc_dir>/<_pset_id>/logs.txt``: what a pset printed (``capture_logs``
+#: with a file); ``<TMPDIR>/psweep-logs-<_run_id>/``: the same for ``"db"``.
+LOGS_FILE = "logs.txt"
+LOGS_TMP_PREFIX = "psweep-logs-"
+#: ``<calc_dir>/<_pset_id>/pset.pk``: a pset for its batch job (``write_pset``).
+PSET_FILE = "pset.pk"
+
+
+def journal_dir(calc_dir: str, database_basename: str) -> str:
+    """``<calc_dir>/.psweep/journal/<database>/``: the journals of a database's live or dead runs."""
+    return os.path.join(calc_dir, BOOKKEEPING_DIR, "journal", database_basename)
+
+
+def quarantine_dir(calc_dir: str, database_basename: str) -> str:
+    """``<calc_dir>/.psweep/quarantine/<database>/``: dead journals with unreadable records."""
+    return os.path.join(calc_dir, BOOKKEEPING_DIR, "quarantine", database_basename)
+
+
+def counters_path(calc_dir: str, database_basename: str) -> str:
+    """``<calc_dir>/.psweep/<database>.counters.json``: the last run and pset numbers handed out."""
+    return os.path.join(calc_dir, BOOKKEEPING_DIR, database_basename + ".counters.json")
+
+
+def simulate_dir(calc_dir: str) -> str:
+    """``<calc_dir>.simulate``: where dry runs of `calc_dir` go.
+
+    Examples
+    --------
+    >>> from psweep._schema import simulate_dir
+    >>> simulate_dir("calc/")
+    'calc.simulate'
+    """
+    return os.path.normpath(os.fspath(calc_dir)) + SIMULATE_SUFFIX
 
 # Columns whose names start with this are bookkeeping: never part of a
 # pset's hash, hidden by default in tables.
@@ -106,6 +167,10 @@ ENGINE_KEYS = frozenset(ENGINE_KEY_ORDER)
 # driver for on_error="raise"; removed before the row is recorded.
 EXC_KEY = "__psweep_exception__"
 
+# Key under which a worker tells the driver (key, class name) of a result
+# whose class is defined in __main__; removed before the row is recorded.
+MAIN_CLASS_KEY = "__psweep_main_class__"
+
 # Key a worker sets in the row of a pset whose function returned None (no
 # return statement?), so the driver can say so when every pset did; the
 # recorder removes it before the row is stored. An explicit ``return {}``
@@ -115,6 +180,35 @@ NO_RESULT_KEY = "__psweep_returned_none__"
 # Suffix of a journal being created (locked, then renamed to its .jnl
 # name); backups skip such files.
 JOURNAL_NEW_SUFFIX = ".new"
+
+
+def failed_mask(df: Any) -> Any:
+    """Which rows of the database `df` are failed psets: ``_failed`` True.
+
+    A row without a value there (hand-written rows, a database of psweep
+    0.16 before it is read in our format) is no failure.
+
+    Parameters
+    ----------
+    df
+        A database (``pandas.DataFrame``).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from psweep._schema import failed_mask
+    >>> failed_mask(pd.DataFrame({"_failed": [True, False, None]})).tolist()
+    [True, False, False]
+    >>> failed_mask(pd.DataFrame({"a": [1]})).tolist()
+    [False]
+    """
+    if "_failed" not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    return df["_failed"].fillna(False).to_numpy(dtype=bool)
 
 
 def is_bookkeeping(name: Any) -> bool:

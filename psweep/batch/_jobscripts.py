@@ -8,14 +8,14 @@ line in place. A line ends with a tag, ``# run_seq=R pset_seq=S`` (or
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
-import tempfile
 
 import pandas as pd
 
+from psweep._schema import failed_mask
+from psweep._files import write_atomic
 from psweep.batch._machines import SCHEDULERS, Machine
 
 __all__ = ["array_names", "listed_runs", "run_script_name", "write_submit_files"]
@@ -165,9 +165,7 @@ def write_submit_files(
     """
     if len(db) == 0 or "_pset_id" not in db.columns:
         return
-    rows = db
-    if "_failed" in rows.columns:
-        rows = rows[~rows["_failed"].fillna(False).astype(bool)]
+    rows = db[~failed_mask(db)]
     rows = rows.sort_values("_pset_seq", kind="stable")
     for machine in machines:
         script = os.path.join(calc_dir, run_script_name(machine))
@@ -204,7 +202,8 @@ def write_submit_files(
             "# are commented out: running this script submits the new psets only.\n"
             'here=$(cd "$(dirname "$0")" && pwd)\n'
         )
-        _write_atomic(script, (header + "".join(line + "\n" for line in lines)).encode(), 0o755)
+        text = (header + "".join(line + "\n" for line in lines)).encode()
+        write_atomic(script, text, mode=0o755, unless_same=True)
 
 
 def _count_lines(path: str) -> int:
@@ -271,10 +270,11 @@ def _write_array(calc_dir: str, machine: Machine, run_seq: int, pset_ids: list[s
         script_name = array_names(machine, run_seq, None if len(parts) == 1 else number)[1]
         text = _array_script(machine, options, interpreter, list_name, script_name, offset, n_tasks,
                              len(parts) > 1)
-        _write_atomic(os.path.join(calc_dir, script_name), text.encode(), 0o755)
+        write_atomic(os.path.join(calc_dir, script_name), text.encode(), mode=0o755, unless_same=True)
     # The list last: where it exists, so do the scripts (write_submit_files
     # writes an array only where its list is missing).
-    _write_atomic(os.path.join(calc_dir, list_name), "".join(p + "\n" for p in pset_ids).encode(), 0o644)
+    listing = "".join(p + "\n" for p in pset_ids).encode()
+    write_atomic(os.path.join(calc_dir, list_name), listing, mode=0o644, unless_same=True)
 
 
 def _array_script(machine: Machine, options: list[str], interpreter: str, list_name: str,
@@ -307,30 +307,3 @@ def _array_script(machine: Machine, options: list[str], interpreter: str, list_n
     ])
 
 
-def _write_atomic(path: str, data: bytes, mode: int) -> None:
-    """Write `path` through a temporary file and ``os.replace``: never torn.
-
-    A file that holds `data` with `mode` already is left alone, so that a
-    call that changes nothing (a study re-run when every pset is prepared)
-    works in a calc dir one may only read.
-    """
-    try:
-        with open(path, "rb") as fh:
-            if fh.read() == data and os.stat(path).st_mode & 0o777 == mode:
-                return
-    except OSError:
-        pass
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise

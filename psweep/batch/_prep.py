@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from psweep._schema import PSET_FILE
 from psweep.store import write_fix
 from psweep.errors import ParamsError, PsweepError, StoreWriteError, TemplateError
 from psweep.provenance import code_hash
@@ -45,7 +46,6 @@ from psweep.batch._templates import TEMPLATE_MODES, FileTemplate, gather_calc_te
 
 __all__ = ["prep_batch", "df_gather", "Gathered"]
 
-PSET_FILE = "pset.pk"
 # Stands in for the bookkeeping values run() assigns, when the templates are
 # checked against every pset before the run starts.
 _STAND_IN_ID = "00000000-0000-4000-8000-000000000000"

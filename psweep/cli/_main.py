@@ -26,8 +26,9 @@ import pandas as pd
 from psweep.store import resolve_database
 from psweep.store import describe_path
 from psweep.errors import PsweepError
+from psweep.params import is_missing
 from psweep.frames import check_calc_dir, df_to_json, json_ready
-from psweep._schema import VERSION
+from psweep._schema import VERSION, failed_mask
 from psweep.cli._runs_table import runs_text
 from psweep.provenance import group_runs, runs
 from psweep.store import Store, df_read
@@ -59,7 +60,9 @@ def _read(target: str) -> pd.DataFrame:
 def _github_table(df: pd.DataFrame, gap_at: int | None = None) -> str:
     """`df` as a GitHub markdown table; a row of ``...`` before row `gap_at`."""
     cells = [[str(c) for c in df.columns]]
-    cells += [["" if _isna(v) else str(v).replace("\n", " ") for v in row] for row in df.itertuples(index=False)]
+    cells += [
+        ["" if is_missing(v) else str(v).replace("\n", " ") for v in row] for row in df.itertuples(index=False)
+    ]
     if gap_at is not None:
         cells.insert(1 + gap_at, ["..."] * len(df.columns))
     widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
@@ -69,16 +72,6 @@ def _github_table(df: pd.DataFrame, gap_at: int | None = None) -> str:
 
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
-
-
-def _isna(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
-
-
-def _failed_mask(df: pd.DataFrame) -> pd.Series:
-    if "_failed" not in df.columns:
-        return pd.Series(False, index=df.index)
-    return df["_failed"].fillna(False).astype(bool)
 
 
 def _last_line(text: object) -> str:
@@ -100,7 +93,7 @@ def _bounded(df: pd.DataFrame, limit: int | None) -> tuple[pd.DataFrame, int | N
 def _for_table(df: pd.DataFrame) -> pd.DataFrame:
     """Marks failed rows as FAILED and cuts tracebacks to their last line."""
     if "_failed" in df.columns:
-        df = df.assign(_failed=_failed_mask(df).map({True: "FAILED", False: ""}))
+        df = df.assign(_failed=np.where(failed_mask(df), "FAILED", ""))
     if "_exc_txt" in df.columns:
         df = df.assign(_exc_txt=df["_exc_txt"].map(_last_line))
     return df
@@ -109,7 +102,7 @@ def _for_table(df: pd.DataFrame) -> pd.DataFrame:
 def _cmd_show(args: argparse.Namespace) -> None:
     df = _read(args.target)
     if args.failed:
-        df = df[_failed_mask(df)]
+        df = df[failed_mask(df)]
     if args.run:
         df = _rows_of_run(df, args.run)
     if args.columns:
@@ -129,7 +122,7 @@ def _cmd_show(args: argparse.Namespace) -> None:
         cols = list(args.columns)
     else:
         cols = [c for c in df.columns if args.all or not str(c).startswith("_")]
-        if not args.all and _failed_mask(shown).any():
+        if not args.all and failed_mask(shown).any():
             # Failed rows are marked in front, with the error at the end.
             cols = ["_failed"] + cols + (["_exc_txt"] if "_exc_txt" in df.columns else [])
     rows = shown
@@ -542,7 +535,7 @@ def _simple_table(df: pd.DataFrame, index: bool) -> str:
     if index:
         df = df.reset_index()
     cells = [[str(c) for c in df.columns]]
-    cells += [["" if _is_na(v) else str(v) for v in row] for row in df.itertuples(index=False)]
+    cells += [["" if is_missing(v) else str(v) for v in row] for row in df.itertuples(index=False)]
     widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
     numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
 
@@ -550,13 +543,6 @@ def _simple_table(df: pd.DataFrame, index: bool) -> str:
         return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(row, widths, numeric))
 
     return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]])
-
-
-def _is_na(value: object) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # arrays, lists
-        return False
 
 
 def db2table_main(argv: Sequence[str] | None = None) -> int:

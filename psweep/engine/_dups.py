@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep._schema import failed_mask
 from psweep.provenance import run_code_hashes
 from psweep.errors import ParamsError, caller_stacklevel
 from psweep.params import describe, differ_from_rows
@@ -84,9 +85,8 @@ def _done_rows(db: pd.DataFrame, hashes: list[str], other_than_run: str | None =
     rows = np.flatnonzero(db["_pset_hash"].isin(hashes).to_numpy())
     if len(rows) and other_than_run is not None and "_run_id" in db.columns:
         rows = rows[db["_run_id"].to_numpy()[rows] != other_than_run]
-    if len(rows) and "_failed" in db.columns:
-        failed = db["_failed"].iloc[rows].fillna(False).astype(bool).to_numpy()
-        rows = rows[~failed]
+    if len(rows):
+        rows = rows[~failed_mask(db)[rows]]
     return rows
 
 

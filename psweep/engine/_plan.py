@@ -21,7 +21,7 @@ import pandas as pd
 from psweep.errors import ParamsError, ParamsTypeError
 from psweep.params import LeftOut, collisions, left_out_digest, left_out_keys, warn_collisions
 from psweep.params import hash_with_layout, key_layout
-from psweep.execute import ENGINE_KEYS
+from psweep._schema import ENGINE_KEYS
 
 __all__ = ["PlannedPsets", "plan_psets", "uuid4s"]
 

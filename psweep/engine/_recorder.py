@@ -15,8 +15,8 @@ from psweep.store import rows_to_frame
 from psweep.store import Journal
 from psweep.store import RowBuffer
 from psweep.store import Store
-from psweep._schema import EXC_KEY, NO_RESULT_KEY
-from psweep.execute import MAIN_CLASS_KEY, make_storable
+from psweep._schema import EXC_KEY, MAIN_CLASS_KEY, NO_RESULT_KEY
+from psweep.execute import make_storable
 
 __all__ = ["Recorder"]
 

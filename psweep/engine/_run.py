@@ -14,6 +14,7 @@ from typing import Any
 import filelock
 import pandas as pd
 
+from psweep._schema import BOOKKEEPING_DIR, SIMULATE_LOCK, simulate_dir
 from psweep.store import check_writable, write_error
 from psweep.provenance import backup_calc_dir as copy_calc_dir
 from psweep.provenance import code_hash, end_provenance, git_state, write_provenance, write_source
@@ -59,11 +60,7 @@ def _suggesting_options(run_func: Callable[..., pd.DataFrame]) -> Callable[..., 
     return checked
 
 
-_SIMULATE_LOCK = ".simulate.lock"
 
-
-def _simulate_dir(calc_dir: str) -> str:
-    return os.path.normpath(os.fspath(calc_dir)) + ".simulate"
 
 
 def _one_simulation_at_a_time(run_func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
@@ -89,10 +86,10 @@ def _one_simulation_at_a_time(run_func: Callable[..., pd.DataFrame]) -> Callable
         timeout = check_lock_timeout(options.get("lock_timeout", 600.0))
         check_chunksize(options.get("chunksize"))
         check_timeout(options.get("timeout"))
-        sim_dir = _simulate_dir(calc_dir)
+        sim_dir = simulate_dir(calc_dir)
         with _start_write(sim_dir):
             os.makedirs(sim_dir, exist_ok=True)
-        lock = filelock.FileLock(os.path.join(sim_dir, _SIMULATE_LOCK))
+        lock = filelock.FileLock(os.path.join(sim_dir, SIMULATE_LOCK))
         try:
             lock.acquire(timeout=timeout)
         except filelock.Timeout as exc:
@@ -619,7 +616,7 @@ def _check_database_basename(name: Any) -> None:
             f"database_basename={name!r} is not a file name inside calc_dir "
             f"(empty, '.', '..', or with a path separator). {fix}"
         )
-    if name == ".psweep":
+    if name == BOOKKEEPING_DIR:
         raise ParamsError(
             f"database_basename={name!r} is the name of psweep's bookkeeping "
             f"folder in calc_dir. {fix}"
@@ -651,11 +648,11 @@ def _prepare_simulate_dir(calc_dir: str, database_basename: str, lock_timeout: f
     without). The real calc dir is only read (database and journals, no
     lock, no fold).
     """
-    sim_dir = _simulate_dir(calc_dir)
+    sim_dir = simulate_dir(calc_dir)
     os.makedirs(sim_dir, exist_ok=True)
     for name in os.listdir(sim_dir):
         path = os.path.join(sim_dir, name)
-        if name == _SIMULATE_LOCK:
+        if name == SIMULATE_LOCK:
             continue
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path)

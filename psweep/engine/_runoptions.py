@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep._schema import TMPSAVE_DIR
 from psweep.errors import ParamsError
 
 __all__ = ["check_verbose", "record_and_show", "fill_missing"]
@@ -38,7 +39,7 @@ def record_and_show(
     record(row)
     shown = {**row, "_time_utc": _timestamp(row["_time_utc"])}
     if tmpsave:
-        folder = os.path.join(row["_calc_dir"], "tmpsave", row["_run_id"])
+        folder = os.path.join(row["_calc_dir"], TMPSAVE_DIR, row["_run_id"])
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, f"{row['_pset_id']}.pk"), "wb") as fd:
             pickle.dump(shown, fd)

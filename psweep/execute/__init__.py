@@ -5,12 +5,10 @@ from __future__ import annotations
 from psweep.execute._executors import resolve_executor, run_serial, run_with_executor
 from psweep.execute._probe import refuse_in_worker_bootstrap
 from psweep.execute._timeouts import NO_LIMIT_ABOVE
-from psweep.execute._worker import CAPTURE_MODES, ENGINE_KEYS, MAIN_CLASS_KEY, make_storable
+from psweep.execute._worker import CAPTURE_MODES, make_storable
 
 __all__ = [
     "CAPTURE_MODES",
-    "ENGINE_KEYS",
-    "MAIN_CLASS_KEY",
     "NO_LIMIT_ABOVE",
     "make_storable",
     "refuse_in_worker_bootstrap",

@@ -29,10 +29,12 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from psweep._schema import LOGS_FILE, LOGS_TMP_PREFIX
+
 __all__ = ["CAPTURE_MODES", "LOGS_PREFIX", "LogsFolder", "capture_path", "captured", "read_left_behind"]
 
 CAPTURE_MODES = (None, "db", "file", "db+file")
-LOGS_PREFIX = "psweep-logs-"
+LOGS_PREFIX = LOGS_TMP_PREFIX
 # In a run's temporary folder: "<host> <pid>" of the driver that made it.
 _OWNER_FILE = "driver"
 
@@ -66,7 +68,7 @@ def capture_path(pset: Mapping[str, Any], capture_logs: str) -> str:
     """
     if capture_logs == "db":
         return os.path.join(_run_folder(pset["_run_id"]), f"{pset['_pset_id']}.txt")
-    return os.path.join(pset["_calc_dir"], pset["_pset_id"], "logs.txt")
+    return os.path.join(pset["_calc_dir"], pset["_pset_id"], LOGS_FILE)
 
 
 def _open_unbuffered(path: str) -> io.TextIOWrapper:

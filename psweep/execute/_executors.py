@@ -23,7 +23,8 @@ from psweep.execute._lifeline import init_pool_worker
 from psweep.execute._probe import pickled_function, probe_pool
 from psweep.execute._timeouts import Deadlines, pset_bound, timed_out_text
 from psweep.errors import PsetTimeoutError
-from psweep.execute._worker import EXC_KEY, execute_chunk, execute_pset, failure_row
+from psweep._schema import EXC_KEY
+from psweep.execute._worker import execute_chunk, execute_pset, failure_row
 
 __all__ = ["ExecutorPlan", "PsetQueue", "resolve_executor", "run_serial", "run_with_executor"]
 

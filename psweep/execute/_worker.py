@@ -19,7 +19,7 @@ from typing import Any
 from psweep.execute._capture import CAPTURE_MODES, captured
 from psweep.errors import PsetTimeoutError, PsweepError
 from psweep.execute._lifeline import watch_driver
-from psweep._schema import ENGINE_KEYS, EXC_KEY, NO_RESULT_KEY
+from psweep._schema import ENGINE_KEYS, EXC_KEY, MAIN_CLASS_KEY, NO_RESULT_KEY
 from psweep.execute._timeouts import Alarm, BoundCall, pset_bound, timed_out_text
 
 __all__ = [
@@ -27,14 +27,12 @@ __all__ = [
     "execute_chunk",
     "failure_row",
     "make_storable",
-    "MAIN_CLASS_KEY",
     "CAPTURE_MODES",
 ]
 
-# Key under which a row tells the driver that a result is an instance of a
-# class defined in a __main__ module, as (key, class name); the driver warns
-# once per run (other processes cannot unpickle such rows) and removes it.
-MAIN_CLASS_KEY = "__psweep_main_class__"
+# Modules whose classes other processes cannot import: a result that is an
+# instance of one is told to the driver under MAIN_CLASS_KEY, which warns
+# once per run and removes the key.
 _MAIN_MODULES = frozenset({"__main__", "__mp_main__"})
 # Types of result values known not to come from a __main__ module: the
 # check costs one set operation per row once a study's types are known.

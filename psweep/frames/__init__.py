@@ -6,7 +6,6 @@ from psweep.frames._edit import df_ensure_dtypes, df_update_pset_cols, df_update
 from psweep.frames._io import check_calc_dir, df_to_json, json_ready, read_frame_json, write_frame_json
 from psweep.frames._params import df_extract_params, df_extract_pset
 from psweep.frames._select import (
-    _scalar_isna,
     df_extract_dicts,
     df_extract_row,
     df_filter_conds,
@@ -15,7 +14,6 @@ from psweep.frames._select import (
 )
 
 __all__ = [
-    "_scalar_isna",
     "check_calc_dir",
     "df_ensure_dtypes",
     "df_extract_dicts",

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep._files import write_atomic
 from psweep._schema import PANDAS_DEFAULT_ORIENT, PANDAS_TIME_UNIT
 
 __all__ = ["df_to_json", "json_ready", "check_calc_dir"]
@@ -182,16 +183,8 @@ def write_frame_json(path: str | os.PathLike, df: pd.DataFrame, **kwds: Any) -> 
          a
     0  1.5
     """
-    path = os.fspath(path)
-    if os.path.dirname(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        df_to_json(df, path_or_buf=tmp, **kwds)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    text = df_to_json(df, **kwds)
+    write_atomic(os.fspath(path), (text or "").encode("utf-8"))
 
 
 def read_frame_json(path: str | os.PathLike, **kwds: Any) -> pd.DataFrame:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from psweep.frames._select import _one_row, _rows, _scalar_isna, filter_cols
+from psweep.frames._select import _one_row, _rows, filter_cols
+from psweep.params import is_missing
 from psweep.params import pset_hash
 
 __all__ = ["df_extract_params", "df_extract_pset", "find_pset_keys"]
@@ -114,7 +115,7 @@ def find_pset_keys(
     failures: dict[tuple[str, ...], int] = {}
     found: list[tuple[str, ...] | None] = []
     for row, target, group in zip(rows, targets, groups):
-        valued = {c: v for c, v in row.items() if not _scalar_isna(v)}
+        valued = {c: v for c, v in row.items() if not is_missing(v)}
         if not isinstance(target, str):
             found.append(None)
             continue
@@ -188,7 +189,7 @@ def df_extract_params(
     """
     if cols is not None:
         return [
-            {c: v for c, v in row.items() if not _scalar_isna(v)}
+            {c: v for c, v in row.items() if not is_missing(v)}
             for row in _rows(df[list(cols)], py_types)
         ]
     candidates = filter_cols(df.columns, "pset")
@@ -218,7 +219,7 @@ def df_extract_params(
     # not if the pset lacked the key, nor in a failed row's result columns.
     return [
         row if keys is None else {
-            c: v for c, v in row.items() if c in keys or (c in run_cols[group] and _scalar_isna(v))
+            c: v for c, v in row.items() if c in keys or (c in run_cols[group] and is_missing(v))
         }
         for row, keys, group in zip(rows, found, groups)
     ]

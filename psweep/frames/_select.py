@@ -27,11 +27,6 @@ __all__ = [
 _KINDS = {"pset": "pset", "pre": "prefix", "prefix": "prefix", "post": "postfix", "postfix": "postfix"}
 
 
-def _scalar_isna(value: Any) -> bool:
-    isna = pd.isna(value)
-    return bool(isna) if np.ndim(isna) == 0 else False
-
-
 def filter_cols(cols: Iterable[str], kind: str = "pset") -> list[str]:
     """Column names of one kind, by the naming convention.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from psweep.params._grids import intspace, logspace, stargrid
 from psweep.params._hashing import pset_hash
+from psweep.params._missing import is_missing
 from psweep.params._leftout import (
     LeftOut,
     collisions,
@@ -28,6 +29,7 @@ from psweep.params._psets import (
 from psweep.params._sampling import sample_lhs, sample_random
 
 __all__ = [
+    "is_missing",
     "LeftOut",
     "collisions",
     "describe",

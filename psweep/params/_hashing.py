@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from psweep._schema import PSET_HASH_ALG
+from psweep.params._missing import is_missing
 from psweep.errors import ParamsError, ParamsTypeError, PsweepHashError
 
 __all__ = ["pset_hash", "hash_with_layout", "key_layout"]
@@ -44,10 +44,6 @@ except ImportError:  # pragma: no cover - Pythons built without it
 
 # Functions whose identity is their module and qualified name.
 _NAMED_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type)
-
-
-def _is_missing_scalar(value: Any) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or value is np.ma.masked
 
 
 def _pack_parts(parts: list[bytes]) -> bytes:
@@ -106,7 +102,7 @@ def _encode(value: Any, key: str) -> bytes:
         return _TAG_INT + str(value).encode()
     if kind is float and not value.is_integer() and value == value:
         return _TAG_FLOAT + struct.pack("<d", value)
-    if _is_missing_scalar(value):
+    if is_missing(value):
         # None, NaN, pd.NA and NaT all mean "no value": pandas turns one into
         # another when it stores a column, and a pset read back must match.
         return _TAG_NONE

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psweep.store import remove_if_unlocked
+from psweep._files import remove_if_unlocked, write_atomic
 from psweep.errors import PsweepError
 from psweep.provenance._notebook import command_line, kernel_shell
-from psweep._schema import JOURNAL_NEW_SUFFIX, VERSION
+from psweep._schema import JOURNAL_NEW_SUFFIX, RUN_RECORDS_DIR, VERSION
 
 __all__ = [
     "backup_name",
@@ -326,7 +326,7 @@ def run_code_hashes(calc_dir: str, run_ids: Iterable[str]) -> dict[str, str | No
         ``{run_id: hash}``; None for a run that recorded none (made before
         psweep recorded it, or its ``backup_script/<run_id>.json`` is gone).
     """
-    folder = os.path.join(calc_dir, "backup_script")
+    folder = os.path.join(calc_dir, RUN_RECORDS_DIR)
     hashes: dict[str, str | None] = {}
     for run_id in run_ids:
         try:
@@ -354,7 +354,7 @@ def write_source(calc_dir: str, run_id: str, source: str) -> str:
     str
         The file written.
     """
-    folder = os.path.join(calc_dir, "backup_script")
+    folder = os.path.join(calc_dir, RUN_RECORDS_DIR)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{run_id}.py")
     with open(path, "w", encoding="utf-8") as fd:
@@ -492,7 +492,7 @@ def write_provenance(
         "planned": planned,
         "database": database,
     }
-    folder = os.path.join(calc_dir, "backup_script")
+    folder = os.path.join(calc_dir, RUN_RECORDS_DIR)
     os.makedirs(folder, exist_ok=True)
     if git is not None:
         info["git"] = {k: v for k, v in git.items() if k != "diff"}
@@ -562,27 +562,6 @@ def _utc_now() -> str:
 
 
 def _write_json_atomically(path: str, info: dict[str, Any], keep_locked: bool) -> int | None:
-    """Write `info` to `path` via a temporary file and a rename.
-
-    With `keep_locked`, the file is locked before it appears under its name
-    and its open descriptor is returned (closing it releases the lock).
-    """
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        if keep_locked:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        data = json.dumps(info, indent=1).encode("utf-8")
-        while data:
-            data = data[os.write(fd, data) :]
-        os.rename(tmp, path)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    if keep_locked:
-        return fd
-    os.close(fd)
-    return None
+    """Write `info` to `path` atomically; with `keep_locked`, return the
+    descriptor that holds the new file's lock (closing it releases it)."""
+    return write_atomic(path, json.dumps(info, indent=1).encode("utf-8"), keep_locked=keep_locked).fd

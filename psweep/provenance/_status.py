@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep._schema import RUN_RECORDS_DIR, failed_mask
 from psweep.store import database_name
 from psweep.errors import DatabaseNotFoundError
-from psweep.store import is_locked
+from psweep._files import is_locked
 from psweep.store import Store
 
 __all__ = ["runs", "STATES", "COLUMNS"]
@@ -101,7 +102,7 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
     calc_dir = os.fspath(calc_dir)
     database_basename = database_name(calc_dir, database_basename)
     store = Store(calc_dir, database_basename)
-    folder = os.path.join(calc_dir, "backup_script")
+    folder = os.path.join(calc_dir, RUN_RECORDS_DIR)
     # Probe the locks before reading the files: a run writes its end marker
     # before it releases its locks, so a lock found free here means the end
     # marker, if the run wrote one, is in the file read below.
@@ -178,9 +179,7 @@ def _row_counts(db: pd.DataFrame) -> pd.DataFrame:
     codes, first_row = group_runs(db)
     run_ids = db["_run_id"].iloc[first_row].to_numpy()
     groups = len(first_row)
-    failed = np.zeros(n, bool)
-    if "_failed" in db.columns:
-        failed = db["_failed"].fillna(False).astype(bool).to_numpy()
+    failed = failed_mask(db)
     start = np.full(n, np.datetime64("NaT", "ns").view(np.int64))
     if "_time_utc" in db.columns:
         times = db["_time_utc"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from psweep.store._access import check_writable, write_error, write_fix
 from psweep.store._calcdir import database_name, resolve_database
-from psweep.store._dbfile import check_readable, concat_rows, remove_if_unlocked, rows_to_frame
+from psweep.store._dbfile import check_readable, concat_rows, rows_to_frame
 from psweep.store._dbformat import PortablePickler
-from psweep.store._journal import Journal, is_locked
+from psweep.store._journal import Journal
 from psweep.store._legacy016 import describe_path, upgrade_016_frame
 from psweep.store._rowbuffer import RowBuffer
 from psweep.store._rowsort import frame_in_seq_order
@@ -26,8 +26,6 @@ __all__ = [
     "df_read",
     "df_write",
     "frame_in_seq_order",
-    "is_locked",
-    "remove_if_unlocked",
     "resolve_database",
     "rows_to_frame",
     "upgrade_016_frame",

@@ -18,7 +18,7 @@ import secrets
 import shlex
 import stat
 
-from psweep.store._dbfile import temp_name
+from psweep._files import temp_name
 from psweep.errors import StoreWriteError
 from psweep._schema import JOURNAL_NEW_SUFFIX
 

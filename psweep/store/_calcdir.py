@@ -15,7 +15,7 @@ import os
 import warnings
 
 from psweep.errors import caller_stacklevel
-from psweep._schema import BASENAME_016, DEFAULT_BASENAME
+from psweep._schema import BASENAME_016, DEFAULT_BASENAME, journal_dir
 
 __all__ = ["DEFAULT_BASENAME", "BASENAME_016", "database_name", "has_database", "resolve_database"]
 
@@ -50,7 +50,7 @@ def has_database(calc_dir: str, basename: str) -> bool:
         return True
     # The folder psweep.store keeps journals in (a run killed before its
     # first fold has rows only there).
-    journals = os.path.join(calc_dir, ".psweep", "journal", basename)
+    journals = journal_dir(calc_dir, basename)
     try:
         return any(name.endswith(".jnl") for name in os.listdir(journals))
     except OSError:

@@ -27,16 +27,14 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 from pandas.core.internals.construction import convert_object_array  # from_records' own conversion
 
+from psweep.params import is_missing
+
 __all__ = ["object_column", "ints_with_gaps", "exact_ints_from_rows", "concat_frames", "numbers_from_016"]
 
 _INT64 = pd.Int64Dtype()
 _ABSENT = object()
 # Floats and ints beyond this are not all exact in float64.
 _EXACT_IN_FLOAT = 2**53
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (type(value) is float and value != value)
 
 
 def _is_int_value(value: Any) -> bool:
@@ -51,7 +49,7 @@ def _first_value_is_int(values: Any) -> bool:
             return False
         return _is_int_value(values[int(np.argmin(missing))])
     for value in values:
-        if not _is_missing(value):
+        if not is_missing(value):
             return _is_int_value(value)
     return False
 
@@ -252,5 +250,5 @@ def numbers_from_016(values: np.ndarray) -> Any:
     kind = infer_dtype(values, skipna=True)
     if kind not in ("integer", "floating", "mixed-integer-float", "complex"):
         return None
-    normalized = np.array([np.nan if _is_missing(v) else v for v in values], dtype=object)
+    normalized = np.array([np.nan if is_missing(v) else v for v in values], dtype=object)
     return object_column(normalized)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import pickle
-import secrets
-import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +16,7 @@ from psweep.store._dbformat import header_of, read_header, restore, same_version
 from psweep.store._problems import load_error
 from psweep.errors import DatabaseError, DatabaseNotFoundError
 from psweep.store._rowbuffer import RowBuffer
+from psweep._files import write_atomic
 from psweep._schema import ENGINE_KEY_ORDER, ENGINE_KEYS
 
 __all__ = [
@@ -30,13 +28,8 @@ __all__ = [
     "rows_to_frame",
     "rows_to_frame_of_columns",
     "concat_rows",
-    "is_temp_of",
-    "remove_if_unlocked",
 ]
 
-# The process umask, read once (os.umask can only be read by setting it).
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 Signature = tuple[int, ...]
@@ -193,85 +186,6 @@ def read_database(path: str) -> tuple[pd.DataFrame, Signature]:
     return df, sig
 
 
-def temp_name(path: str) -> str:
-    """A fresh name for a temporary file beside the database `path`.
-
-    ``.<basename>.<8 hex digits>.tmp``: :func:`is_temp_of` tells these
-    apart from the temporary files of databases whose names share a prefix
-    (``results.pk`` and ``results.pk.v2``).
-    """
-    folder, base = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
-
-
-def is_temp_of(path: str, name: str) -> bool:
-    """Whether the file `name` is a temporary file of the database `path`.
-
-    Parameters
-    ----------
-    path
-        The database file.
-    name
-        A file name in its folder.
-
-    Returns
-    -------
-    bool
-    """
-    prefix = f".{os.path.basename(path)}."
-    middle = name[len(prefix) : -len(".tmp")]
-    # Eight characters without a dot: what temp_name (and the tempfile
-    # module used before it) puts there.
-    return (
-        name.startswith(prefix) and name.endswith(".tmp") and len(middle) == 8 and "." not in middle
-    )
-
-
-def _locked_temp_file(path: str) -> tuple[int, str]:
-    """A new temporary file beside `path`, created private and locked."""
-    while True:
-        tmp = temp_name(path)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pass  # a cleanup is removing it (see remove_if_unlocked)
-        else:
-            if os.fstat(fd).st_nlink:
-                return fd, tmp
-        os.close(fd)  # removed by a cleanup before we locked it: anew
-
-
-def remove_if_unlocked(path: str, guarded: str | None = None) -> None:
-    """Delete the file `path` (and first `guarded`) unless some process holds its flock.
-
-    The file stays locked by us until it is gone, so that a writer who
-    creates a file and then locks it either fails to lock it or finds it
-    already removed (:func:`write_database` then starts anew).
-
-    Parameters
-    ----------
-    path
-        A temporary file left by a writer that may have died, or the lock
-        file of such a writer's work.
-    guarded
-        A folder that the lock file `path` guards, removed with it.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if guarded is not None:
-            shutil.rmtree(guarded, ignore_errors=True)
-        os.remove(path)
-    except (BlockingIOError, FileNotFoundError):
-        pass  # being written, or removed by someone else
-    finally:
-        os.close(fd)
-
-
 def write_database(
     path: str, df: pd.DataFrame, may_replace: Callable[[], bool] | None = None
 ) -> bool:
@@ -298,36 +212,13 @@ def write_database(
     bool
         Whether the database was replaced.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     # The cached old database is about to be stale: freed now, its columns
     # do not sit beside the new ones while pickling (a big study's peak).
     _DB_CACHE.clear()
-    fd, tmp = _locked_temp_file(path)
-    try:
-        # Give the database the mode it had, or a new file's usual mode.
-        try:
-            mode = os.stat(path).st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o666 & ~_UMASK
-        os.fchmod(fd, mode)
-        with os.fdopen(os.dup(fd), "wb") as fobj:
-            write_frame(fobj, df)
-            fobj.flush()
-            os.fsync(fobj.fileno())
-        if may_replace is not None and not may_replace():
-            os.remove(tmp)
-            return False
-        os.replace(tmp, path)
-        # Of our file, which the path may no longer name by the time we
-        # stat it (the rename changed its ctime).
-        sig = _signature_of(os.fstat(fd))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    finally:
-        os.close(fd)  # releases the flock
+    written = write_atomic(path, lambda fobj: write_frame(fobj, df), may_replace=may_replace)
+    if not written.replaced:
+        return False
+    sig = _signature_of(written.stat)
     _remember(path, sig, df)
     return True
 

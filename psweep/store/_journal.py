@@ -24,6 +24,7 @@ from typing import Any
 
 from psweep.store._problems import unpickling_problem
 from psweep.store._dbformat import PortablePickler
+from psweep._files import is_locked
 from psweep._schema import JOURNAL_NEW_SUFFIX
 
 
@@ -292,32 +293,6 @@ def journal_is_live(path: str) -> bool:
     if owned_by_this_process(path):
         return True
     return is_locked(path)
-
-
-def is_locked(path: str) -> bool:
-    """Whether some process holds the lock of the file at `path`.
-
-    Parameters
-    ----------
-    path
-        A journal file, or the temporary file of one being created.
-
-    Returns
-    -------
-    bool
-        False also when the file does not exist.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # releases our probe's lock, if taken
-    return False
 
 
 def owned_by_this_process(path: str) -> bool:

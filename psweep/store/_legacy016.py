@@ -22,9 +22,8 @@ import pandas as pd
 from psweep.store._calcdir import BASENAME_016, DEFAULT_BASENAME
 from psweep.store._columns import numbers_from_016
 from psweep.errors import DatabaseNotFoundError, PsweepError, caller_stacklevel
-from psweep.frames import _scalar_isna
-from psweep.params import pset_hash
-from psweep._schema import ENGINE_KEY_ORDER, ENGINE_KEYS
+from psweep.params import is_missing, pset_hash
+from psweep._schema import ENGINE_KEYS, ENGINE_KEY_ORDER, counters_path, journal_dir
 
 __all__ = [
     "describe_path",
@@ -122,9 +121,8 @@ def _names_a_database(path: str) -> bool:
     folder, base = os.path.split(os.path.abspath(path))
     if base in (DEFAULT_BASENAME, BASENAME_016):
         return True
-    bookkeeping = os.path.join(folder, ".psweep")
-    return os.path.exists(os.path.join(bookkeeping, base + ".counters.json")) or os.path.isdir(
-        os.path.join(bookkeeping, "journal", base)
+    return os.path.exists(counters_path(folder, base)) or os.path.isdir(
+        journal_dir(folder, base)
     )
 
 
@@ -268,7 +266,7 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
     hashes: list[str | None] = []
     unhashable = 0
     for values in out[param_cols].itertuples(index=False, name=None):
-        pset = {k: v for k, v in zip(param_cols, values) if not _scalar_isna(v)}
+        pset = {k: v for k, v in zip(param_cols, values) if not is_missing(v)}
         try:
             hashes.append(pset_hash(pset))
         except PsweepError:
@@ -284,7 +282,7 @@ def upgrade_016_frame(df: pd.DataFrame) -> pd.DataFrame:
         )
     out["_pset_hash"] = hashes
     failed = out["_failed"] if "_failed" in out.columns else pd.Series(False, index=out.index)
-    out["_failed"] = [bool(v) if not _scalar_isna(v) else False for v in failed]
+    out["_failed"] = [bool(v) if not is_missing(v) else False for v in failed]
     if "_exc_txt" not in out.columns:
         out["_exc_txt"] = None
     times = pd.to_datetime(out["_time_utc"]).to_numpy(dtype="datetime64[ns]")

@@ -50,19 +50,18 @@ from psweep.store._dbfile import (
     Signature,
     check_readable,
     concat_rows,
-    is_temp_of,
     is_unchanged,
     read_database,
-    remove_if_unlocked,
     rows_to_frame,
     signature,
     write_database,
 )
+from psweep._files import is_locked, is_temp_of, remove_if_unlocked
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
 from psweep.frames import read_frame_json, write_frame_json
-from psweep.store._journal import NEW_SUFFIX, Journal, is_locked, journal_is_live, read_journal
+from psweep.store._journal import NEW_SUFFIX, Journal, journal_is_live, read_journal
 from psweep.store._rowsort import frame_in_seq_order, runs_in_seq_order
-from psweep._schema import DEFAULT_LOCK_TIMEOUT
+from psweep._schema import DEFAULT_LOCK_TIMEOUT, LOCK_SUFFIX, counters_path, journal_dir, quarantine_dir
 
 __all__ = ["Store", "df_read", "df_write"]
 
@@ -95,10 +94,10 @@ class Store:
         self.calc_dir = calc_dir
         database_basename = database_name(calc_dir, database_basename)
         self.db_path = os.path.join(calc_dir, database_basename)
-        self.lock_path = self.db_path + ".lock"
-        self.journal_dir = os.path.join(calc_dir, ".psweep", "journal", database_basename)
-        self.counters_path = os.path.join(calc_dir, ".psweep", database_basename + ".counters.json")
-        self.quarantine_dir = os.path.join(calc_dir, ".psweep", "quarantine", database_basename)
+        self.lock_path = self.db_path + LOCK_SUFFIX
+        self.journal_dir = journal_dir(calc_dir, database_basename)
+        self.counters_path = counters_path(calc_dir, database_basename)
+        self.quarantine_dir = quarantine_dir(calc_dir, database_basename)
         self.lock_timeout = lock_timeout
         # One lock object per store, made on first use: a run takes the lock
         # twice, and making a filelock object costs about as much as a

@@ -232,7 +232,18 @@ def test_no_database_nor_runs_is_a_clear_error():
 
 
 def remove_backup_script(pset):
-    """Remove the calc dir's backup_script/ folder, as a careless user might, mid-run."""
+    """Replace the calc dir's backup_script/ folder by a file, as a careless user might, mid-run."""
+    import shutil
+
+    folder = os.path.join(pset["_calc_dir"], "backup_script")
+    shutil.rmtree(folder)
+    with open(folder, "w") as fd:
+        fd.write("not a folder\n")
+    return {"y": 1}
+
+
+def remove_backup_script_folder(pset):
+    """Remove the calc dir's backup_script/ folder mid-run."""
     import shutil
 
     shutil.rmtree(os.path.join(pset["_calc_dir"], "backup_script"))
@@ -244,7 +255,14 @@ def test_end_marker_that_cannot_be_written_warns_and_keeps_the_result():
     with pytest.warns(RuntimeWarning, match="could not write the end marker"):
         df = ps.run(remove_backup_script, ps.plist("x", [1]))
     assert len(df) == 1 and len(ps.df_read("calc/results.pk")) == 1
+    os.remove("calc/backup_script")
     assert only_run()["state"] == "unknown"  # its provenance file went with the folder
+
+
+def test_run_record_removed_mid_run_is_written_whole_at_the_end():
+    """The folder of run records removed during a run: the end marker writes the whole record anew."""
+    ps.run(remove_backup_script_folder, ps.plist("x", [1]))
+    assert only_run()["state"] == "finished"
 
 
 def test_two_databases_concatenated_keep_their_runs_apart():

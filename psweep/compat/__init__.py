@@ -12,7 +12,7 @@ from psweep.compat._constants import (
     PSET_HASH_ALG,
 )
 from psweep.compat._git import git_clean, git_enter, git_exit, in_git_repo
-from psweep.compat._util import (
+from psweep.compat._fileio import (
     file_read,
     file_write,
     flatten,

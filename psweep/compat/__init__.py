@@ -15,20 +15,16 @@ from psweep.compat._git import git_clean, git_enter, git_exit, in_git_repo
 from psweep.compat._fileio import (
     file_read,
     file_write,
-    flatten,
-    flatten_dict,
     fullpath,
-    get_many_uuids,
-    get_uuid,
-    is_seq,
-    itr,
     json_read,
     json_write,
     makedirs,
     pickle_read,
     pickle_write,
-    system,
 )
+from psweep.compat._seqs import flatten, flatten_dict, is_seq, itr
+from psweep.compat._shell import system
+from psweep.compat._uuids import get_many_uuids, get_uuid
 
 __all__ = [
     "CALC_DIR",

@@ -15,7 +15,8 @@ import pandas as pd
 
 from psweep.compat._constants import GIT_ADD_ALL
 from psweep.errors import GitError
-from psweep.compat._fileio import fullpath, system
+from psweep.compat._fileio import fullpath
+from psweep.compat._shell import system
 
 __all__ = ["git_clean", "in_git_repo", "git_enter", "git_exit"]
 

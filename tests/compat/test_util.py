@@ -132,11 +132,11 @@ def test_uuids_are_distinct_and_avoid_existing():
 
 def test_uuids_retry_then_raise_when_every_draw_collides(monkeypatch):
     """If uuid4 keeps giving a taken UUID, get_uuid gives up after `retry` draws with PsweepError."""
-    import psweep.compat._fileio
+    import psweep.compat._uuids
 
     taken = "b5233ba3-25eb-40ac-b2b1-d1babbacd904"
     draws = []
-    monkeypatch.setattr(psweep.compat._fileio.uuid, "uuid4", lambda: draws.append(1) or taken)
+    monkeypatch.setattr(psweep.compat._uuids.uuid, "uuid4", lambda: draws.append(1) or taken)
     with pytest.raises(ps.PsweepError, match="in 3 attempts; pass a larger retry="):
         ps.get_uuid(retry=3, existing=[taken])
     assert len(draws) == 3

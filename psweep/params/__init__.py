@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from psweep.params._grids import intspace, logspace, stargrid
-from psweep.params._hashing import pset_hash
+from psweep.params._hashing import hash_with_layout, key_layout, pset_hash
 from psweep.params._missing import is_missing
 from psweep.params._leftout import (
     LeftOut,
@@ -17,9 +17,7 @@ from psweep.params._leftout import (
 from psweep.params._psets import (
     filter_params_dup_hash,
     filter_params_unique,
-    hash_with_layout,
     itr2params,
-    key_layout,
     loops2params,
     merge_dicts,
     pgrid,

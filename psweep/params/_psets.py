@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from psweep.errors import ParamsError, ParamsTypeError, caller_stacklevel
-# run.py imports hash_with_layout and key_layout from here.
-from psweep.params._hashing import hash_with_layout, key_layout, pset_hash  # noqa: F401
+from psweep.params._hashing import pset_hash
 from psweep.params._leftout import LeftOut, collisions, describe, left_out_digest, left_out_keys
 
 __all__ = [
@@ -25,7 +24,6 @@ __all__ = [
     "itr2params",
     "loops2params",
     "pgrid",
-    "pset_hash",
     "filter_params_unique",
     "filter_params_dup_hash",
 ]

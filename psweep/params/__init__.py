@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from psweep.params._filters import filter_params_dup_hash, filter_params_unique
 from psweep.params._grids import intspace, logspace, stargrid
 from psweep.params._hashing import hash_with_layout, key_layout, pset_hash
 from psweep.params._missing import is_missing
@@ -15,8 +16,6 @@ from psweep.params._leftout import (
     warn_collisions,
 )
 from psweep.params._psets import (
-    filter_params_dup_hash,
-    filter_params_unique,
     itr2params,
     loops2params,
     merge_dicts,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from psweep.errors import ParamsError, ParamsTypeError
-from psweep.params._psets import unique_by_hash
+from psweep.params._filters import unique_by_hash
 
 __all__ = ["stargrid", "intspace", "logspace"]
 

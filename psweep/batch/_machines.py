@@ -15,7 +15,9 @@ import shlex
 from typing import Any
 
 from psweep.errors import TemplateError
-from psweep.batch._templates import FileTemplate, check_folder, require
+from psweep.batch._discovery import check_folder
+from psweep.batch._optional import require
+from psweep.batch._templates import FileTemplate
 
 __all__ = ["MAX_ARRAY_SIZE", "Machine", "Scheduler", "SCHEDULERS", "gather_machines"]
 

@@ -42,7 +42,9 @@ from psweep.engine import _prepare_simulate_dir, run
 from psweep.store import DEFAULT_LOCK_TIMEOUT, Store
 from psweep.batch._jobscripts import listed_runs, write_submit_files
 from psweep.batch._machines import Machine, gather_machines
-from psweep.batch._templates import TEMPLATE_MODES, FileTemplate, gather_calc_templates
+from psweep.batch._discovery import gather_calc_templates
+from psweep.batch._filling import TEMPLATE_MODES
+from psweep.batch._templates import FileTemplate
 
 __all__ = ["prep_batch", "df_gather", "Gathered"]
 

@@ -1,11 +1,13 @@
-"""Template files for :func:`psweep.prep_batch`: read, filled in per pset.
+"""Template files for :func:`psweep.prep_batch`: read once, filled in per pset.
 
-A template folder holds the files every pset gets (``templates/calc/``)
-and one folder per machine (``templates/machines/<name>/``) with a job
-script template ``jobscript`` and an ``info.yaml`` that says how jobs are
-submitted there (:mod:`psweep.batch._machines`). This module reads template files
-and fills in placeholders; the workflow is :mod:`psweep.batch`, the submit
-scripts :mod:`psweep.batch._jobscripts`.
+A template folder holds the files every pset gets (``templates/calc/``,
+found by :mod:`psweep.batch._discovery`) and one folder per machine
+(``templates/machines/<name>/``) with a job script template ``jobscript``
+and an ``info.yaml`` that says how jobs are submitted there
+(:mod:`psweep.batch._machines`). This module reads a template file and
+tells text from binary; :mod:`psweep.batch._filling` fills in the
+placeholders; the workflow is :mod:`psweep.batch`, the submit scripts
+:mod:`psweep.batch._jobscripts`.
 
 jinja2 and pyyaml are optional (``pip install 'psweep[batch]'``): they are
 imported when a template is filled or a machine is read, never when psweep
@@ -15,99 +17,18 @@ is imported.
 from __future__ import annotations
 
 import codecs
-import importlib
 import os
 import re
-import string
 from collections.abc import Mapping
-from types import ModuleType
 from typing import Any
 
-from psweep.errors import MissingDependencyError, TemplateError, TemplatePlaceholderError
+from psweep.batch._filling import TEMPLATE_MODES, compile_jinja, fill_dollar, fill_jinja
+from psweep.errors import TemplateError
 
 __all__ = [
     "FileTemplate",
-    "TEMPLATE_MODES",
-    "check_folder",
-    "gather_calc_templates",
-    "jinja_placeholder_error",
-    "require",
     "text_encoding",
 ]
-
-TEMPLATE_MODES = ("jinja", "dollar")
-
-
-def require(module: str, purpose: str) -> ModuleType:
-    """Import an optional dependency of the batch workflow, or say how to get it.
-
-    Parameters
-    ----------
-    module
-        Module name, ``"jinja2"`` or ``"yaml"``.
-    purpose
-        What needs it, for the message.
-
-    Returns
-    -------
-    module
-
-    Raises
-    ------
-    MissingDependencyError
-        If the module cannot be imported; the message gives the install
-        command. Also an ``ImportError``.
-
-    Examples
-    --------
-    >>> from psweep.batch._templates import require
-    >>> require("yaml", "reading info.yaml").__name__
-    'yaml'
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        package = {"yaml": "pyyaml"}.get(module, module)
-        raise MissingDependencyError(
-            f"{purpose} needs the package {package!r}, which is not installed. "
-            f"Install the batch extra with: pip install 'psweep[batch]' "
-            f"(or pip install {package})."
-        ) from exc
-
-
-def check_folder(option: str, path: str | os.PathLike[str], fix: str) -> str:
-    """`path` as str if it is a folder, else a TemplateError naming `option` and `fix`.
-
-    Parameters
-    ----------
-    option
-        The keyword that gave `path`, for the message.
-    path
-        The folder.
-    fix
-        What to do, for the message.
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    TemplateError
-
-    Examples
-    --------
-    >>> from psweep.batch._templates import check_folder
-    >>> from pathlib import Path
-    >>> check_folder("calc_templ_dir", Path("nope"), "Create it")
-    Traceback (most recent call last):
-    ...
-    psweep.errors.TemplateError: calc_templ_dir='nope' is not a folder. Create it, or pass its path.
-    """
-    root = os.fspath(path)
-    if not os.path.isdir(root):
-        raise TemplateError(f"{option}={root!r} is not a folder. {fix}, or pass its path.")
-    return root
 
 
 # Bytes that text files do not hold (C0 controls but for tab, newlines, form
@@ -305,8 +226,10 @@ class FileTemplate:
             return self.data
         text = self.data.decode(encoding)
         if mode == "dollar":
-            return self._fill_dollar(text, pset)
-        return self._fill_jinja(text, pset)
+            return fill_dollar(text, pset, self.filename)
+        if self._compiled is None:
+            self._compiled = compile_jinja(text, self.filename)
+        return fill_jinja(self._compiled, text, pset, self.filename)
 
     def render(self, pset: Mapping[str, Any], mode: str = "jinja") -> bytes:
         """The file to write for `pset`: :meth:`fill`, in the template's encoding.
@@ -347,172 +270,3 @@ class FileTemplate:
                 f"the template as UTF-8 (e.g. iconv -f latin1 -t utf-8), or use values "
                 f"that {self.encoding} can hold."
             ) from None
-
-    def _fill_dollar(self, text: str, pset: Mapping[str, Any]) -> str:
-        try:
-            return string.Template(text).substitute(pset)
-        except KeyError as exc:
-            key = exc.args[0]
-            raise TemplatePlaceholderError(
-                f"template {self.filename!r}: the placeholder ${key} has no value: "
-                f"the pset has no key {key!r}. Add {key!r} to the psets, or write "
-                f"$${key} for a literal '${key}' (e.g. a shell variable)."
-            ) from None
-        except ValueError as exc:
-            raise TemplateError(
-                f"template {self.filename!r}: {exc}. In template_mode='dollar' a "
-                f"'$' starts a placeholder; write '$$' for a literal '$'."
-            ) from None
-
-    def _fill_jinja(self, text: str, pset: Mapping[str, Any]) -> str:
-        jinja2 = require("jinja2", "template_mode='jinja'")
-        if self._compiled is None:
-            # jinja2 writes every line end as newline_sequence: keep the file's.
-            newline = "\r\n" if "\r\n" in text else "\n"
-            env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                                     newline_sequence=newline)
-            try:
-                self._compiled = env.from_string(text)
-            except jinja2.TemplateSyntaxError as exc:
-                raise TemplateError(
-                    f"template {self.filename!r}, line {exc.lineno}: jinja2 syntax "
-                    f"error: {exc.message}. Fix the template, or use "
-                    f"template_mode='dollar' for $name placeholders."
-                ) from None
-        try:
-            return self._compiled.render(pset)
-        except jinja2.UndefinedError as exc:
-            from jinja2 import meta
-
-            used = meta.find_undeclared_variables(jinja2.Environment().parse(text))
-            missing = sorted(used - set(pset))
-            what = (
-                "placeholder(s) " + ", ".join(repr(k) for k in missing) + " not in the pset"
-                if missing else str(exc)
-            )
-            raise jinja_placeholder_error()(
-                f"template {self.filename!r}: {what}. Add the key(s) to the psets, "
-                f"or remove the placeholder (a literal brace pair is written "
-                + "{{ '{{' }} in jinja)."
-            ) from None
-        except Exception as exc:  # e.g. {{ a / b }} with b = 0
-            raise TemplateError(
-                f"template {self.filename!r}: filling it in raised "
-                f"{type(exc).__name__}: {exc}. Fix the expression in the template."
-            ) from exc
-
-
-_JINJA_PLACEHOLDER_ERROR: type[TemplatePlaceholderError] | None = None
-
-
-def jinja_placeholder_error() -> type[TemplatePlaceholderError]:
-    """The error class of an unfilled jinja2 placeholder (jinja2 imported).
-
-    A :class:`~psweep.errors.TemplatePlaceholderError` (a ``KeyError``, as
-    psweep 0.16 raised for ``$name``) that is also jinja2's
-    ``UndefinedError`` (as 0.16 raised for ``{{name}}``), so that
-    ``except`` clauses written for 0.16 keep working. Made on first use,
-    since jinja2 is optional; it pickles (``psweep.batch._templates.JinjaPlaceholderError``).
-
-    Returns
-    -------
-    type
-
-    Examples
-    --------
-    >>> import jinja2
-    >>> from psweep.batch._templates import jinja_placeholder_error
-    >>> issubclass(jinja_placeholder_error(), (KeyError, jinja2.exceptions.UndefinedError))
-    True
-    """
-    global _JINJA_PLACEHOLDER_ERROR
-    if _JINJA_PLACEHOLDER_ERROR is None:
-        jinja2 = require("jinja2", "template_mode='jinja'")
-
-        class JinjaPlaceholderError(TemplatePlaceholderError, jinja2.exceptions.UndefinedError):
-            """A jinja2 placeholder that the pset does not fill."""
-
-            __module__ = __name__
-            __qualname__ = "JinjaPlaceholderError"
-
-        _JINJA_PLACEHOLDER_ERROR = JinjaPlaceholderError
-    return _JINJA_PLACEHOLDER_ERROR
-
-
-def __getattr__(name: str) -> Any:
-    # Unpickling a JinjaPlaceholderError (from a pool worker, say) looks
-    # the class up here.
-    if name == "JinjaPlaceholderError":
-        return jinja_placeholder_error()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def gather_calc_templates(calc_templ_dir: str | os.PathLike[str]) -> list[FileTemplate]:
-    """The templates of `calc_templ_dir`, subfolders included, sorted by path.
-
-    Symbolic links are followed: a linked file is a template like any
-    other, and the files of a linked folder (say ``data -> /shared/data``)
-    are copied (and filled in, if text) into every pset folder under
-    ``data/``. A link that points nowhere, or to a folder that holds it
-    (a loop), is an error naming it.
-
-    Parameters
-    ----------
-    calc_templ_dir
-        Folder of the files every pset folder gets, e.g. ``templates/calc``.
-
-    Returns
-    -------
-    list of FileTemplate
-        Each with `targetname` its path relative to `calc_templ_dir`.
-
-    Raises
-    ------
-    TemplateError
-        If the folder does not exist; for a dangling or looping link, or an
-        entry that is no file nor folder (a FIFO, a socket).
-
-    Examples
-    --------
-    >>> import psweep as ps
-    >>> from pathlib import Path
-    >>> (Path("calc_templ") / "sub").mkdir(parents=True)
-    >>> _ = (Path("calc_templ") / "run.py").write_text("print({{a}})\\n")
-    >>> _ = (Path("calc_templ") / "sub" / "data.txt").write_text("{{b}}\\n")
-    >>> [t.targetname for t in ps.gather_calc_templates(Path("calc_templ"))]
-    ['run.py', 'sub/data.txt']
-    """
-    root = check_folder(
-        "calc_templ_dir", calc_templ_dir, "Create it with the files each pset needs (e.g. run.py)"
-    )
-    templates: list[FileTemplate] = []
-    _gather(root, "", (os.path.realpath(root),), templates)
-    return templates
-
-
-def _gather(folder: str, prefix: str, chain: tuple[str, ...], templates: list[FileTemplate]) -> None:
-    """Add the templates under `folder`; `chain` holds the real paths of the folders walked into."""
-    for name in sorted(os.listdir(folder)):
-        path = os.path.join(folder, name)
-        if os.path.isdir(path):
-            real = os.path.realpath(path)
-            inside = real.rstrip(os.sep) + os.sep
-            if os.path.islink(path) and any(f == real or f.startswith(inside) for f in chain):
-                raise TemplateError(
-                    f"{path!r} is a link to {real!r}, a folder that holds it: following it "
-                    f"would copy the folder into itself without end. Remove the link, or "
-                    f"point it at a folder that does not hold it."
-                )
-            _gather(path, f"{prefix}{name}/", (*chain, real), templates)
-        elif os.path.isfile(path):
-            templates.append(FileTemplate(path, targetname=prefix + name))
-        elif os.path.islink(path):
-            raise TemplateError(
-                f"{path!r} is a link to {os.readlink(path)!r}, which does not exist. "
-                f"Fix or remove the link."
-            )
-        else:
-            raise TemplateError(
-                f"{path!r} is neither a file nor a folder (a FIFO, socket or device), so it "
-                f"cannot be copied into pset folders. Move it out of the template folder."
-            )

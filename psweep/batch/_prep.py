@@ -1,12 +1,14 @@
-"""Studies on a batch system without Dask: pset folders, job scripts, results read back.
+"""Studies on a batch system without Dask: pset folders and job scripts.
 
-:func:`prep_batch` is one :func:`psweep.run` whose function fills the
-templates (:mod:`psweep.batch._templates`) into ``<calc_dir>/<_pset_id>/``; rows,
+:func:`prep_batch` is one :func:`psweep.run` whose function
+(:mod:`psweep.batch._writer`) fills the templates
+(:mod:`psweep.batch._templates`) into ``<calc_dir>/<_pset_id>/``; rows,
 ``skip_dups``, backups, simulate, locks and journals are the run's. After
 the run it writes, under the database lock (:mod:`psweep.batch._jobscripts`), a submit script per machine
 (``<calc_dir>/run_<machine>.sh``) and, for machines that use them, one job
 array per run. psweep never submits or polls jobs: you run the script.
-:func:`df_gather` reads the jobs' output files back into the database frame.
+:func:`~psweep.df_gather` (:mod:`psweep.batch._gather`) reads the jobs' output
+files back into the database frame.
 
 Files written, for ``calc_dir="calc"`` and a machine ``cluster``::
 
@@ -21,11 +23,9 @@ Files written, for ``calc_dir="calc"`` and a machine ``cluster``::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import pickle
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -34,7 +34,6 @@ from psweep.store import write_fix
 from psweep.errors import ParamsError, PsweepError, StoreWriteError, TemplateError
 from psweep.provenance import code_hash
 from psweep.store import database_name
-from psweep.store import PortablePickler
 from psweep.engine import skip_done
 from psweep.engine import check_lock_timeout
 from psweep.engine import PlannedPsets, plan_psets
@@ -45,60 +44,13 @@ from psweep.batch._machines import Machine, gather_machines
 from psweep.batch._discovery import gather_calc_templates
 from psweep.batch._filling import TEMPLATE_MODES
 from psweep.batch._templates import FileTemplate
+from psweep.batch._writer import PsetWriter
 
-__all__ = ["prep_batch", "df_gather", "Gathered"]
+__all__ = ["prep_batch"]
 
 # Stands in for the bookkeeping values run() assigns, when the templates are
 # checked against every pset before the run starts.
 _STAND_IN_ID = "00000000-0000-4000-8000-000000000000"
-
-
-class _PsetWriter:
-    """The function prep_batch runs over the psets: fill and write the templates.
-
-    Module level and free of driver state, so it pickles into pools.
-    """
-
-    def __init__(self, templates: list[FileTemplate], mode: str, write_pset: bool) -> None:
-        self.templates = templates
-        self.mode = mode
-        self.write_pset = write_pset
-
-    def __call__(self, pset: dict[str, Any]) -> dict[str, Any]:
-        folder = os.path.join(pset["_calc_dir"], pset["_pset_id"])
-        # Everything is filled in memory first: a failing template leaves no
-        # half-written pset folder.
-        filled = [(templ, templ.render(pset, self.mode)) for templ in self.templates]
-        os.makedirs(folder, exist_ok=True)
-        for templ, data in filled:
-            path = os.path.join(folder, templ.targetname)
-            if "/" in templ.targetname:  # a template in a subfolder
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as fd:
-                fd.write(data)
-            os.chmod(path, templ.mode_bits)
-        if self.write_pset:
-            # Read by the job, maybe under another numpy/pandas (a laptop
-            # prepares, a cluster runs): names that every supported one has.
-            with open(os.path.join(folder, PSET_FILE), "wb") as fd:
-                PortablePickler(fd, protocol=pickle.HIGHEST_PROTOCOL).dump(pset)
-        return {}
-
-    def psweep_code_hash(self) -> str:
-        """The code that makes the pset folders, for ``skip_dups="same-code"``.
-
-        The templates are the code of a batch study: their names and
-        contents (calc templates and job scripts), the template mode, and
-        this writer's own code.
-        """
-        digest = hashlib.sha1()
-        parts = [str(code_hash(type(self).__call__)).encode(), self.mode.encode()]
-        for templ in self.templates:
-            parts += [templ.targetname.encode(), templ.data]
-        for part in parts:
-            digest.update(len(part).to_bytes(8, "little"))
-            digest.update(part)
-        return "templates:" + digest.hexdigest()
 
 
 def prep_batch(
@@ -214,7 +166,7 @@ def prep_batch(
     array_machines = _array_machines(machines, array)
     # Runs already listed in the submit scripts: this call comments them out.
     announced = listed_runs(calc_dir, machines)
-    writer = _PsetWriter(templates, template_mode, write_pset)
+    writer = PsetWriter(templates, template_mode, write_pset)
     n_new = _check_fill(planned, writer, calc_dir, basename, lock_timeout, save, run_kwds)
     if n_new == 0:
         # Nothing new (all skipped as done): the listed runs stay as they
@@ -282,7 +234,7 @@ def _array_machines(machines: list[Machine], array: bool) -> list[Machine]:
 
 def _check_fill(
     planned: PlannedPsets,
-    writer: _PsetWriter,
+    writer: PsetWriter,
     calc_dir: str,
     basename: str,
     lock_timeout: float,
@@ -315,97 +267,3 @@ def _check_fill(
                 # The same class: an unfilled placeholder stays a KeyError.
                 raise type(exc)(f"pset #{index} {shown!r:.200}: {exc} Nothing was written.") from None
     return len(todo)
-
-
-class Gathered(NamedTuple):
-    """What :func:`df_gather` returns: unpack as ``df, missing = ps.df_gather(...)``."""
-
-    df: pd.DataFrame
-    """The frame with the loaded columns (missing where a pset's output is missing)."""
-    missing: pd.DataFrame
-    """The rows whose output is missing: jobs that have not run (or not finished)."""
-
-
-def df_gather(
-    df: pd.DataFrame,
-    load: Callable[[str], Mapping[str, Any] | None],
-    *,
-    calc_dir: str | os.PathLike[str] | None = None,
-) -> Gathered:
-    """Read each pset's output files back into new columns of the database frame.
-
-    Parameters
-    ----------
-    df
-        Rows of a database, e.g. ``ps.df_read("calc/results.pk")``.
-    load
-        ``load(pset_dir) -> dict``: reads the output in the pset's folder and
-        returns the values of new columns. Returning None, or raising
-        ``FileNotFoundError``, means the output is not there (yet).
-    calc_dir
-        Where the pset folders are, if not at each row's ``_calc_dir`` (e.g.
-        the calc dir was copied back from a cluster to another path).
-
-    Returns
-    -------
-    Gathered
-        ``(df, missing)``: a copy of `df` with the loaded columns (a column
-        that `df` has already keeps its values in rows without output), and
-        the rows of `df` whose output is missing.
-
-    Raises
-    ------
-    PsweepError
-        If `load` raises anything else; the message names the pset folder.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd, psweep as ps
-    >>> from pathlib import Path
-    >>> df = pd.DataFrame({"a": [1, 2], "_pset_id": ["p1", "p2"], "_calc_dir": "calc"})
-    >>> (Path("calc") / "p1").mkdir(parents=True)
-    >>> np.save(Path("calc") / "p1" / "out.npy", np.array([1.0, 3.0]))
-    >>> def load(pset_dir):
-    ...     return {"mean_": np.load(f"{pset_dir}/out.npy").mean()}
-    >>> df, missing = ps.df_gather(df, load)
-    >>> df["mean_"].tolist()
-    [2.0, nan]
-    >>> missing["_pset_id"].tolist()
-    ['p2']
-    """
-    if not callable(load):
-        raise ParamsError(
-            f"load is a {type(load).__name__}, not callable: pass a function "
-            f"load(pset_dir) -> dict of new columns."
-        )
-    for col in ("_pset_id",) + (() if calc_dir is not None else ("_calc_dir",)):
-        if col not in df.columns:
-            raise ParamsError(f"df has no column {col!r}: pass rows of a psweep database.")
-    dirs = (
-        [os.path.join(os.fspath(calc_dir), pid) for pid in df["_pset_id"]]
-        if calc_dir is not None
-        else [os.path.join(cd, pid) for cd, pid in zip(df["_calc_dir"], df["_pset_id"])]
-    )
-    loaded: list[Mapping[str, Any] | None] = []
-    for pset_dir in dirs:
-        try:
-            values = load(pset_dir)
-        except FileNotFoundError:
-            values = None
-        except Exception as exc:
-            raise PsweepError(f"load({pset_dir!r}) raised {type(exc).__name__}: {exc}") from exc
-        if values is not None and not isinstance(values, Mapping):
-            raise ParamsError(
-                f"load({pset_dir!r}) returned a {type(values).__name__}; return a dict "
-                f"of new columns, or None when the output is missing."
-            )
-        loaded.append(values)
-    out = df.copy()
-    columns = list(dict.fromkeys(key for values in loaded if values for key in values))
-    for col in columns:
-        old = out[col].tolist() if col in out.columns else [float("nan")] * len(out)
-        new = [old[i] if values is None or col not in values else values[col]
-               for i, values in enumerate(loaded)]
-        out[col] = pd.Series(new, index=out.index, dtype=object).infer_objects()
-    is_missing = [values is None for values in loaded]
-    return Gathered(out, df[is_missing])

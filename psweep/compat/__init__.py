@@ -1,4 +1,9 @@
-"""psweep 0.16's small helpers and constants, kept for its scripts."""
+"""psweep 0.16's small helpers and constants, kept for its scripts.
+
+By 0.16's groups: ``_shell`` (system), ``_fileio`` (folders, paths, text,
+pickle and JSON files), ``_seqs`` (sequences, flattening), ``_uuids``,
+``_git`` (commit before and after a run), ``_constants``.
+"""
 
 from __future__ import annotations
 

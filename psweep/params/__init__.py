@@ -1,4 +1,10 @@
-"""Building psets: lists, grids, sampling, and the content hash of a pset."""
+"""Building psets: lists, grids, sampling, and the content hash of a pset.
+
+``_psets`` (plist, pgrid, itr2params, merge_dicts), ``_grids`` and
+``_sampling`` build psets; ``_hashing`` hashes one, ``_leftout`` handles
+the keys the hash leaves out, ``_filters`` drops repeats by hash;
+``_missing`` is the one rule for a missing value.
+"""
 
 from __future__ import annotations
 

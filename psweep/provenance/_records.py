@@ -1,4 +1,8 @@
-"""Run records: ``<calc_dir>/backup_script/<_run_id>.json``, written at a run's start and end."""
+"""Run records: ``<calc_dir>/backup_script/<_run_id>.json``, written at a run's start and end.
+
+The one writer and the one reader of these files: run status, duplicate
+skipping by code hash and the CLI all read them through here.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,90 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from psweep._files import write_atomic
+from psweep._files import is_locked, write_atomic
 from psweep._schema import RUN_RECORDS_DIR, VERSION
 from psweep.provenance._notebook import command_line
 
-__all__ = ["run_code_hashes", "write_provenance", "end_provenance"]
+__all__ = [
+    "RunRecord",
+    "records_folder",
+    "record_path",
+    "read_record",
+    "read_records",
+    "run_code_hashes",
+    "write_provenance",
+    "end_provenance",
+]
+
+
+class RunRecord(NamedTuple):
+    """A run record as read, and whether its run held its lock then."""
+
+    info: dict[str, Any]
+    locked: bool
+
+
+def records_folder(calc_dir: str) -> str:
+    """The folder of `calc_dir` that holds the run records."""
+    return os.path.join(calc_dir, RUN_RECORDS_DIR)
+
+
+def record_path(calc_dir: str, run_id: str) -> str:
+    """The run record of run `run_id`: ``<calc_dir>/backup_script/<run_id>.json``."""
+    return os.path.join(records_folder(calc_dir), f"{run_id}.json")
+
+
+def read_record(path: str) -> dict[str, Any] | None:
+    """The run record in `path`; None when it is gone, damaged or not a record."""
+    try:
+        with open(path, encoding="utf-8") as fd:
+            info = json.load(fd)
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def read_records(calc_dir: str, database_basename: str) -> dict[str, RunRecord]:
+    """Every run record of `calc_dir` for the database `database_basename`.
+
+    Records that name no database (written by an older psweep) are
+    included; files that are not run records are skipped (the rows still
+    list their runs).
+
+    Parameters
+    ----------
+    calc_dir
+        The calc dir.
+    database_basename
+        File name of the database in `calc_dir`.
+
+    Returns
+    -------
+    dict
+        ``{run_id: RunRecord}``, in the order of the file names.
+    """
+    folder = records_folder(calc_dir)
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith("."))
+    except FileNotFoundError:
+        return {}
+    records = {}
+    for name in names:
+        path = os.path.join(folder, name)
+        # The lock is probed before the file is read: a run writes its end
+        # marker before it releases the lock, so a lock found free here
+        # means the end marker, if the run wrote one, is in what is read.
+        locked = is_locked(path)
+        info = read_record(path)
+        if info is None or info.get("database") not in (None, database_basename):
+            continue
+        records[str(info.get("_run_id", name.removesuffix(".json")))] = RunRecord(info, locked)
+    return records
 
 
 def run_code_hashes(calc_dir: str, run_ids: Iterable[str]) -> dict[str, str | None]:
@@ -39,14 +117,10 @@ def run_code_hashes(calc_dir: str, run_ids: Iterable[str]) -> dict[str, str | No
         ``{run_id: hash}``; None for a run that recorded none (made before
         psweep recorded it, or its ``backup_script/<run_id>.json`` is gone).
     """
-    folder = os.path.join(calc_dir, RUN_RECORDS_DIR)
     hashes: dict[str, str | None] = {}
     for run_id in run_ids:
-        try:
-            with open(os.path.join(folder, f"{run_id}.json"), encoding="utf-8") as fd:
-                hashes[run_id] = json.load(fd).get("code_hash")
-        except (OSError, ValueError, AttributeError):
-            hashes[run_id] = None
+        info = read_record(record_path(calc_dir, run_id))
+        hashes[run_id] = None if info is None else info.get("code_hash")
     return hashes
 
 
@@ -130,14 +204,14 @@ def write_provenance(
         "planned": planned,
         "database": database,
     }
-    folder = os.path.join(calc_dir, RUN_RECORDS_DIR)
+    folder = records_folder(calc_dir)
     os.makedirs(folder, exist_ok=True)
     if git is not None:
         info["git"] = {k: v for k, v in git.items() if k != "diff"}
         if git["diff"]:
             with open(os.path.join(folder, f"{run_id}.diff"), "w", encoding="utf-8") as fd:
                 fd.write(git["diff"])
-    path = os.path.join(folder, f"{run_id}.json")
+    path = record_path(calc_dir, run_id)
     fd = _write_json_atomically(path, info, keep_locked=True)
     with _LIVE_LOCK:
         _LIVE_FILES[path] = (fd, info)

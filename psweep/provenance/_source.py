@@ -15,7 +15,7 @@ from typing import Any
 from psweep._schema import RUN_RECORDS_DIR
 from psweep.provenance._notebook import kernel_shell
 
-__all__ = ["read_source", "write_source"]
+__all__ = ["read_source", "source_path", "write_source"]
 
 
 def read_source(func: Callable[..., Any]) -> str | None:
@@ -78,6 +78,12 @@ def _defines(text: str, func: Callable[..., Any]) -> bool:
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     return any(isinstance(node, kinds) and node.name == name for node in body)
 
+
+def source_path(calc_dir: str, run_id: str) -> str:
+    """Where the source of run `run_id` is kept: ``<calc_dir>/backup_script/<run_id>.py``."""
+    return os.path.join(calc_dir, RUN_RECORDS_DIR, f"{run_id}.py")
+
+
 def write_source(calc_dir: str, run_id: str, source: str) -> str:
     """Write `source` to ``<calc_dir>/backup_script/<run_id>.py``.
 
@@ -95,9 +101,8 @@ def write_source(calc_dir: str, run_id: str, source: str) -> str:
     str
         The file written.
     """
-    folder = os.path.join(calc_dir, RUN_RECORDS_DIR)
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{run_id}.py")
+    path = source_path(calc_dir, run_id)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as fd:
         fd.write(source)
     return path

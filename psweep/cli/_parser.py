@@ -35,14 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
-    target_help = "calc dir or database file (default: calc)"
+    _add_show(sub)
+    _add_runs(sub)
+    _add_export(sub)
+    _add_maintenance(sub)
+    return parser
 
+
+_TARGET_HELP = "calc dir or database file (default: calc)"
+
+
+def _add_show(sub: argparse._SubParsersAction) -> None:
     show = sub.add_parser(
         "show",
         help=f"print params and results as a table (first and last {DEFAULT_LIMIT // 2} rows "
         f"of a longer one; failed rows marked FAILED)",
     )
-    show.add_argument("target", nargs="?", default="calc", help=target_help)
+    show.add_argument("target", nargs="?", default="calc", help=_TARGET_HELP)
     show.add_argument("columns", nargs="*", help="columns to show (default: all but _ ones)")
     show.add_argument("--all", action="store_true", help="include _ bookkeeping columns")
     show.add_argument("--failed", action="store_true", help="only failed psets")
@@ -61,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(func=_cmd_show)
 
+
+def _add_runs(sub: argparse._SubParsersAction) -> None:
     runs_help = ("one line per run: state (running, finished, killed, interrupted, stopped), "
                  "planned psets, done, failed, start, last row; rows/s and ETA of running runs. "
                  "In a terminal the table fits its width: source left out, then ids shortened, "
@@ -70,15 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", "watch the runs until none is running (same as 'runs --watch')"),
     ):
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("target", nargs="?", default="calc", help=target_help)
+        cmd.add_argument("target", nargs="?", default="calc", help=_TARGET_HELP)
         if name == "runs":
             cmd.add_argument("--watch", action="store_true", help="refresh until no run is running")
         cmd.add_argument("--interval", type=float, default=1.0, metavar="S",
                          help="seconds between refreshes when watching (default: 1)")
         cmd.set_defaults(func=_cmd_runs, watch=name == "status")
 
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="write the database as csv, json or parquet")
-    export.add_argument("target", nargs="?", default="calc", help=target_help)
+    export.add_argument("target", nargs="?", default="calc", help=_TARGET_HELP)
     export.add_argument(
         "--to", choices=EXPORT_FORMATS,
         help="format (default: from the -o file's extension, else csv)",
@@ -86,14 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="output file (default: results.<format>)")
     export.set_defaults(func=_cmd_export)
 
+
+def _add_maintenance(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check", help="pset folders vs rows, pending rows, lock state")
-    check.add_argument("target", nargs="?", default="calc", help=target_help)
+    check.add_argument("target", nargs="?", default="calc", help=_TARGET_HELP)
     check.set_defaults(func=_cmd_check)
 
     compact = sub.add_parser("compact", help="fold pending rows into the database now")
-    compact.add_argument("target", nargs="?", default="calc", help=target_help)
+    compact.add_argument("target", nargs="?", default="calc", help=_TARGET_HELP)
     compact.set_defaults(func=_cmd_compact)
-    return parser
 
 
 def _positive_int(text: str) -> int:

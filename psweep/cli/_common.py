@@ -15,11 +15,14 @@ from psweep.frames import json_ready
 from psweep.params import is_missing
 from psweep.store import describe_path, df_read, resolve_database
 
+__all__ = ["CliError", "split_target", "read_target", "github_table", "json_ready_or_error", "plain_warnings"]
+
+
 class CliError(Exception):
     """A problem to report in one line, exit code 2."""
 
 
-def _split_target(target: str) -> tuple[str, str]:
+def split_target(target: str) -> tuple[str, str]:
     """(calc_dir, database_basename) from a calc dir or a database path."""
     calc_dir, basename = resolve_database(target, reading=True)
     if not os.path.exists(os.path.join(calc_dir, basename)) and not os.path.isdir(target):
@@ -27,12 +30,13 @@ def _split_target(target: str) -> tuple[str, str]:
     return calc_dir, basename
 
 
-def _read(target: str) -> pd.DataFrame:
-    calc_dir, basename = _split_target(target)
+def read_target(target: str) -> pd.DataFrame:
+    """The database `target` names (a calc dir or a database file), pending rows included."""
+    calc_dir, basename = split_target(target)
     return df_read(os.path.join(calc_dir, basename))
 
 
-def _github_table(df: pd.DataFrame, gap_at: int | None = None) -> str:
+def github_table(df: pd.DataFrame, gap_at: int | None = None) -> str:
     """`df` as a GitHub markdown table; a row of ``...`` before row `gap_at`."""
     cells = [[str(c) for c in df.columns]]
     cells += [
@@ -49,7 +53,7 @@ def _github_table(df: pd.DataFrame, gap_at: int | None = None) -> str:
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
 
 
-def _json_ready(df: pd.DataFrame, fix: str) -> pd.DataFrame:
+def json_ready_or_error(df: pd.DataFrame, fix: str) -> pd.DataFrame:
     """`df` with values JSON lacks encoded (see json_ready), or a CliError naming `fix`."""
     try:
         return json_ready(df)

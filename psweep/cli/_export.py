@@ -7,7 +7,9 @@ import os
 
 import pandas as pd
 
-from psweep.cli._common import CliError, _json_ready, _read, _split_target
+from psweep.cli._common import CliError, json_ready_or_error, read_target, split_target
+
+__all__ = ["EXPORT_FORMATS", "cmd_export"]
 
 EXPORT_FORMATS = ("csv", "json", "parquet")
 
@@ -28,14 +30,14 @@ def _export_format(args: argparse.Namespace) -> str:
 
 def _export_json(df: pd.DataFrame, out: str) -> None:
     """Write `df` to `out` as JSON records, values JSON lacks encoded."""
-    ready = _json_ready(df, "psweep export --to csv")
+    ready = json_ready_or_error(df, "psweep export --to csv")
     ready.to_json(out, orient="records", date_format="iso", date_unit="ns", indent=1)
 
 
-def _cmd_export(args: argparse.Namespace) -> None:
+def cmd_export(args: argparse.Namespace) -> None:
     fmt = _export_format(args)
-    df = _read(args.target)
-    out = args.output or f"{os.path.splitext(_split_target(args.target)[1])[0]}.{fmt}"
+    df = read_target(args.target)
+    out = args.output or f"{os.path.splitext(split_target(args.target)[1])[0]}.{fmt}"
     if fmt == "csv":
         df.to_csv(out, index=False)
     elif fmt == "json":

@@ -16,6 +16,7 @@ from psweep.errors import PsweepError
 
 __all__ = ["main"]
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``psweep`` command.
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from psweep.cli._common import CliError, _split_target
+from psweep.cli._common import CliError, split_target
 from psweep.store import Store, describe_path
 
-def _cmd_check(args: argparse.Namespace) -> None:
-    calc_dir, basename = _split_target(args.target)
+__all__ = ["cmd_check", "cmd_compact"]
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    calc_dir, basename = split_target(args.target)
     store = Store(calc_dir, basename)
     if not store.exists():
         raise CliError(f"no psweep database in {calc_dir!r}")
@@ -40,8 +43,8 @@ def _cmd_check(args: argparse.Namespace) -> None:
     print(f"lock {store.lock_path}: {lock_state}")
 
 
-def _cmd_compact(args: argparse.Namespace) -> None:
-    calc_dir, basename = _split_target(args.target)
+def cmd_compact(args: argparse.Namespace) -> None:
+    calc_dir, basename = split_target(args.target)
     store = Store(calc_dir, basename)
     if not store.exists():
         # Checked before taking the lock, which would create a file here.

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 
 from psweep._schema import VERSION
-from psweep.cli._export import EXPORT_FORMATS, _cmd_export
-from psweep.cli._maintain import _cmd_check, _cmd_compact
-from psweep.cli._runs import _cmd_runs
-from psweep.cli._show import DEFAULT_LIMIT, _cmd_show
+from psweep.cli._export import EXPORT_FORMATS, cmd_export
+from psweep.cli._maintain import cmd_check, cmd_compact
+from psweep.cli._runs import cmd_runs
+from psweep.cli._show import DEFAULT_LIMIT, cmd_show
+
+__all__ = ["build_parser"]
+
+_TARGET_HELP = "calc dir or database file (default: calc)"
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``psweep`` command.
@@ -42,9 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_TARGET_HELP = "calc dir or database file (default: calc)"
-
-
 def _add_show(sub: argparse._SubParsersAction) -> None:
     show = sub.add_parser(
         "show",
@@ -68,7 +70,7 @@ def _add_show(sub: argparse._SubParsersAction) -> None:
         help="print the whole tracebacks of failed psets after the table (cells show "
         "the last line of _exc_txt)",
     )
-    show.set_defaults(func=_cmd_show)
+    show.set_defaults(func=cmd_show)
 
 
 def _add_runs(sub: argparse._SubParsersAction) -> None:
@@ -86,7 +88,7 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
             cmd.add_argument("--watch", action="store_true", help="refresh until no run is running")
         cmd.add_argument("--interval", type=float, default=1.0, metavar="S",
                          help="seconds between refreshes when watching (default: 1)")
-        cmd.set_defaults(func=_cmd_runs, watch=name == "status")
+        cmd.set_defaults(func=cmd_runs, watch=name == "status")
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
@@ -97,17 +99,17 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         help="format (default: from the -o file's extension, else csv)",
     )
     export.add_argument("-o", "--output", help="output file (default: results.<format>)")
-    export.set_defaults(func=_cmd_export)
+    export.set_defaults(func=cmd_export)
 
 
 def _add_maintenance(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser("check", help="pset folders vs rows, pending rows, lock state")
     check.add_argument("target", nargs="?", default="calc", help=_TARGET_HELP)
-    check.set_defaults(func=_cmd_check)
+    check.set_defaults(func=cmd_check)
 
     compact = sub.add_parser("compact", help="fold pending rows into the database now")
     compact.add_argument("target", nargs="?", default="calc", help=_TARGET_HELP)
-    compact.set_defaults(func=_cmd_compact)
+    compact.set_defaults(func=cmd_compact)
 
 
 def _positive_int(text: str) -> int:

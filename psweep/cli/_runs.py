@@ -9,12 +9,15 @@ import time
 
 import pandas as pd
 
-from psweep.cli._common import _split_target
+from psweep.cli._common import split_target
 from psweep.cli._runs_table import runs_text
 from psweep.provenance import runs
 
-def _cmd_runs(args: argparse.Namespace) -> None:
-    calc_dir, basename = _split_target(args.target)
+__all__ = ["cmd_runs"]
+
+
+def cmd_runs(args: argparse.Namespace) -> None:
+    calc_dir, basename = split_target(args.target)
     tty = sys.stdout.isatty()
     if not args.watch:
         print(runs_text(runs(calc_dir, basename), _terminal_width(tty)))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from psweep.cli._common import CliError, _github_table, _json_ready, _read, plain_warnings
+from psweep.cli._common import CliError, github_table, json_ready_or_error, read_target, plain_warnings
 from psweep.errors import PsweepError
 from psweep.frames import check_calc_dir, df_to_json
 from psweep.params import is_missing
@@ -74,7 +74,7 @@ def db2json_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("file", help="database file or calc dir")
 
     def body(args: argparse.Namespace) -> None:
-        ready = _json_ready(_read(args.file), "psweep export --to csv writes it as text")
+        ready = json_ready_or_error(read_target(args.file), "psweep export --to csv writes it as text")
         print(df_to_json(ready, orient=args.orient))
 
     return _script("psweep-db2json", body, parser, argv)
@@ -135,7 +135,7 @@ def db2table_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("columns", nargs="*", metavar="COLUMN", help="columns to show")
 
     def body(args: argparse.Namespace) -> None:
-        df = _read(args.file)
+        df = read_target(args.file)
         if not args.all:
             cols = args.columns or [c for c in df.columns if not str(c).startswith("_")]
             missing = [c for c in cols if c not in df.columns]
@@ -152,7 +152,7 @@ def db2table_main(argv: Sequence[str] | None = None) -> int:
         elif args.tablefmt in ("simple", "plain"):
             print(_simple_table(df, args.index) if args.tablefmt == "simple" else df.to_string(index=args.index))
         elif args.tablefmt in ("github", "pipe"):
-            print(_github_table(df.reset_index() if args.index else df))
+            print(github_table(df.reset_index() if args.index else df))
         else:
             raise CliError(f"-f {args.tablefmt} needs the tabulate package (pip install tabulate); "
                            f"without it use simple, plain or github")
@@ -194,7 +194,7 @@ def checkdir_main(argv: Sequence[str] | None = None) -> int:
     def body(args: argparse.Namespace) -> None:
         if not os.path.isdir(args.calc_dir):
             raise CliError(f"{args.calc_dir!r} is not a calc dir")
-        found = check_calc_dir(args.calc_dir, _read(args.calc_dir))
+        found = check_calc_dir(args.calc_dir, read_target(args.calc_dir))
         print(json.dumps({key: sorted(ids) for key, ids in found.items()}))
 
     return _script("psweep-checkdir", body, parser, argv)

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from psweep._schema import failed_mask
-from psweep.cli._common import CliError, _github_table, _read
+from psweep.cli._common import CliError, github_table, read_target
 from psweep.provenance import group_runs
+
+__all__ = ["DEFAULT_LIMIT", "cmd_show"]
 
 # Rows a table shows by default: the first half and the last half.
 DEFAULT_LIMIT = 20
@@ -41,8 +43,8 @@ def _for_table(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _cmd_show(args: argparse.Namespace) -> None:
-    df = _read(args.target)
+def cmd_show(args: argparse.Namespace) -> None:
+    df = read_target(args.target)
     if args.failed:
         df = df[failed_mask(df)]
     if args.run:
@@ -78,7 +80,7 @@ def _cmd_show(args: argparse.Namespace) -> None:
         return
     table = _for_table(shown)
     if args.format == "github":
-        print(_github_table(table, gap_at))
+        print(github_table(table, gap_at))
     else:
         lines = table.to_string(index=False).split("\n")
         if gap_at is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from psweep.cli._main import checkdir_main, db2json_main, db2table_main, main, pull_main, push_main
+from psweep.cli._main import main
+from psweep.cli._scripts import checkdir_main, db2json_main, db2table_main, pull_main, push_main
 
 __all__ = [
     "checkdir_main",

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from psweep.provenance._backup import (
-    backup_calc_dir,
-    code_hash,
-    end_provenance,
-    git_state,
-    read_source,
-    run_code_hashes,
-    write_provenance,
-    write_source,
-)
+from psweep.provenance._backup import backup_calc_dir
+from psweep.provenance._codehash import code_hash
+from psweep.provenance._git import git_state
+from psweep.provenance._records import end_provenance, run_code_hashes, write_provenance
+from psweep.provenance._source import read_source, write_source
 from psweep.provenance._notebook import kernel_shell, notebook_source
 from psweep.provenance._status import group_runs, runs
 

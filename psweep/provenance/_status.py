@@ -10,7 +10,6 @@ and the time of the last row.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from typing import Any
@@ -18,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psweep._schema import RUN_RECORDS_DIR, failed_mask
-from psweep.store import database_name
+from psweep._schema import failed_mask
 from psweep.errors import DatabaseNotFoundError
-from psweep._files import is_locked
-from psweep.store import Store
+from psweep.provenance._records import read_records, records_folder
+from psweep.provenance._source import source_path
+from psweep.store import Store, database_name
 
 __all__ = ["runs", "STATES", "COLUMNS"]
 
@@ -102,14 +101,14 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
     calc_dir = os.fspath(calc_dir)
     database_basename = database_name(calc_dir, database_basename)
     store = Store(calc_dir, database_basename)
-    folder = os.path.join(calc_dir, RUN_RECORDS_DIR)
+    folder = records_folder(calc_dir)
     # Probe the locks before reading the files: a run writes its end marker
     # before it releases its locks, so a lock found free here means the end
     # marker, if the run wrote one, is in the file read below.
     live_journals = {
         os.path.basename(path).removesuffix(".jnl"): live for path, live, _ in store.journal_status()
     }
-    infos = _read_provenance(folder, database_basename)
+    infos = read_records(calc_dir, database_basename)
     if not infos and not store.exists():
         raise DatabaseNotFoundError(
             f"no psweep database at {store.db_path!r} and no run recorded in "
@@ -126,7 +125,7 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
         row = counts.loc[run_id] if has_rows else None
         live = _is_live(info, locked, live_journals.get(run_id, False))
         records.append(
-            _status(run_id, info, row, live, run_id in live_journals, now, folder)
+            _status(run_id, info, row, live, run_id in live_journals, now, calc_dir)
         )
     table = pd.DataFrame.from_records(records, columns=COLUMNS)
     table["planned"] = table["planned"].astype("Int64")
@@ -137,29 +136,6 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
     table["rows_per_s"] = table["rows_per_s"].astype("float64")
     table["eta"] = pd.to_timedelta(table["eta"])
     return table.sort_values("start", kind="stable", na_position="first").reset_index(drop=True)
-
-
-def _read_provenance(folder: str, database_basename: str) -> dict[str, tuple[dict[str, Any], bool]]:
-    """Run id -> (provenance info, whether the file is locked), for this database."""
-    try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith("."))
-    except FileNotFoundError:
-        return {}
-    infos = {}
-    for name in names:
-        path = os.path.join(folder, name)
-        locked = is_locked(path)
-        try:
-            with open(path, encoding="utf-8") as fd:
-                info = json.load(fd)
-        except (OSError, ValueError):
-            continue  # not ours, or damaged: the rows still list the run
-        if not isinstance(info, dict):
-            continue
-        if info.get("database") not in (None, database_basename):
-            continue
-        infos[str(info.get("_run_id", name.removesuffix(".json")))] = (info, locked)
-    return infos
 
 
 def _row_counts(db: pd.DataFrame) -> pd.DataFrame:
@@ -291,7 +267,7 @@ def _status(
     live: bool,
     has_journal: bool,
     now: pd.Timestamp,
-    folder: str,
+    calc_dir: str,
 ) -> dict[str, Any]:
     """The status record of one run."""
     end = info.get("end")
@@ -315,7 +291,7 @@ def _status(
             rate = done / elapsed
             if isinstance(planned, int):
                 eta = pd.Timedelta(seconds=max(planned - done, 0) / rate)
-    source = os.path.join(folder, f"{run_id}.py")
+    source = source_path(calc_dir, run_id)
     return {
         "_run_id": run_id,
         "state": state,

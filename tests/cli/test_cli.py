@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import psweep as ps
-import psweep.cli._main as cli_mod
+import psweep.cli as cli_mod
 import psweep.cli._runs_table as runs_table
 import workers
 from helpers import read_lines, wait_until

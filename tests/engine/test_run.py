@@ -347,7 +347,7 @@ def test_provenance_records_a_code_hash_of_the_function():
     """Each run's backup_script/<_run_id>.json holds the code hash of its function."""
     import json
 
-    from psweep.provenance._backup import code_hash
+    from psweep.provenance import code_hash
 
     df = ps.run(workers.square, ps.plist("x", [1]))
     with open(f"calc/backup_script/{df._run_id.iloc[0]}.json") as fd:
@@ -358,7 +358,7 @@ def test_provenance_records_a_code_hash_of_the_function():
 
 def test_code_hash_ignores_layout_comments_and_decorator_options():
     """Reformatting, comments or other @ps.sweep options are the same code; a changed body is not."""
-    from psweep.provenance._backup import code_hash
+    from psweep.provenance import code_hash
 
     v1 = _load_function(_STUDY_V1, "study_v1")
     restyled = _load_function(_STUDY_V1_RESTYLED, "study_v1_restyled")

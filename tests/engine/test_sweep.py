@@ -231,7 +231,7 @@ def test_read_source_rejects_other_text_under_the_same_pseudo_file_name():
     lines of the -c program recorded as its source."""
     import linecache
 
-    from psweep.provenance._backup import read_source
+    from psweep.provenance import read_source
 
     name = "<psweep-test-other-text>"
     try:
@@ -248,7 +248,7 @@ def test_read_source_of_function_from_a_cached_cell():
     in notebooks) has that text recorded."""
     import linecache
 
-    from psweep.provenance._backup import read_source
+    from psweep.provenance import read_source
 
     name = "<psweep-test-cell>"
     code = "import math\n\n@staticmethod\ndef f(pset):\n    return {'y': math.pi}\n"

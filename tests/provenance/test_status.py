@@ -129,8 +129,11 @@ def test_killed_before_its_first_row_is_listed():
          "ps.run(workers.slow_square, [{'x': 1, 'sleep': 60}])"],
     )
     try:
-        wait_until(lambda: os.path.isdir("calc/backup_script") and os.listdir("calc/backup_script"),
-                   60, "the run's provenance file")
+        # The run record itself, not the source file or the record's temporary
+        # file, which appear first.
+        wait_until(lambda: os.path.isdir("calc/backup_script") and any(
+            name.endswith(".json") and not name.startswith(".") for name in os.listdir("calc/backup_script")
+        ), 60, "the run's provenance file")
         run = only_run()
         assert (run["state"], run["planned"], run["done"]) == ("running", 1, 0)
     finally:

@@ -1,7 +1,7 @@
 """psweep 0.16's git helpers: commit the study folder before and after a run.
 
 ``run(git=True)`` here records the commit and the uncommitted diff instead
-of committing for you (see :mod:`psweep.provenance._backup`); these helpers keep 0.16
+of committing for you (see :mod:`psweep.provenance._git`); these helpers keep 0.16
 scripts that call them working. They act on the git work tree of the
 current folder, as 0.16's did.
 """

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import psweep as ps
-from psweep.store._calcdir import DEFAULT_BASENAME
+from psweep._schema import DEFAULT_BASENAME
 from psweep import psweep as ps_compat
 
 NAMES_016 = (

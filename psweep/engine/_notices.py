@@ -12,7 +12,7 @@ from typing import Any
 from psweep.errors import caller_stacklevel
 from psweep.engine._recorder import Recorder
 
-__all__ = ["warn_after_run"]
+__all__ = ["Tally", "explain_interrupt", "warn_after_run"]
 
 
 def warn_after_run(recorder: Recorder, func: Any, on_error: str) -> None:
@@ -47,3 +47,31 @@ def warn_after_run(recorder: Recorder, func: Any, on_error: str) -> None:
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+
+
+class Tally:
+    """How far a run got, for the line Ctrl-C prints."""
+
+    def __init__(self, planned: int) -> None:
+        self.planned = planned
+        self.recorder: Recorder | None = None
+
+    @property
+    def saved(self) -> int:
+        return 0 if self.recorder is None else self.recorder.n_rows
+
+
+def explain_interrupt(exc: KeyboardInterrupt, n_saved: int, n_planned: int, db_path: str | None) -> None:
+    """Tell, as the last line of Ctrl-C's traceback, what was kept and how to go on."""
+    if db_path is None:
+        line = f"psweep: interrupted after {n_saved} of {n_planned} psets; save=False, so none were saved."
+    else:
+        line = (
+            f"psweep: interrupted; {n_saved} of {n_planned} psets of this run are saved "
+            f"in {db_path}. Run the same study again with skip_dups=True to do only "
+            f"the {n_planned - n_saved} missing."
+        )
+    if hasattr(exc, "add_note"):
+        exc.add_note(line)
+    elif not exc.args:  # Python 3.10: the last line reads "KeyboardInterrupt: <line>"
+        exc.args = (line,)

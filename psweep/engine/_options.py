@@ -9,14 +9,36 @@ value that would fail (or loop) later is refused here with a
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
+import os
+import sys
 from typing import Any
 
-from psweep.errors import ParamsError, ParamsTypeError
-from psweep.execute import NO_LIMIT_ABOVE
+import pandas as pd
 
-__all__ = ["check_chunksize", "check_lock_timeout", "check_timeout"]
+from psweep._schema import BOOKKEEPING_DIR
+from psweep.errors import (
+    CalcDirError,
+    FuncTypeError,
+    MissingDependencyError,
+    ParamsError,
+    ParamsTypeError,
+    PsweepError,
+)
+from psweep.execute import NO_LIMIT_ABOVE
+from psweep.provenance import kernel_shell
+
+__all__ = [
+    "check_arguments",
+    "check_chunksize",
+    "check_lock_timeout",
+    "check_timeout",
+    "progress_class",
+]
+
+_ON_ERROR = ("record", "raise")
 
 
 def _is_real(value: Any) -> bool:
@@ -140,3 +162,106 @@ def check_lock_timeout(lock_timeout: Any) -> float:
     if math.isnan(seconds) or seconds < 0:
         raise ParamsError(f"lock_timeout={lock_timeout!r}: {fix}")
     return seconds
+
+
+def check_arguments(
+    func: Any,
+    calc_dir: Any,
+    poolsize: Any,
+    executor: Any,
+    on_error: str,
+    df: Any,
+    database_basename: Any,
+) -> None:
+    if not callable(func):
+        raise FuncTypeError(
+            f"func is a {type(func).__name__} ({func!r:.100}), not callable. "
+            f"Pass the function itself, e.g. ps.run(func, params), not func(pset)."
+        )
+    _check_signature(func)
+    if not isinstance(calc_dir, (str, os.PathLike)):
+        raise CalcDirError(
+            f"calc_dir={calc_dir!r} is a {type(calc_dir).__name__}; pass a "
+            f"folder path as str or pathlib.Path."
+        )
+    if os.path.exists(calc_dir) and not os.path.isdir(calc_dir):
+        raise CalcDirError(
+            f"calc_dir={os.fspath(calc_dir)!r} is an existing file, not a "
+            f"folder. Pass another calc_dir, or move the file away."
+        )
+    if poolsize is not None and (
+        isinstance(poolsize, bool) or not isinstance(poolsize, int) or poolsize < 1
+    ):
+        raise ParamsError(
+            f"poolsize={poolsize!r}: pass a whole number >= 1 of processes, "
+            f"or None to run serially."
+        )
+    if poolsize is not None and executor is not None:
+        raise PsweepError(
+            "pass either poolsize= (local processes) or executor=/dask_client=, not both."
+        )
+    if on_error not in _ON_ERROR:
+        raise ParamsError(f"on_error={on_error!r}: use one of {_ON_ERROR}.")
+    _check_database_basename(database_basename)
+    if df is not None and not isinstance(df, pd.DataFrame):
+        raise ParamsTypeError(
+            f"df is a {type(df).__name__}; pass a pandas DataFrame (a "
+            f"database from ps.df_read) or None."
+        )
+
+
+def _check_database_basename(name: Any) -> None:
+    """Raise ParamsError unless `name` is a plain file name for the database."""
+    if name is None:  # the default: results.pk, or 0.16's database.pk
+        return
+    fix = 'Pass a plain file name such as "results.pk"; put folders into calc_dir.'
+    if not isinstance(name, str):
+        raise ParamsError(
+            f"database_basename={name!r} is a {type(name).__name__}, not a file name. {fix}"
+        )
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    if name in ("", ".", "..") or any(sep in name for sep in separators):
+        raise ParamsError(
+            f"database_basename={name!r} is not a file name inside calc_dir "
+            f"(empty, '.', '..', or with a path separator). {fix}"
+        )
+    if name == BOOKKEEPING_DIR:
+        raise ParamsError(
+            f"database_basename={name!r} is the name of psweep's bookkeeping "
+            f"folder in calc_dir. {fix}"
+        )
+
+
+def _check_signature(func: Any) -> None:
+    """Raise FuncTypeError if `func` cannot be called as ``func(pset)``."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return  # no signature to read (some builtins): let the call decide
+    try:
+        signature.bind({})
+    except TypeError as exc:
+        name = getattr(func, "__name__", type(func).__name__)
+        raise FuncTypeError(
+            f"func {name!r} has the signature {signature}, so it cannot be called "
+            f"with one pset as psweep does ({exc}). Write it as 'def {name}(pset): ...' "
+            f"and read values as pset['a'], or adapt it, e.g. "
+            f"ps.run(lambda pset: {name}(pset['a'], pset['b']), params)."
+        ) from exc
+
+
+def progress_class(progress: bool | None) -> Any:
+    """The tqdm class to use, or None for no progress bar."""
+    if progress is False or (progress is None and not sys.stderr.isatty() and kernel_shell() is None):
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        if progress:
+            raise MissingDependencyError(
+                "progress=True needs the package 'tqdm', which is not installed. "
+                "Install it with: pip install tqdm (or the progress extra, "
+                "pip install 'psweep[progress]'), or pass progress=False."
+            ) from exc
+        return None
+    return tqdm

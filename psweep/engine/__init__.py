@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from psweep.engine._dups import skip_done
-from psweep.engine._options import check_lock_timeout
+from psweep.engine._checks import check_lock_timeout
 from psweep.engine._plan import PlannedPsets, plan_psets
 from psweep.engine._run import run
 from psweep.engine._simulate import prepare_simulate_dir as _prepare_simulate_dir

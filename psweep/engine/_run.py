@@ -16,7 +16,7 @@ from psweep.engine._admit import add_rows_of_df, next_seqs
 from psweep.engine._dups import NOT_GIVEN, SAME_CODE, check_skip_dups, skip_done, warn_repeated
 from psweep.engine._execute import execute
 from psweep.engine._notices import Tally, explain_interrupt, warn_after_run
-from psweep.engine._options import (
+from psweep.engine._checks import (
     check_arguments,
     check_chunksize,
     check_lock_timeout,

@@ -1,4 +1,4 @@
-"""Checks of ``ps.run``'s numeric options, before anything is written.
+"""Checks of ``ps.run``'s options, each on its own, before anything is written.
 
 ``timeout``, ``chunksize`` and ``lock_timeout`` reach ``ps.run`` from its
 own keywords, from ``@ps.sweep(...)`` and from ``.over(...)`` overrides; a
@@ -68,7 +68,7 @@ def check_timeout(timeout: Any) -> float | None:
 
     Examples
     --------
-    >>> from psweep.engine._options import check_timeout
+    >>> from psweep.engine._checks import check_timeout
     >>> check_timeout(2), check_timeout(float("inf")), check_timeout(None)
     (2.0, None, None)
     >>> check_timeout(0)
@@ -108,7 +108,7 @@ def check_chunksize(chunksize: Any) -> int | None:
 
     Examples
     --------
-    >>> from psweep.engine._options import check_chunksize
+    >>> from psweep.engine._checks import check_chunksize
     >>> check_chunksize(5), check_chunksize(None)
     (5, None)
     >>> check_chunksize("5")
@@ -147,7 +147,7 @@ def check_lock_timeout(lock_timeout: Any) -> float:
 
     Examples
     --------
-    >>> from psweep.engine._options import check_lock_timeout
+    >>> from psweep.engine._checks import check_lock_timeout
     >>> check_lock_timeout(5), check_lock_timeout(float("inf"))
     (5.0, inf)
     >>> check_lock_timeout(None)

@@ -50,15 +50,29 @@ def warn_after_run(recorder: Recorder, func: Any, on_error: str) -> None:
 
 
 class Tally:
-    """How far a run got, for the line Ctrl-C prints."""
+    """How far a run got, for the line Ctrl-C prints.
 
-    def __init__(self, planned: int) -> None:
+    Parameters
+    ----------
+    planned
+        Psets the run means to run (set again once skip_dups has spoken).
+    db_path
+        The database the rows go to; None for ``save=False``.
+    """
+
+    def __init__(self, planned: int, db_path: str | None) -> None:
         self.planned = planned
+        self.db_path = db_path
         self.recorder: Recorder | None = None
 
     @property
     def saved(self) -> int:
+        """Rows of this run recorded so far."""
         return 0 if self.recorder is None else self.recorder.n_rows
+
+    def explain(self, exc: KeyboardInterrupt) -> None:
+        """Add to `exc` the line that says what was kept and how to go on."""
+        explain_interrupt(exc, self.saved, self.planned, self.db_path)
 
 
 def explain_interrupt(exc: KeyboardInterrupt, n_saved: int, n_planned: int, db_path: str | None) -> None:

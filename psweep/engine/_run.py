@@ -1,41 +1,35 @@
-"""The run loop: plan the psets, execute them, stream rows to the store."""
+"""``ps.run``: a study run as a sequence of steps.
+
+options (:mod:`._options`) -> plan (:mod:`._plan`) -> prepare (:mod:`._prepare`)
+-> simulate (:mod:`._simulate`) -> admit (:mod:`._admit`) -> execute
+(:mod:`._execute`) -> result (:mod:`._result`). Nothing is written before
+the first three have passed.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import filelock
 import pandas as pd
 
-from psweep._schema import SIMULATE_LOCK, simulate_dir
-from psweep.engine._admit import add_rows_of_df, next_seqs
-from psweep.engine._dups import NOT_GIVEN, SAME_CODE, check_skip_dups, skip_done, warn_repeated
+from psweep.engine._admit import admit
+from psweep.engine._dups import NOT_GIVEN
 from psweep.engine._execute import execute
-from psweep.engine._notices import Tally, explain_interrupt, warn_after_run
-from psweep.engine._checks import (
-    check_arguments,
-    check_chunksize,
-    check_lock_timeout,
-    check_timeout,
-    progress_class,
-)
-from psweep.engine._plan import plan_psets, uuid4s
-from psweep.engine._recorder import Recorder
-from psweep.engine._result import result_frame
-from psweep.engine._runoptions import check_verbose, fill_missing, record_and_show
-from psweep.engine._simulate import prepare_simulate_dir
-from psweep.engine._writes import start_write
-from psweep.errors import LockTimeoutError, ParamsError, PsweepError, check_options
-from psweep.execute import CAPTURE_MODES, refuse_in_worker_bootstrap, resolve_executor
-from psweep.provenance import backup_calc_dir as copy_calc_dir
-from psweep.provenance import code_hash, git_state, notebook_source, write_provenance, write_source
-from psweep.store import Store, check_readable, check_writable, database_name, upgrade_016_frame
+from psweep.engine._notices import Tally
+from psweep.engine._options import run_options
+from psweep.engine._plan import plan_psets
+from psweep.engine._prepare import prepare
+from psweep.engine._result import result
+from psweep.engine._simulate import simulation
+from psweep.errors import check_options
+from psweep.execute import refuse_in_worker_bootstrap
+from psweep.store import Store
 
 __all__ = ["run"]
+
 
 def _suggesting_options(run_func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
     """`run_func` with a misspelt keyword raising an error that names the
@@ -50,54 +44,7 @@ def _suggesting_options(run_func: Callable[..., pd.DataFrame]) -> Callable[..., 
     return checked
 
 
-
-
-
-def _one_simulation_at_a_time(run_func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
-    """Hold the lock of ``<calc_dir>.simulate`` through a ``simulate=True`` run.
-
-    Dry runs share that folder, which each starts afresh from a copy of the
-    database: concurrent ones (in several processes) wait for each other,
-    so each returns the database plus its own rows.
-    """
-    signature = inspect.signature(run_func)
-
-    @functools.wraps(run_func)
-    def wrapper(*args: Any, **kwargs: Any) -> pd.DataFrame:
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return run_func(*args, **kwargs)  # let run name the mistake
-        options = bound.arguments
-        calc_dir = options.get("calc_dir", "calc")
-        if not options.get("simulate") or not isinstance(calc_dir, (str, os.PathLike)):
-            return run_func(*args, **kwargs)
-        # Bad option values are refused before the dry run's folder is made.
-        timeout = check_lock_timeout(options.get("lock_timeout", 600.0))
-        check_chunksize(options.get("chunksize"))
-        check_timeout(options.get("timeout"))
-        sim_dir = simulate_dir(calc_dir)
-        with start_write(sim_dir):
-            os.makedirs(sim_dir, exist_ok=True)
-        lock = filelock.FileLock(os.path.join(sim_dir, SIMULATE_LOCK))
-        try:
-            lock.acquire(timeout=timeout)
-        except filelock.Timeout as exc:
-            raise LockTimeoutError(
-                f"another dry run (simulate=True) of {os.fspath(calc_dir)!r} has "
-                f"held {sim_dir!r} for {timeout} s; wait for it, or pass a "
-                f"larger lock_timeout=."
-            ) from exc
-        try:
-            return run_func(*args, **kwargs)
-        finally:
-            lock.release()
-
-    return wrapper
-
-
 @_suggesting_options
-@_one_simulation_at_a_time
 def run(
     func: Callable[[dict[str, Any]], Any],
     params: Iterable[Mapping[str, Any]],
@@ -277,116 +224,26 @@ def run(
     [10, 20]
     """
     refuse_in_worker_bootstrap()
-    if backup_calc_dir is not None:
-        backup = backup or bool(backup_calc_dir)
-    if dask_client is not None:
-        if executor is not None:
-            raise PsweepError("pass either executor= or dask_client=, not both.")
-        executor = dask_client
-    check_arguments(func, calc_dir, poolsize, executor, on_error, df, database_basename)
-    check_skip_dups(skip_dups)
-    check_verbose(verbose)
-    timeout = check_timeout(timeout)
-    chunksize = check_chunksize(chunksize)
-    lock_timeout = check_lock_timeout(lock_timeout)
-    if capture_logs not in CAPTURE_MODES:
-        raise ParamsError(
-            f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
-        )
-    calc_dir = os.fspath(calc_dir)
-    if database_basename is None:
-        database_basename = database_name(calc_dir)
-    if df is not None:
-        df = upgrade_016_frame(df)
-    progress_cls = progress_class(progress)
-    git_info = git_state() if git else None
+    options = run_options(
+        func, df=df, calc_dir=calc_dir, poolsize=poolsize, executor=executor,
+        dask_client=dask_client, chunksize=chunksize, simulate=simulate, save=save,
+        backup=backup, backup_calc_dir=backup_calc_dir, backup_script=backup_script,
+        database_basename=database_basename, skip_dups=skip_dups, on_error=on_error,
+        capture_logs=capture_logs, progress=progress, git=git, lock_timeout=lock_timeout,
+        source=source, tmpsave=tmpsave, verbose=verbose, fill_value=fill_value, timeout=timeout,
+    )  # fmt: skip
     psets = plan_psets(params)
-    if backup_script is not None:
-        with open(backup_script, encoding="utf-8") as fd:
-            source = fd.read()
-    elif source is None:
-        source = notebook_source()  # None outside a Jupyter kernel
-    func_hash = code_hash(func)
-    if skip_dups == SAME_CODE and func_hash is None:
-        raise ParamsError(
-            f"skip_dups={SAME_CODE!r} compares the code of func with the code "
-            f"that made the stored rows, but {func!r:.100} has no Python code "
-            f"to hash. Pass a Python function, or use skip_dups=True."
-        )
-    exe = resolve_executor(func, poolsize, executor)
-    runs_dir = calc_dir  # where the code hashes of past runs are, also when simulating
-    if simulate:
-        with start_write(calc_dir):
-            calc_dir = prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
-        backup = False
-    store = Store(calc_dir, database_basename, lock_timeout)
-    run_id = uuid4s(1)[0]
-    tally = Tally(len(psets))
-    try:
-        run_seq = first_seq = 0
-        if save:
-            # A database this process cannot read (another pandas wrote it)
-            # fails now, not after every pset ran (cheap when ours wrote it).
-            check_readable(store.db_path)
-            with start_write(calc_dir), store.locked():
-                db = None
-                if skip_dups or backup or df is not None:
-                    db = store.with_pending(store.fold())
-                if skip_dups:
-                    psets = skip_done(psets, db if df is None else df, skip_dups, runs_dir, func_hash)
-                if psets:
-                    # Before any pset runs: the final fold and the journal need these folders.
-                    check_writable(calc_dir, store.db_path, store.journal_dir)
-                    if backup:
-                        copy_calc_dir(calc_dir, db)
-                    at_least = (0, 0)
-                    if df is not None:
-                        # As psweep 0.16: the database gets the rows of df it
-                        # lacks (it only grows), and new rows are numbered after df's.
-                        db = add_rows_of_df(store, db, df)
-                        at_least = next_seqs(df)
-                    run_seq, first_seq = store.reserve_seqs(len(psets), db, at_least)
-        elif df is not None or store.exists():
-            if df is None:  # as psweep 0.16: extend the database on disk, in memory
-                df = store.with_pending(store.read_db_file())
-            if skip_dups:
-                psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
-            run_seq, first_seq = next_seqs(df)
-        tally.planned = len(psets)
-
-        # func sees its row's bookkeeping in the database's column order
-        # (0.16's tests compare them); psets are built as they run.
-        psets.number(run_id, calc_dir, run_seq, first_seq)
-        run_file = None  # the provenance file, which gets the end marker
-        if save and psets:
-            with start_write(calc_dir):
-                if source is not None:
-                    write_source(calc_dir, run_id, source)
-                run_file = write_provenance(calc_dir, run_id, git_info, func_hash, len(psets), database_basename)
-
-        bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
-        recorder = tally.recorder = Recorder(store, run_id, save=save, progress=bar)
-        record = recorder.record
-        if tmpsave or verbose:
-            record = functools.partial(record_and_show, record, tmpsave, verbose)
-        worker_options = {
-            "simulate": simulate,
-            "keep_exception": on_error == "raise",
-            "capture_logs": capture_logs,
-            "timeout": timeout,
-        }
-        written = execute(func, exe, psets, worker_options, record, chunksize, recorder, run_file)
-        if recorder.first_exception is not None:
-            raise recorder.first_exception
-        warn_after_run(recorder, func, on_error)
-        if skip_dups is NOT_GIVEN:
-            # The database as the run's final fold wrote it (or df in memory): no extra read.
-            n_own = recorder.n_rows if save else 0
-            warn_repeated(psets, written if save else df, run_id, store.db_path, simulate, n_own)
-        out = result_frame(store, save, df, written, recorder, run_id)
-        return out if fill_value is None else fill_missing(out, fill_value)
-    except KeyboardInterrupt as exc:
-        # Whatever moment Ctrl-C came (in a pset, in the final fold, after
-        # it), the user learns what is kept and how to go on.
-        explain_interrupt(exc, tally.saved, tally.planned, store.db_path if save else None)
-        raise
+    prepared = prepare(func, options)
+    with simulation(options) as run_dir:
+        store = Store(run_dir, options.database_basename, options.lock_timeout)
+        tally = Tally(len(psets), store.db_path if options.save else None)
+        try:
+            admission = admit(store, psets, options, prepared.func_hash)
+            tally.planned = len(admission.psets)
+            recorder, written = execute(func, store, admission, options, prepared, tally)
+            return result(func, store, options, admission, prepared.run_id, recorder, written)
+        except KeyboardInterrupt as exc:
+            # Whatever moment Ctrl-C came (in a pset, in the final fold, after
+            # it), the user learns what is kept and how to go on.
+            tally.explain(exc)
+            raise

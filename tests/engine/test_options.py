@@ -113,7 +113,7 @@ def test_good_chunksizes_run(value):
 
 
 def test_run_options_merges_the_old_names_and_writes_nothing():
-    """backup_calc_dir= and dask_client= land in backup and executor; calc_dir becomes a str; nothing is written."""
+    """backup_calc_dir= and dask_client= land in backup and executor; calc_dir becomes a str; no writes."""
     import pathlib
     from concurrent.futures import ThreadPoolExecutor
 

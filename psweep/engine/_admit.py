@@ -13,7 +13,7 @@ from psweep.engine._writes import start_write
 from psweep.provenance import backup_calc_dir as copy_calc_dir
 from psweep.store import Store, check_readable, check_writable, concat_rows
 
-__all__ = ["Admission", "add_rows_of_df", "admit", "next_seqs"]
+__all__ = ["Admission", "admit"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,8 +100,8 @@ def _admit_to_database(
             if df is not None:
                 # As psweep 0.16: the database gets the rows of df it
                 # lacks (it only grows), and new rows are numbered after df's.
-                db = add_rows_of_df(store, db, df)
-                at_least = next_seqs(df)
+                db = _add_rows_of_df(store, db, df)
+                at_least = _next_seqs(df)
             run_seq, first_seq = store.reserve_seqs(len(psets), db, at_least)
     return Admission(psets, run_seq, first_seq, df)
 
@@ -117,11 +117,11 @@ def _admit_in_memory(
         df = store.with_pending(store.read_db_file())
     if options.skip_dups:
         psets = skip_done(psets, df, options.skip_dups, options.calc_dir, func_hash)
-    run_seq, first_seq = next_seqs(df)
+    run_seq, first_seq = _next_seqs(df)
     return Admission(psets, run_seq, first_seq, df)
 
 
-def add_rows_of_df(store: Store, db: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+def _add_rows_of_df(store: Store, db: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     """Write the rows of `df` whose ``_pset_id`` the database lacks; call under the lock."""
     if "_pset_id" not in df.columns or len(df) == 0:
         return db
@@ -134,7 +134,7 @@ def add_rows_of_df(store: Store, db: pd.DataFrame, df: pd.DataFrame) -> pd.DataF
     return concat_rows(db, missing)
 
 
-def next_seqs(df: pd.DataFrame) -> tuple[int, int]:
+def _next_seqs(df: pd.DataFrame) -> tuple[int, int]:
     """(_run_seq, first _pset_seq) following the rows of `df`."""
     run_seq = first = 0
     if "_run_seq" in df.columns and df["_run_seq"].notna().any():

@@ -20,7 +20,7 @@ from psweep.execute import run_serial, run_with_executor
 from psweep.provenance import end_provenance, write_provenance, write_source
 from psweep.store import Store
 
-__all__ = ["execute", "finish"]
+__all__ = ["execute"]
 
 
 def execute(
@@ -124,11 +124,11 @@ def _run_psets(
         ended_by = exc
         raise
     finally:
-        written = finish(recorder, run_file, ended_by)
+        written = _finish(recorder, run_file, ended_by)
     return written
 
 
-def finish(recorder: Recorder, run_file: str | None, ended_by: BaseException | None) -> Any:
+def _finish(recorder: Recorder, run_file: str | None, ended_by: BaseException | None) -> Any:
     """``recorder.finish()``, then the end marker in the run's provenance file.
 
     The marker comes after the final fold, so a run whose rows are not all

@@ -14,7 +14,7 @@ from psweep.engine._recorder import Recorder
 from psweep.engine._runoptions import fill_missing
 from psweep.store import Store, concat_rows, frame_in_seq_order, rows_to_frame
 
-__all__ = ["result", "result_frame"]
+__all__ = ["result"]
 
 
 def result(
@@ -56,11 +56,11 @@ def result(
         n_own = recorder.n_rows if options.save else 0
         db = written if options.save else admission.df
         warn_repeated(admission.psets, db, run_id, store.db_path, options.simulate, n_own)
-    out = result_frame(store, options.save, admission.df, written, recorder, run_id)
+    out = _result_frame(store, options.save, admission.df, written, recorder, run_id)
     return out if options.fill_value is None else fill_missing(out, options.fill_value)
 
 
-def result_frame(
+def _result_frame(
     store: Store,
     save: bool,
     df: pd.DataFrame | None,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from psweep.engine._checks import check_lock_timeout
 from psweep.engine._dups import skip_done
-from psweep.engine._options import check_lock_timeout
 from psweep.engine._plan import PlannedPsets, plan_psets
-from psweep.engine._run import _prepare_simulate_dir, run
+from psweep.engine._run import run
+from psweep.engine._simulate import prepare_simulate_dir
 from psweep.engine._sweep import Sweep, sweep
+
+# The old name, kept until psweep.batch imports prepare_simulate_dir.
+_prepare_simulate_dir = prepare_simulate_dir
 
 __all__ = [
     "PlannedPsets",
@@ -14,6 +18,7 @@ __all__ = [
     "_prepare_simulate_dir",
     "check_lock_timeout",
     "plan_psets",
+    "prepare_simulate_dir",
     "run",
     "skip_done",
     "sweep",

@@ -12,7 +12,7 @@ from typing import Any
 from psweep.errors import caller_stacklevel
 from psweep.engine._recorder import Recorder
 
-__all__ = ["warn_after_run"]
+__all__ = ["Tally", "explain_interrupt", "warn_after_run"]
 
 
 def warn_after_run(recorder: Recorder, func: Any, on_error: str) -> None:
@@ -47,3 +47,45 @@ def warn_after_run(recorder: Recorder, func: Any, on_error: str) -> None:
             UserWarning,
             stacklevel=caller_stacklevel(),
         )
+
+
+class Tally:
+    """How far a run got, for the line Ctrl-C prints.
+
+    Parameters
+    ----------
+    planned
+        Psets the run means to run (set again once skip_dups has spoken).
+    db_path
+        The database the rows go to; None for ``save=False``.
+    """
+
+    def __init__(self, planned: int, db_path: str | None) -> None:
+        self.planned = planned
+        self.db_path = db_path
+        self.recorder: Recorder | None = None
+
+    @property
+    def saved(self) -> int:
+        """Rows of this run recorded so far."""
+        return 0 if self.recorder is None else self.recorder.n_rows
+
+    def explain(self, exc: KeyboardInterrupt) -> None:
+        """Add to `exc` the line that says what was kept and how to go on."""
+        explain_interrupt(exc, self.saved, self.planned, self.db_path)
+
+
+def explain_interrupt(exc: KeyboardInterrupt, n_saved: int, n_planned: int, db_path: str | None) -> None:
+    """Tell, as the last line of Ctrl-C's traceback, what was kept and how to go on."""
+    if db_path is None:
+        line = f"psweep: interrupted after {n_saved} of {n_planned} psets; save=False, so none were saved."
+    else:
+        line = (
+            f"psweep: interrupted; {n_saved} of {n_planned} psets of this run are saved "
+            f"in {db_path}. Run the same study again with skip_dups=True to do only "
+            f"the {n_planned - n_saved} missing."
+        )
+    if hasattr(exc, "add_note"):
+        exc.add_note(line)
+    elif not exc.args:  # Python 3.10: the last line reads "KeyboardInterrupt: <line>"
+        exc.args = (line,)

@@ -1,142 +1,154 @@
-"""Checks of ``ps.run``'s numeric options, before anything is written.
-
-``timeout``, ``chunksize`` and ``lock_timeout`` reach ``ps.run`` from its
-own keywords, from ``@ps.sweep(...)`` and from ``.over(...)`` overrides; a
-value that would fail (or loop) later is refused here with a
-:class:`~psweep.errors.ParamsTypeError` (wrong type) or a
-:class:`~psweep.errors.ParamsError` (wrong value) naming the value and the fix.
-"""
+"""The first step of ``ps.run``: its options checked and resolved, before anything is written."""
 
 from __future__ import annotations
 
-import math
-import numbers
+import dataclasses
+import os
+from collections.abc import Sequence
 from typing import Any
 
-from psweep.errors import ParamsError, ParamsTypeError
-from psweep.execute import NO_LIMIT_ABOVE
+import pandas as pd
 
-__all__ = ["check_chunksize", "check_lock_timeout", "check_timeout"]
+from psweep.engine._checks import (
+    check_arguments,
+    check_chunksize,
+    check_lock_timeout,
+    check_timeout,
+    progress_class,
+)
+from psweep.engine._dups import check_skip_dups
+from psweep.engine._runoptions import check_verbose
+from psweep.errors import ParamsError, PsweepError
+from psweep.execute import CAPTURE_MODES
+from psweep.provenance import git_state
+from psweep.store import database_name, upgrade_016_frame
+
+__all__ = ["RunOptions", "run_options"]
 
 
-def _is_real(value: Any) -> bool:
-    """A real number, not a bool (True is an int to Python, not a count)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """The options of one ``ps.run`` call, checked, merged and resolved.
+
+    Each field is the keyword of :func:`psweep.run` of that name, except:
+    `calc_dir` is a str; `database_basename` is resolved (results.pk, or
+    0.16's database.pk); `df` is upgraded from psweep 0.16's columns;
+    `executor` holds ``dask_client=`` too; `backup` holds
+    ``backup_calc_dir=`` too and is False for a dry run; `progress_class`
+    is the tqdm class to use (None: no bar); `git_info` is the state of the
+    git work tree (None without ``git=True``).
+    """
+
+    calc_dir: str
+    database_basename: str
+    df: pd.DataFrame | None
+    poolsize: int | None
+    executor: Any
+    chunksize: int | None
+    simulate: bool
+    save: bool
+    backup: bool
+    backup_script: str | None
+    skip_dups: Any
+    on_error: str
+    capture_logs: str | None
+    progress_class: Any
+    git_info: dict[str, Any] | None
+    lock_timeout: float
+    source: str | None
+    tmpsave: bool
+    verbose: bool | Sequence[str]
+    fill_value: Any
+    timeout: float | None
 
 
-def check_timeout(timeout: Any) -> float | None:
-    """The seconds a pset may run, from ``timeout=``; None means no limit.
+def run_options(
+    func: Any,
+    *,
+    df: Any,
+    calc_dir: Any,
+    poolsize: Any,
+    executor: Any,
+    dask_client: Any,
+    chunksize: Any,
+    simulate: bool,
+    save: bool,
+    backup: bool,
+    backup_calc_dir: bool | None,
+    backup_script: str | None,
+    database_basename: Any,
+    skip_dups: Any,
+    on_error: str,
+    capture_logs: Any,
+    progress: bool | None,
+    git: bool,
+    lock_timeout: Any,
+    source: str | None,
+    tmpsave: bool,
+    verbose: Any,
+    fill_value: Any,
+    timeout: Any,
+) -> RunOptions:
+    """Check ``ps.run``'s arguments but `params`, and resolve them; nothing is written.
 
     Parameters
     ----------
-    timeout
-        None, or seconds > 0; ``float("inf")`` (and anything above
-        :data:`~psweep.execute._timeouts.NO_LIMIT_ABOVE`) means no limit.
+    func
+        The run's function, checked to be callable as ``func(pset)``.
+    df, calc_dir, poolsize, executor, dask_client, chunksize, simulate, save, \
+backup, backup_calc_dir, backup_script, database_basename, skip_dups, \
+on_error, capture_logs, progress, git, lock_timeout, source, tmpsave, \
+verbose, fill_value, timeout
+        The keywords of :func:`psweep.run`.
 
     Returns
     -------
-    float or None
+    RunOptions
 
     Raises
     ------
-    ParamsTypeError
-        Not a number (a str, a bool).
-    ParamsError
-        NaN, 0 or negative.
-
-    Examples
-    --------
-    >>> from psweep.engine._options import check_timeout
-    >>> check_timeout(2), check_timeout(float("inf")), check_timeout(None)
-    (2.0, None, None)
-    >>> check_timeout(0)
-    Traceback (most recent call last):
-    ...
-    psweep.errors.ParamsError: timeout=0: ...
+    ParamsError, ParamsTypeError, FuncTypeError, CalcDirError, PsweepError
+        A bad value, named with its fix.
+    MissingDependencyError
+        ``progress=True`` without tqdm.
     """
-    if timeout is None:
-        return None
-    fix = 'pass the seconds a pset may run (a number > 0), or None or float("inf") for no limit.'
-    if not _is_real(timeout):
-        raise ParamsTypeError(f"timeout={timeout!r} is a {type(timeout).__name__}; {fix}")
-    seconds = float(timeout)
-    if math.isnan(seconds) or seconds <= 0:
-        raise ParamsError(f"timeout={timeout!r}: {fix}")
-    return None if seconds > NO_LIMIT_ABOVE else seconds
-
-
-def check_chunksize(chunksize: Any) -> int | None:
-    """Psets per chunk sent to a worker, from ``chunksize=``.
-
-    Parameters
-    ----------
-    chunksize
-        None (adapts to the psets' runtime) or a whole number >= 1.
-
-    Returns
-    -------
-    int or None
-
-    Raises
-    ------
-    ParamsTypeError
-        Not a whole number (a float such as 2.5 or 2.0, a str, a bool).
-    ParamsError
-        0 or negative.
-
-    Examples
-    --------
-    >>> from psweep.engine._options import check_chunksize
-    >>> check_chunksize(5), check_chunksize(None)
-    (5, None)
-    >>> check_chunksize("5")
-    Traceback (most recent call last):
-    ...
-    psweep.errors.ParamsTypeError: chunksize='5' is a str; ...
-    """
-    if chunksize is None:
-        return None
-    fix = "pass a whole number >= 1 of psets per chunk (e.g. chunksize=5), or None to adapt it."
-    if not isinstance(chunksize, numbers.Integral) or not _is_real(chunksize):
-        raise ParamsTypeError(f"chunksize={chunksize!r} is a {type(chunksize).__name__}; {fix}")
-    if chunksize < 1:
-        raise ParamsError(f"chunksize={chunksize!r}: {fix}")
-    return int(chunksize)
-
-
-def check_lock_timeout(lock_timeout: Any) -> float:
-    """Seconds to wait for the database lock, from ``lock_timeout=``.
-
-    Parameters
-    ----------
-    lock_timeout
-        Seconds >= 0 (0: try once); ``float("inf")`` waits for ever.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ParamsTypeError
-        Not a number (None, a str, a bool).
-    ParamsError
-        NaN or negative.
-
-    Examples
-    --------
-    >>> from psweep.engine._options import check_lock_timeout
-    >>> check_lock_timeout(5), check_lock_timeout(float("inf"))
-    (5.0, inf)
-    >>> check_lock_timeout(None)
-    Traceback (most recent call last):
-    ...
-    psweep.errors.ParamsTypeError: lock_timeout=None is a NoneType; ...
-    """
-    fix = 'pass the seconds to wait for the database lock (a number >= 0), or float("inf") to wait for ever.'
-    if not _is_real(lock_timeout):
-        raise ParamsTypeError(f"lock_timeout={lock_timeout!r} is a {type(lock_timeout).__name__}; {fix}")
-    seconds = float(lock_timeout)
-    if math.isnan(seconds) or seconds < 0:
-        raise ParamsError(f"lock_timeout={lock_timeout!r}: {fix}")
-    return seconds
+    if backup_calc_dir is not None:
+        backup = backup or bool(backup_calc_dir)
+    if dask_client is not None:
+        if executor is not None:
+            raise PsweepError("pass either executor= or dask_client=, not both.")
+        executor = dask_client
+    check_arguments(func, calc_dir, poolsize, executor, on_error, df, database_basename)
+    check_skip_dups(skip_dups)
+    check_verbose(verbose)
+    timeout = check_timeout(timeout)
+    chunksize = check_chunksize(chunksize)
+    lock_timeout = check_lock_timeout(lock_timeout)
+    if capture_logs not in CAPTURE_MODES:
+        raise ParamsError(f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}.")
+    calc_dir = os.fspath(calc_dir)
+    # Keyword arguments are evaluated in order: the database's name, df,
+    # tqdm, then git (a subprocess), as they were before the split.
+    return RunOptions(
+        calc_dir=calc_dir,
+        database_basename=database_name(calc_dir) if database_basename is None else database_basename,
+        df=None if df is None else upgrade_016_frame(df),
+        progress_class=progress_class(progress),
+        git_info=git_state() if git else None,
+        poolsize=poolsize,
+        executor=executor,
+        chunksize=chunksize,
+        simulate=simulate,
+        save=save,
+        backup=bool(backup) and not simulate,  # a dry run changes no database worth a copy
+        backup_script=backup_script,
+        skip_dups=skip_dups,
+        on_error=on_error,
+        capture_logs=capture_logs,
+        lock_timeout=lock_timeout,
+        source=source,
+        tmpsave=tmpsave,
+        verbose=verbose,
+        fill_value=fill_value,
+        timeout=timeout,
+    )

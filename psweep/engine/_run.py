@@ -1,52 +1,36 @@
-"""The run loop: plan the psets, execute them, stream rows to the store."""
+"""``ps.run``: a study run as a sequence of steps.
+
+options (:mod:`._options`) -> plan (:mod:`._plan`) -> prepare (:mod:`._prepare`)
+-> simulate (:mod:`._simulate`) -> admit (:mod:`._admit`) -> execute
+(:mod:`._execute`) -> result (:mod:`._result`). Nothing is written before
+the first three have passed.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
-import os
-import shutil
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import filelock
 import pandas as pd
 
-from psweep._schema import BOOKKEEPING_DIR, SIMULATE_LOCK, simulate_dir
-from psweep.store import check_writable, write_error
-from psweep.provenance import backup_calc_dir as copy_calc_dir
-from psweep.provenance import code_hash, end_provenance, git_state, write_provenance, write_source
-from psweep.store import database_name
-from psweep.store import upgrade_016_frame
-from psweep.engine._runoptions import check_verbose, fill_missing, record_and_show
-from psweep.errors import (
-    CalcDirError,
-    FuncTypeError,
-    LockTimeoutError,
-    MissingDependencyError,
-    ParamsError,
-    ParamsTypeError,
-    PsweepError,
-    check_options,
-)
-from psweep.execute import run_serial, run_with_executor, resolve_executor
-from psweep.provenance import kernel_shell, notebook_source
-from psweep.engine._notices import warn_after_run
-from psweep.engine._options import check_chunksize, check_lock_timeout, check_timeout
-from psweep.engine._plan import plan_psets, uuid4s
+from psweep.engine._admit import admit
+from psweep.engine._dups import NOT_GIVEN
+from psweep.engine._execute import execute
+from psweep.engine._notices import Tally
+from psweep.engine._options import run_options
+from psweep.engine._plan import plan_psets
+from psweep.engine._prepare import prepare
+from psweep.engine._result import result
+from psweep.engine._simulate import simulation
+from psweep.errors import check_options
 from psweep.execute import refuse_in_worker_bootstrap
-from psweep.engine._recorder import Recorder
-from psweep.store import frame_in_seq_order
-from psweep.store import check_readable, concat_rows, rows_to_frame
-from psweep.engine._dups import NOT_GIVEN, SAME_CODE, check_skip_dups, skip_done, warn_repeated
 from psweep.store import Store
-from psweep.execute import CAPTURE_MODES
 
 __all__ = ["run"]
 
-_ON_ERROR = ("record", "raise")
+
 def _suggesting_options(run_func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
     """`run_func` with a misspelt keyword raising an error that names the
     closest option (Python's own TypeError offers none before 3.13)."""
@@ -60,54 +44,7 @@ def _suggesting_options(run_func: Callable[..., pd.DataFrame]) -> Callable[..., 
     return checked
 
 
-
-
-
-def _one_simulation_at_a_time(run_func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
-    """Hold the lock of ``<calc_dir>.simulate`` through a ``simulate=True`` run.
-
-    Dry runs share that folder, which each starts afresh from a copy of the
-    database: concurrent ones (in several processes) wait for each other,
-    so each returns the database plus its own rows.
-    """
-    signature = inspect.signature(run_func)
-
-    @functools.wraps(run_func)
-    def wrapper(*args: Any, **kwargs: Any) -> pd.DataFrame:
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return run_func(*args, **kwargs)  # let run name the mistake
-        options = bound.arguments
-        calc_dir = options.get("calc_dir", "calc")
-        if not options.get("simulate") or not isinstance(calc_dir, (str, os.PathLike)):
-            return run_func(*args, **kwargs)
-        # Bad option values are refused before the dry run's folder is made.
-        timeout = check_lock_timeout(options.get("lock_timeout", 600.0))
-        check_chunksize(options.get("chunksize"))
-        check_timeout(options.get("timeout"))
-        sim_dir = simulate_dir(calc_dir)
-        with _start_write(sim_dir):
-            os.makedirs(sim_dir, exist_ok=True)
-        lock = filelock.FileLock(os.path.join(sim_dir, SIMULATE_LOCK))
-        try:
-            lock.acquire(timeout=timeout)
-        except filelock.Timeout as exc:
-            raise LockTimeoutError(
-                f"another dry run (simulate=True) of {os.fspath(calc_dir)!r} has "
-                f"held {sim_dir!r} for {timeout} s; wait for it, or pass a "
-                f"larger lock_timeout=."
-            ) from exc
-        try:
-            return run_func(*args, **kwargs)
-        finally:
-            lock.release()
-
-    return wrapper
-
-
 @_suggesting_options
-@_one_simulation_at_a_time
 def run(
     func: Callable[[dict[str, Any]], Any],
     params: Iterable[Mapping[str, Any]],
@@ -287,380 +224,26 @@ def run(
     [10, 20]
     """
     refuse_in_worker_bootstrap()
-    if backup_calc_dir is not None:
-        backup = backup or bool(backup_calc_dir)
-    if dask_client is not None:
-        if executor is not None:
-            raise PsweepError("pass either executor= or dask_client=, not both.")
-        executor = dask_client
-    _check_options(func, calc_dir, poolsize, executor, on_error, df, database_basename)
-    check_skip_dups(skip_dups)
-    check_verbose(verbose)
-    timeout = check_timeout(timeout)
-    chunksize = check_chunksize(chunksize)
-    lock_timeout = check_lock_timeout(lock_timeout)
-    if capture_logs not in CAPTURE_MODES:
-        raise ParamsError(
-            f"capture_logs={capture_logs!r}: use one of {CAPTURE_MODES}."
-        )
-    calc_dir = os.fspath(calc_dir)
-    if database_basename is None:
-        database_basename = database_name(calc_dir)
-    if df is not None:
-        df = upgrade_016_frame(df)
-    progress_cls = _progress_class(progress)
-    git_info = git_state() if git else None
+    options = run_options(
+        func, df=df, calc_dir=calc_dir, poolsize=poolsize, executor=executor,
+        dask_client=dask_client, chunksize=chunksize, simulate=simulate, save=save,
+        backup=backup, backup_calc_dir=backup_calc_dir, backup_script=backup_script,
+        database_basename=database_basename, skip_dups=skip_dups, on_error=on_error,
+        capture_logs=capture_logs, progress=progress, git=git, lock_timeout=lock_timeout,
+        source=source, tmpsave=tmpsave, verbose=verbose, fill_value=fill_value, timeout=timeout,
+    )  # fmt: skip
     psets = plan_psets(params)
-    if backup_script is not None:
-        with open(backup_script, encoding="utf-8") as fd:
-            source = fd.read()
-    elif source is None:
-        source = notebook_source()  # None outside a Jupyter kernel
-    func_hash = code_hash(func)
-    if skip_dups == SAME_CODE and func_hash is None:
-        raise ParamsError(
-            f"skip_dups={SAME_CODE!r} compares the code of func with the code "
-            f"that made the stored rows, but {func!r:.100} has no Python code "
-            f"to hash. Pass a Python function, or use skip_dups=True."
-        )
-    exe = resolve_executor(func, poolsize, executor)
-    runs_dir = calc_dir  # where the code hashes of past runs are, also when simulating
-    if simulate:
-        with _start_write(calc_dir):
-            calc_dir = _prepare_simulate_dir(calc_dir, database_basename, lock_timeout)
-        backup = False
-    store = Store(calc_dir, database_basename, lock_timeout)
-    run_id = uuid4s(1)[0]
-    tally = _Tally(len(psets))
-    try:
-        run_seq = first_seq = 0
-        if save:
-            # A database this process cannot read (another pandas wrote it)
-            # fails now, not after every pset ran (cheap when ours wrote it).
-            check_readable(store.db_path)
-            with _start_write(calc_dir), store.locked():
-                db = None
-                if skip_dups or backup or df is not None:
-                    db = store.with_pending(store.fold())
-                if skip_dups:
-                    psets = skip_done(psets, db if df is None else df, skip_dups, runs_dir, func_hash)
-                if psets:
-                    # Before any pset runs: the final fold and the journal need these folders.
-                    check_writable(calc_dir, store.db_path, store.journal_dir)
-                    if backup:
-                        copy_calc_dir(calc_dir, db)
-                    at_least = (0, 0)
-                    if df is not None:
-                        # As psweep 0.16: the database gets the rows of df it
-                        # lacks (it only grows), and new rows are numbered after df's.
-                        db = _add_rows_of_df(store, db, df)
-                        at_least = _next_seqs(df)
-                    run_seq, first_seq = store.reserve_seqs(len(psets), db, at_least)
-        elif df is not None or store.exists():
-            if df is None:  # as psweep 0.16: extend the database on disk, in memory
-                df = store.with_pending(store.read_db_file())
-            if skip_dups:
-                psets = skip_done(psets, df, skip_dups, runs_dir, func_hash)
-            run_seq, first_seq = _next_seqs(df)
-        tally.planned = len(psets)
-
-        # func sees its row's bookkeeping in the database's column order
-        # (0.16's tests compare them); psets are built as they run.
-        psets.number(run_id, calc_dir, run_seq, first_seq)
-        run_file = None  # the provenance file, which gets the end marker
-        if save and psets:
-            with _start_write(calc_dir):
-                if source is not None:
-                    write_source(calc_dir, run_id, source)
-                run_file = write_provenance(calc_dir, run_id, git_info, func_hash, len(psets), database_basename)
-
-        bar = None if progress_cls is None else progress_cls(total=len(psets), unit="pset", dynamic_ncols=True)
-        recorder = tally.recorder = Recorder(store, run_id, save=save, progress=bar)
-        record = recorder.record
-        if tmpsave or verbose:
-            record = functools.partial(record_and_show, record, tmpsave, verbose)
-        worker_options = {
-            "simulate": simulate,
-            "keep_exception": on_error == "raise",
-            "capture_logs": capture_logs,
-            "timeout": timeout,
-        }
-        written = _execute(func, exe, psets, worker_options, record, chunksize, recorder, run_file)
-        if recorder.first_exception is not None:
-            raise recorder.first_exception
-        warn_after_run(recorder, func, on_error)
-        if skip_dups is NOT_GIVEN:
-            # The database as the run's final fold wrote it (or df in memory): no extra read.
-            n_own = recorder.n_rows if save else 0
-            warn_repeated(psets, written if save else df, run_id, store.db_path, simulate, n_own)
-        out = _result_frame(store, save, df, written, recorder, run_id)
-        return out if fill_value is None else fill_missing(out, fill_value)
-    except KeyboardInterrupt as exc:
-        # Whatever moment Ctrl-C came (in a pset, in the final fold, after
-        # it), the user learns what is kept and how to go on.
-        _explain_interrupt(exc, tally.saved, tally.planned, store.db_path if save else None)
-        raise
-
-
-class _Tally:
-    """How far a run got, for the line Ctrl-C prints."""
-
-    def __init__(self, planned: int) -> None:
-        self.planned = planned
-        self.recorder: Recorder | None = None
-
-    @property
-    def saved(self) -> int:
-        return 0 if self.recorder is None else self.recorder.n_rows
-
-
-def _execute(
-    func: Callable[[dict[str, Any]], Any],
-    exe: Any,
-    psets: Any,
-    worker_options: dict[str, Any],
-    record: Callable[[dict[str, Any]], None],
-    chunksize: int | None,
-    recorder: Recorder,
-    run_file: str | None,
-) -> pd.DataFrame | None:
-    """Run the psets, recording rows, then the final fold: the database as written."""
-    ended_by: BaseException | None = None
-    try:
-        if exe is None:
-            run_serial(func, psets, worker_options, record)
-        else:
-            run_with_executor(exe, psets, worker_options, record, chunksize)
-    except BaseException as exc:
-        ended_by = exc
-        raise
-    finally:
-        written = _finish(recorder, run_file, ended_by)
-    return written
-
-
-def _result_frame(
-    store: Store,
-    save: bool,
-    df: pd.DataFrame | None,
-    written: pd.DataFrame | None,
-    recorder: Recorder,
-    run_id: str,
-) -> pd.DataFrame:
-    """The frame run() returns: the database after the run, or df plus the new rows."""
-    if not save:
-        new = frame_in_seq_order(rows_to_frame(recorder.memory_rows))
-        return new if df is None else concat_rows(df, new)
-    if written is None:  # nothing ran
-        db = store.read() if store.exists() else pd.DataFrame()
-    else:
-        db = store.with_pending(written)
-    if df is not None:
-        return concat_rows(df, db[db["_run_id"] == run_id]) if len(db) else df
-    return db
-
-
-def _add_rows_of_df(store: Store, db: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
-    """Write the rows of `df` whose ``_pset_id`` the database lacks; call under the lock."""
-    if "_pset_id" not in df.columns or len(df) == 0:
-        return db
-    known = set(db["_pset_id"]) if "_pset_id" in db.columns else set()
-    missing = df[~df["_pset_id"].isin(known)]
-    if len(missing) == 0:
-        return db
-    folded = store.fold()
-    store.write(concat_rows(folded, missing))
-    return concat_rows(db, missing)
-
-
-def _next_seqs(df: pd.DataFrame) -> tuple[int, int]:
-    """(_run_seq, first _pset_seq) following the rows of `df`."""
-    run_seq = first = 0
-    if "_run_seq" in df.columns and df["_run_seq"].notna().any():
-        run_seq = int(df["_run_seq"].max()) + 1
-    if "_pset_seq" in df.columns and df["_pset_seq"].notna().any():
-        first = int(df["_pset_seq"].max()) + 1
-    return run_seq, first
-
-
-@contextlib.contextmanager
-def _start_write(calc_dir: str) -> Iterator[None]:
-    """Turn an OSError of the writes before any pset runs into a StoreWriteError
-    that says what to do: permissions (folder, owner, mode) or disk space."""
-    try:
-        yield
-    except PsweepError:
-        raise
-    except OSError as exc:
-        raise write_error(calc_dir, exc) from exc
-
-
-def _finish(recorder: Recorder, run_file: str | None, ended_by: BaseException | None) -> Any:
-    """``recorder.finish()``, then the end marker in the run's provenance file.
-
-    The marker comes after the final fold, so a run whose rows are not all
-    in the database never reads as finished (see :func:`psweep.runs`).
-    """
-    try:
-        return recorder.finish()
-    except BaseException as exc:
-        if ended_by is None:
-            ended_by = exc
-        raise
-    finally:
-        if run_file is not None:
-            if ended_by is None:
-                ended_by = recorder.first_exception
-            error = None
-            if ended_by is None:
-                state = "finished"
-            elif isinstance(ended_by, KeyboardInterrupt):
-                state = "interrupted"
-            else:
-                state = "stopped"
-                error = f"{type(ended_by).__name__}: {ended_by}"
-            end_provenance(run_file, state, recorder.n_rows, recorder.n_failed, error)
-
-
-def _progress_class(progress: bool | None) -> Any:
-    """The tqdm class to use, or None for no progress bar."""
-    if progress is False or (progress is None and not sys.stderr.isatty() and kernel_shell() is None):
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:
-        if progress:
-            raise MissingDependencyError(
-                "progress=True needs the package 'tqdm', which is not installed. "
-                "Install it with: pip install tqdm (or the progress extra, "
-                "pip install 'psweep[progress]'), or pass progress=False."
-            ) from exc
-        return None
-    return tqdm
-
-
-def _explain_interrupt(exc: KeyboardInterrupt, n_saved: int, n_planned: int, db_path: str | None) -> None:
-    """Tell, as the last line of Ctrl-C's traceback, what was kept and how to go on."""
-    if db_path is None:
-        line = f"psweep: interrupted after {n_saved} of {n_planned} psets; save=False, so none were saved."
-    else:
-        line = (
-            f"psweep: interrupted; {n_saved} of {n_planned} psets of this run are saved "
-            f"in {db_path}. Run the same study again with skip_dups=True to do only "
-            f"the {n_planned - n_saved} missing."
-        )
-    if hasattr(exc, "add_note"):
-        exc.add_note(line)
-    elif not exc.args:  # Python 3.10: the last line reads "KeyboardInterrupt: <line>"
-        exc.args = (line,)
-
-
-def _check_options(
-    func: Any,
-    calc_dir: Any,
-    poolsize: Any,
-    executor: Any,
-    on_error: str,
-    df: Any,
-    database_basename: Any,
-) -> None:
-    if not callable(func):
-        raise FuncTypeError(
-            f"func is a {type(func).__name__} ({func!r:.100}), not callable. "
-            f"Pass the function itself, e.g. ps.run(func, params), not func(pset)."
-        )
-    _check_signature(func)
-    if not isinstance(calc_dir, (str, os.PathLike)):
-        raise CalcDirError(
-            f"calc_dir={calc_dir!r} is a {type(calc_dir).__name__}; pass a "
-            f"folder path as str or pathlib.Path."
-        )
-    if os.path.exists(calc_dir) and not os.path.isdir(calc_dir):
-        raise CalcDirError(
-            f"calc_dir={os.fspath(calc_dir)!r} is an existing file, not a "
-            f"folder. Pass another calc_dir, or move the file away."
-        )
-    if poolsize is not None and (
-        isinstance(poolsize, bool) or not isinstance(poolsize, int) or poolsize < 1
-    ):
-        raise ParamsError(
-            f"poolsize={poolsize!r}: pass a whole number >= 1 of processes, "
-            f"or None to run serially."
-        )
-    if poolsize is not None and executor is not None:
-        raise PsweepError(
-            "pass either poolsize= (local processes) or executor=/dask_client=, not both."
-        )
-    if on_error not in _ON_ERROR:
-        raise ParamsError(f"on_error={on_error!r}: use one of {_ON_ERROR}.")
-    _check_database_basename(database_basename)
-    if df is not None and not isinstance(df, pd.DataFrame):
-        raise ParamsTypeError(
-            f"df is a {type(df).__name__}; pass a pandas DataFrame (a "
-            f"database from ps.df_read) or None."
-        )
-
-
-def _check_database_basename(name: Any) -> None:
-    """Raise ParamsError unless `name` is a plain file name for the database."""
-    if name is None:  # the default: results.pk, or 0.16's database.pk
-        return
-    fix = 'Pass a plain file name such as "results.pk"; put folders into calc_dir.'
-    if not isinstance(name, str):
-        raise ParamsError(
-            f"database_basename={name!r} is a {type(name).__name__}, not a file name. {fix}"
-        )
-    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
-    if name in ("", ".", "..") or any(sep in name for sep in separators):
-        raise ParamsError(
-            f"database_basename={name!r} is not a file name inside calc_dir "
-            f"(empty, '.', '..', or with a path separator). {fix}"
-        )
-    if name == BOOKKEEPING_DIR:
-        raise ParamsError(
-            f"database_basename={name!r} is the name of psweep's bookkeeping "
-            f"folder in calc_dir. {fix}"
-        )
-
-
-def _check_signature(func: Any) -> None:
-    """Raise FuncTypeError if `func` cannot be called as ``func(pset)``."""
-    try:
-        signature = inspect.signature(func)
-    except (TypeError, ValueError):
-        return  # no signature to read (some builtins): let the call decide
-    try:
-        signature.bind({})
-    except TypeError as exc:
-        name = getattr(func, "__name__", type(func).__name__)
-        raise FuncTypeError(
-            f"func {name!r} has the signature {signature}, so it cannot be called "
-            f"with one pset as psweep does ({exc}). Write it as 'def {name}(pset): ...' "
-            f"and read values as pset['a'], or adapt it, e.g. "
-            f"ps.run(lambda pset: {name}(pset['a'], pset['b']), params)."
-        ) from exc
-
-
-def _prepare_simulate_dir(calc_dir: str, database_basename: str, lock_timeout: float) -> str:
-    """``<calc_dir>.simulate`` afresh, holding a copy of the database only.
-
-    Called with the folder's simulate lock held (by run; prep_batch calls it
-    without). The real calc dir is only read (database and journals, no
-    lock, no fold).
-    """
-    sim_dir = simulate_dir(calc_dir)
-    os.makedirs(sim_dir, exist_ok=True)
-    for name in os.listdir(sim_dir):
-        path = os.path.join(sim_dir, name)
-        if name == SIMULATE_LOCK:
-            continue
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.remove(path)
-    real = Store(calc_dir, database_basename, lock_timeout)
-    if real.exists():
-        sim = Store(sim_dir, database_basename, lock_timeout)
-        with sim.locked():
-            sim.write(real.with_pending())
-    return sim_dir
+    prepared = prepare(func, options)
+    with simulation(options) as run_dir:
+        store = Store(run_dir, options.database_basename, options.lock_timeout)
+        tally = Tally(len(psets), store.db_path if options.save else None)
+        try:
+            admission = admit(store, psets, options, prepared.func_hash)
+            tally.planned = len(admission.psets)
+            recorder, written = execute(func, store, admission, options, prepared, tally)
+            return result(func, store, options, admission, prepared.run_id, recorder, written)
+        except KeyboardInterrupt as exc:
+            # Whatever moment Ctrl-C came (in a pset, in the final fold, after
+            # it), the user learns what is kept and how to go on.
+            tally.explain(exc)
+            raise

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 import psweep as ps
@@ -106,3 +107,58 @@ def test_good_chunksizes_run(value):
 
     df = ps.run(workers.square, ps.plist("x", range(5)), poolsize=2, chunksize=np.int64(value))
     assert df["y"].tolist() == [0, 1, 4, 9, 16]
+
+
+# The options step (psweep.engine._options): every keyword resolved once.
+
+
+def test_run_options_merges_the_old_names_and_writes_nothing():
+    """backup_calc_dir= and dask_client= land in backup and executor; calc_dir becomes a str; no writes."""
+    import pathlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from steps import options_for
+
+    with ThreadPoolExecutor(1) as pool:
+        options = options_for(calc_dir=pathlib.Path("calc"), backup_calc_dir=True, dask_client=pool)
+        assert options.executor is pool
+    assert options.backup is True
+    assert options.calc_dir == "calc"
+    assert options.database_basename == "results.pk"
+    assert options.progress_class is None and options.git_info is None
+    assert os.listdir(".") == []
+
+
+def test_run_options_resolves_a_016_database_and_its_frame():
+    """A calc dir holding only 0.16's database.pk is continued; a 0.16 frame given as df gets today's columns."""
+    from helpers import make_016_calc_dir
+    from steps import options_for
+
+    old = make_016_calc_dir("calc")
+    assert "_failed" not in old.columns and old.index.name != "_time_utc"
+    with pytest.warns(UserWarning, match="holds psweep 0.16's database.pk"):
+        options = options_for(df=old)
+    assert options.database_basename == "database.pk"
+    assert isinstance(options.df.index, pd.DatetimeIndex)
+    assert not options.df["_failed"].any()
+    assert options.df["a"].tolist() == old["a"].tolist()
+
+
+def test_run_options_never_backs_up_a_dry_run():
+    """backup=True with simulate=True resolves to no backup (a dry run changes no database worth a copy)."""
+    from steps import options_for
+
+    assert options_for(backup=True).backup is True
+    assert options_for(backup=True, simulate=True).backup is False
+
+
+def test_run_options_refuses_both_executor_and_dask_client():
+    """executor= and dask_client= together are one PsweepError, before anything is written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from steps import options_for
+
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(ps.PsweepError, match="either executor= or dask_client="):
+            options_for(executor=pool, dask_client=pool)
+    assert os.listdir(".") == []

@@ -37,7 +37,7 @@ from psweep.store import database_name
 from psweep.engine import skip_done
 from psweep.engine import check_lock_timeout
 from psweep.engine import PlannedPsets, plan_psets
-from psweep.engine import _prepare_simulate_dir, run
+from psweep.engine import prepare_simulate_dir, run
 from psweep.store import DEFAULT_LOCK_TIMEOUT, Store
 from psweep.batch._jobscripts import listed_runs, write_submit_files
 from psweep.batch._machines import Machine, gather_machines
@@ -174,7 +174,7 @@ def prep_batch(
         announced = set()
 
     if simulate:
-        calc_dir = _prepare_simulate_dir(calc_dir, basename, lock_timeout)
+        calc_dir = prepare_simulate_dir(calc_dir, basename, lock_timeout)
         run_kwds["backup"] = False
         run_kwds.pop("backup_calc_dir", None)
     df = run(writer, params, calc_dir=calc_dir, database_basename=basename,

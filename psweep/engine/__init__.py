@@ -9,13 +9,9 @@ from psweep.engine._run import run
 from psweep.engine._simulate import prepare_simulate_dir
 from psweep.engine._sweep import Sweep, sweep
 
-# The old name, kept until psweep.batch imports prepare_simulate_dir.
-_prepare_simulate_dir = prepare_simulate_dir
-
 __all__ = [
     "PlannedPsets",
     "Sweep",
-    "_prepare_simulate_dir",
     "check_lock_timeout",
     "plan_psets",
     "prepare_simulate_dir",

@@ -115,7 +115,7 @@ def run(
         database on disk (or `df`) plus the new rows, numbered after them.
     backup
         Before a run that changes an existing database, copy `calc_dir` to
-        ``<calc_dir>_<last _time_utc>`` (see :func:`psweep.provenance._backup.backup_calc_dir`).
+        ``<calc_dir>_<last _time_utc>`` (see :func:`psweep.provenance.backup_calc_dir`).
     backup_calc_dir
         Old name of `backup`.
     backup_script
@@ -129,7 +129,7 @@ def run(
         Skip psets whose ``_pset_hash`` already has a successful row; failed
         ones run again. Re-running a killed study this way does exactly
         what is missing. Rows made by a different version of `func` (see
-        :func:`psweep.provenance._backup.code_hash`, recorded per run) are reused too,
+        :func:`psweep.provenance.code_hash`, recorded per run) are reused too,
         with a warning that counts them; ``"same-code"`` re-runs those
         psets, and those whose rows predate code hashes. Not given (the
         default, shown as False), psets run again, and a run that repeated

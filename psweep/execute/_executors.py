@@ -158,133 +158,200 @@ def run_with_executor(
     kills its worker again becomes a failure row, with what the pset
     printed until then (``capture_logs``). Only a bounded number of chunks
     is in flight, so the driver holds little memory. However the run ends,
-    no worker of a pool psweep started outlives it (see :func:`~psweep.execute._pools.stop_workers`).
+    no worker of a pool psweep started outlives it (see
+    :func:`~psweep.execute._pools.stop_workers`).
     """
-    queue = PsetQueue(psets)  # builds each pset only when it is sent
-    # Psets of chunks lost with a broken pool: each is retried alone, one
-    # at a time, so only a pset that crashes its worker again is failed.
-    suspects: deque[dict[str, Any]] = deque()
-    suspect_ids: set[str] = set()
-    in_flight: dict[cf.Future[Any], tuple[list[dict[str, Any]], cf.Executor]] = {}
-    per_pset: float | None = None
-    stop = False
-    stop_on_failure = bool(worker_options.get("keep_exception"))
-    # timeout=: workers stop a pset themselves at its timeout, counted from
-    # its own start (psweep.execute._timeouts). The driver's deadline per chunk is a
-    # fallback: it stops a process of our pool that never saw SIGALRM, and
-    # gives up on a chunk on threads or Dask only when its worker is lost.
-    timeout = worker_options.get("timeout")
-    capture_logs = worker_options.get("capture_logs")
-    if plan.processes:
-        deadlines = Deadlines(timeout, HARD_STOP_GRACE)
-    else:
-        deadlines = Deadlines(timeout, LOST_WORKER_GRACE, factor=2.0)
-    max_in_flight = plan.workers if timeout is not None else 2 * plan.workers
-    timed_out: set[str] = set()  # psets whose worker psweep stopped for it
-    logs: LogsFolder | None = None
-    completed = False
-    try:
-        logs = LogsFolder(capture_logs, psets)
-        while queue or suspects or in_flight:
-            while (queue or suspects) and not stop and len(in_flight) < max_in_flight:
-                if suspects:
-                    if any(c[0]["_pset_id"] in suspect_ids for c, _ in in_flight.values()):
-                        break
-                    chunk = [suspects.popleft()]
-                else:
-                    size = chunksize or next_chunk_size(per_pset, len(queue), plan.workers)
-                    chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
-                try:
-                    fut = plan.executor.submit(
-                        execute_chunk,
-                        plan.payload,
-                        chunk,
-                        **worker_options,
-                        pickled=plan.pickled,
-                        driver_pid=plan.driver_pid,
-                    )
-                except cf.BrokenExecutor:
-                    if plan.make is None:
-                        raise
-                    # A worker died and broke the pool before any of its
-                    # futures came back: the chunk never ran; retry it on a
-                    # fresh pool (the futures of the old one fail as lost).
-                    (suspects if chunk[0]["_pset_id"] in suspect_ids else queue).extendleft(
-                        reversed(chunk)
-                    )
-                    stop_workers(plan.executor)
-                    plan.executor = plan.make()
-                    continue
-                in_flight[fut] = (chunk, plan.executor)
-                deadlines.add(fut, len(chunk))
-            if not in_flight:
-                break
-            done, _ = cf.wait(in_flight, timeout=deadlines.seconds_left(), return_when=cf.FIRST_COMPLETED)
-            for fut in done:
-                chunk, executor = in_flight.pop(fut)
-                deadlines.discard(fut)
-                try:
-                    rows = _joined(chunk, fut.result())
-                except Exception as exc:
-                    # A pool psweep stopped also cancels futures not yet running.
-                    lost = isinstance(exc, (cf.BrokenExecutor, cf.CancelledError))
-                    broken = lost and plan.make is not None
-                    if broken and executor is plan.executor:
-                        stop_workers(executor)
-                        plan.executor = plan.make()
-                    retry = [
-                        p for p in chunk if p["_pset_id"] not in suspect_ids | timed_out
-                    ] if broken else []
-                    suspects.extend(retry)
-                    suspect_ids.update(p["_pset_id"] for p in retry)
-                    retry_ids = {p["_pset_id"] for p in retry}
-                    rows = [
-                        _timed_out_row(pset, timeout, _REPLACED, worker_options)
-                        if pset["_pset_id"] in timed_out
-                        else _lost_row(pset, _lost_text(exc, len(chunk)), capture_logs)
-                        for pset in chunk
-                        if pset["_pset_id"] not in retry_ids
-                    ]
-                for row in rows:
-                    stop = stop or (stop_on_failure and row["_failed"])
-                    record(row)
-                if rows:
-                    per_pset = update_estimate(per_pset, rows)
-            for fut in deadlines.expired():
-                chunk, executor = in_flight[fut]
-                if plan.make is not None:
-                    # Our pool: stop its workers and start a fresh one; the
-                    # chunks lost with it come back broken and are retried
-                    # alone, and a pset that was alone is the one that hung.
-                    if len(chunk) == 1:
-                        timed_out.add(chunk[0]["_pset_id"])
-                    if executor is plan.executor:
-                        stop_workers(executor)
-                        plan.executor = plan.make()
-                    continue
-                del in_flight[fut]
+    PoolLoop(plan, psets, worker_options, record, chunksize).run()
+
+
+class PoolLoop:
+    """One run of psets on an executor: submit chunks, record rows as they
+    come back, replace a pool of ours that broke or hung.
+
+    Parameters are those of :func:`run_with_executor`, which is
+    ``PoolLoop(...).run()``.
+    """
+
+    def __init__(
+        self,
+        plan: ExecutorPlan,
+        psets: list[dict[str, Any]],
+        worker_options: dict[str, Any],
+        record: Record,
+        chunksize: int | None = None,
+    ) -> None:
+        self.plan = plan
+        self.psets = psets
+        self.worker_options = worker_options
+        self.record = record
+        self.chunksize = chunksize
+        self.queue = PsetQueue(psets)  # builds each pset only when it is sent
+        # Psets of chunks lost with a broken pool: each is retried alone, one
+        # at a time, so only a pset that crashes its worker again is failed.
+        self.suspects: deque[dict[str, Any]] = deque()
+        self.suspect_ids: set[str] = set()
+        self.timed_out: set[str] = set()  # psets whose worker psweep stopped for it
+        self.in_flight: dict[cf.Future[Any], tuple[list[dict[str, Any]], cf.Executor]] = {}
+        self.per_pset: float | None = None
+        self.stop = False
+        self.stop_on_failure = bool(worker_options.get("keep_exception"))
+        # timeout=: workers stop a pset themselves at its timeout, counted from
+        # its own start (psweep.execute._timeouts). The driver's deadline per
+        # chunk is a fallback: it stops a process of our pool that never saw
+        # SIGALRM, and gives up on a chunk on threads or Dask only when its
+        # worker is lost.
+        self.timeout = worker_options.get("timeout")
+        self.capture_logs = worker_options.get("capture_logs")
+        if plan.processes:
+            self.deadlines = Deadlines(self.timeout, HARD_STOP_GRACE)
+        else:
+            self.deadlines = Deadlines(self.timeout, LOST_WORKER_GRACE, factor=2.0)
+        self.max_in_flight = plan.workers if self.timeout is not None else 2 * plan.workers
+
+    def run(self) -> None:
+        """Run every pset (or until the first failure with ``keep_exception``)."""
+        logs: LogsFolder | None = None
+        completed = False
+        try:
+            logs = LogsFolder(self.capture_logs, self.psets)
+            while self.queue or self.suspects or self.in_flight:
+                self._submit_more()
+                if not self.in_flight:
+                    break
+                done, _ = cf.wait(
+                    self.in_flight, timeout=self.deadlines.seconds_left(), return_when=cf.FIRST_COMPLETED
+                )
+                for fut in done:
+                    self._collect(fut)
+                for fut in self.deadlines.expired():
+                    self._overdue(fut)
+            completed = True
+        except KeyboardInterrupt:
+            self._keep_what_finishes()
+            raise
+        finally:
+            for fut in self.in_flight:
                 fut.cancel()
-                for pset in chunk:
-                    row = _timed_out_row(pset, timeout, _given_up_text(plan), worker_options)
-                    stop = stop or stop_on_failure
-                    record(row)
-        completed = True
-    except KeyboardInterrupt:
-        # Stop submitting; give chunks already out a short grace to come
-        # back (they are ~CHUNK_SECONDS of work) and keep them; cancel the
-        # rest. A second Ctrl-C during the grace ends it at once.
-        done, _ = cf.wait(in_flight, timeout=INTERRUPT_GRACE)
+            if self.plan.make is not None:
+                # Every chunk back: the workers are idle and end at once. Else
+                # (Ctrl-C, an error) running psets are not waited for.
+                stop_workers(self.plan.executor, graceful=completed)
+            if logs is not None:
+                logs.remove()
+
+    def _replace_pool(self, executor: cf.Executor) -> None:
+        """Stop `executor`, a pool of ours that broke or hangs, and start a
+        fresh one; the chunks lost with it come back as broken futures.
+        Nothing to do if it was replaced already."""
+        if executor is self.plan.executor and self.plan.make is not None:
+            stop_workers(executor)
+            self.plan.executor = self.plan.make()
+
+    def _next_chunk(self) -> list[dict[str, Any]] | None:
+        """Psets to send next; None while a suspect is out (they go alone, one at a time)."""
+        if self.suspects:
+            if any(chunk[0]["_pset_id"] in self.suspect_ids for chunk, _ in self.in_flight.values()):
+                return None
+            return [self.suspects.popleft()]
+        queue = self.queue
+        size = self.chunksize or next_chunk_size(self.per_pset, len(queue), self.plan.workers)
+        return [queue.popleft() for _ in range(min(size, len(queue)))]
+
+    def _submit_more(self) -> None:
+        """Send chunks until enough are in flight."""
+        plan = self.plan
+        while (self.queue or self.suspects) and not self.stop and len(self.in_flight) < self.max_in_flight:
+            chunk = self._next_chunk()
+            if chunk is None:
+                break
+            executor = plan.executor
+            try:
+                fut = executor.submit(
+                    execute_chunk,
+                    plan.payload,
+                    chunk,
+                    **self.worker_options,
+                    pickled=plan.pickled,
+                    driver_pid=plan.driver_pid,
+                )
+            except cf.BrokenExecutor:
+                if plan.make is None:
+                    raise
+                # A worker died and broke the pool before any of its futures
+                # came back: the chunk never ran; retry it on a fresh pool
+                # (the futures of the old one fail as lost).
+                waiting = self.suspects if chunk[0]["_pset_id"] in self.suspect_ids else self.queue
+                waiting.extendleft(reversed(chunk))
+                self._replace_pool(executor)
+                continue
+            self.in_flight[fut] = (chunk, executor)
+            self.deadlines.add(fut, len(chunk))
+
+    def _collect(self, fut: cf.Future[Any]) -> None:
+        """Record the rows of a chunk that is back (done or lost)."""
+        chunk, executor = self.in_flight.pop(fut)
+        self.deadlines.discard(fut)
+        try:
+            rows = _joined(chunk, fut.result())
+        except Exception as exc:
+            rows = self._rows_of_lost_chunk(chunk, executor, exc)
+        self._record_rows(rows)
+
+    def _rows_of_lost_chunk(
+        self, chunk: list[dict[str, Any]], executor: cf.Executor, exc: Exception
+    ) -> list[dict[str, Any]]:
+        """Failure rows of a chunk that did not come back; on a broken pool of
+        ours, its psets not yet suspected are retried alone instead."""
+        # A pool psweep stopped also cancels futures not yet running.
+        broken = isinstance(exc, (cf.BrokenExecutor, cf.CancelledError)) and self.plan.make is not None
+        retry_ids: set[str] = set()
+        if broken:
+            self._replace_pool(executor)
+            settled = self.suspect_ids | self.timed_out
+            retry = [pset for pset in chunk if pset["_pset_id"] not in settled]
+            retry_ids = {pset["_pset_id"] for pset in retry}
+            self.suspects.extend(retry)
+            self.suspect_ids.update(retry_ids)
+        lost_text = _lost_text(exc, len(chunk))
+        return [
+            _timed_out_row(pset, self.timeout, _REPLACED, self.worker_options)
+            if pset["_pset_id"] in self.timed_out
+            else _lost_row(pset, lost_text, self.capture_logs)
+            for pset in chunk
+            if pset["_pset_id"] not in retry_ids
+        ]
+
+    def _overdue(self, fut: cf.Future[Any]) -> None:
+        """A chunk past its deadline: stop its worker (our pool; it then comes
+        back broken) or give up on it (recording its psets as timed out)."""
+        chunk, executor = self.in_flight[fut]
+        if self.plan.make is not None:
+            # A pset that was alone is the one that hung.
+            if len(chunk) == 1:
+                self.timed_out.add(chunk[0]["_pset_id"])
+            self._replace_pool(executor)
+            return
+        del self.in_flight[fut]
+        fut.cancel()
+        how = _given_up_text(self.plan)
+        self._record_rows([_timed_out_row(pset, self.timeout, how, self.worker_options) for pset in chunk])
+
+    def _record_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Record rows that reached the driver; learn the time per pset."""
+        record, stop, stop_on_failure = self.record, self.stop, self.stop_on_failure
+        for row in rows:
+            stop = stop or (stop_on_failure and row["_failed"])
+            record(row)
+        self.stop = stop
+        if rows:
+            self.per_pset = update_estimate(self.per_pset, rows)
+
+    def _keep_what_finishes(self) -> None:
+        """After Ctrl-C: stop submitting; give chunks already out a short grace
+        to come back (they are ~CHUNK_SECONDS of work) and keep them; the rest
+        is cancelled. A second Ctrl-C during the grace ends it at once."""
+        done, _ = cf.wait(self.in_flight, timeout=INTERRUPT_GRACE)
         for fut in done:
             if not fut.cancelled() and fut.exception() is None:
-                for row in _joined(in_flight[fut][0], fut.result()):
-                    record(row)
-        raise
-    finally:
-        for fut in in_flight:
-            fut.cancel()
-        if plan.make is not None:
-            # Every chunk back: the workers are idle and end at once. Else
-            # (Ctrl-C, an error) running psets are not waited for.
-            stop_workers(plan.executor, graceful=completed)
-        if logs is not None:
-            logs.remove()
+                for row in _joined(self.in_flight[fut][0], fut.result()):
+                    self.record(row)

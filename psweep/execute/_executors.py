@@ -21,7 +21,7 @@ from psweep.errors import PsetTimeoutError
 from psweep._schema import EXC_KEY
 from psweep.execute._worker import execute_chunk, execute_pset, failure_row
 
-__all__ = ["PsetQueue", "run_serial", "run_with_executor"]
+__all__ = ["PoolLoop", "run_serial", "run_with_executor"]
 
 # After Ctrl-C, how long to wait for chunks already running to come back
 # (a chunk is ~CHUNK_SECONDS of work) before the workers are stopped.

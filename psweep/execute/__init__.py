@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from psweep.execute._executors import resolve_executor, run_serial, run_with_executor
+from psweep.execute._executors import run_serial, run_with_executor
+from psweep.execute._pools import resolve_executor
 from psweep.execute._probe import refuse_in_worker_bootstrap
 from psweep.execute._timeouts import NO_LIMIT_ABOVE
 from psweep.execute._worker import CAPTURE_MODES, make_storable

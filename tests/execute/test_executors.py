@@ -18,7 +18,7 @@ import pytest
 import psweep as ps
 import workers
 from helpers import read_lines, wait_until
-from psweep.execute._executors import CHUNK_SECONDS, _next_chunk_size
+from psweep.execute._chunks import CHUNK_SECONDS, next_chunk_size
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DRIVER = os.path.join(TESTS_DIR, "drivers.py")
@@ -100,10 +100,10 @@ def test_unknown_executor_is_a_type_error():
 
 def test_chunk_size_adapts_to_pset_runtime():
     """Chunks hold ~CHUNK_SECONDS of work, start at 1, and balance at the end."""
-    assert _next_chunk_size(None, 1000, 2) == 1
-    assert _next_chunk_size(CHUNK_SECONDS / 10, 1000, 2) == 10
-    assert _next_chunk_size(1e-6, 20_000, 2) == 5000
-    assert _next_chunk_size(10.0, 1000, 2) == 1
+    assert next_chunk_size(None, 1000, 2) == 1
+    assert next_chunk_size(CHUNK_SECONDS / 10, 1000, 2) == 10
+    assert next_chunk_size(1e-6, 20_000, 2) == 5000
+    assert next_chunk_size(10.0, 1000, 2) == 1
 
 
 def test_dask_results_failures_and_logs(dask_client):
@@ -503,7 +503,7 @@ def test_worker_deferring_sigterm_does_not_keep_the_driver_alive(how, method):
 def test_stopping_a_pool_kills_a_worker_that_defers_sigterm(method):
     """psweep's way of stopping its pool (used at timeouts, Ctrl-C, errors and the end of a run)
     ends a worker whose pset defers SIGTERM: SIGKILL follows after STOP_GRACE."""
-    from psweep.execute._executors import STOP_GRACE, _stop_workers
+    from psweep.execute._pools import STOP_GRACE, stop_workers
 
     pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
     try:
@@ -512,7 +512,7 @@ def test_stopping_a_pool_kills_a_worker_that_defers_sigterm(method):
                    "the stuck pset to start")
         pid = _worker_pid()
         t0 = time.monotonic()
-        _stop_workers(pool)
+        stop_workers(pool)
         assert time.monotonic() - t0 < 3 * STOP_GRACE
         assert not _alive({pid})
     finally:

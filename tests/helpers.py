@@ -145,3 +145,12 @@ def make_016_calc_dir(
         with open(os.path.join(calc_dir, f"run_{machine}.sh"), "w") as fd:
             fd.write("#!/bin/sh\n\nhere=$(readlink -f $(dirname $0))\n\n" + "\n".join(lines) + "\n")
     return df
+
+
+def check_timed_out(df, hung_x, timeout):
+    """Only the pset x == hung_x failed, saying it timed out after `timeout` s; the rest ran."""
+    by_x = df.set_index("x")
+    assert by_x["_failed"].tolist() == [x == hung_x for x in by_x.index], by_x["_exc_txt"]
+    assert f"timed out after {timeout:g} s" in by_x.loc[hung_x, "_exc_txt"]
+    ok = by_x[~by_x["_failed"]]
+    assert (ok["y"] == ok.index**2).all()

@@ -15,6 +15,7 @@ import pytest
 
 import psweep as ps
 import workers
+from helpers import check_timed_out
 
 
 def test_raising_pset_becomes_a_failed_row_and_others_run(recwarn):
@@ -323,15 +324,6 @@ def test_functions_taking_one_pset_in_other_shapes_run():
         assert df["y"].tolist() == [2, 4]
 
 
-def _check_timed_out(df, hung_x, timeout):
-    """Only the pset x == hung_x failed, saying it timed out after `timeout` s; the rest ran."""
-    by_x = df.set_index("x")
-    assert by_x["_failed"].tolist() == [x == hung_x for x in by_x.index], by_x["_exc_txt"]
-    assert f"timed out after {timeout:g} s" in by_x.loc[hung_x, "_exc_txt"]
-    ok = by_x[~by_x["_failed"]]
-    assert (ok["y"] == ok.index**2).all()
-
-
 @pytest.mark.parametrize("kwargs", [{}, {"poolsize": 2}, {"poolsize": 2, "chunksize": 4}],
                          ids=["serial", "pool", "pool-chunk4"])
 def test_hung_pset_times_out_and_the_run_goes_on(kwargs):
@@ -340,7 +332,7 @@ def test_hung_pset_times_out_and_the_run_goes_on(kwargs):
     with pytest.warns(UserWarning, match="1 of 6"):
         df = ps.run(workers.hang_on_2, ps.plist("x", range(6)), timeout=1, **kwargs)
     assert time.monotonic() - t0 < 25
-    _check_timed_out(df, 2, 1)
+    check_timed_out(df, 2, 1)
     assert "hang_on_2" in df.set_index("x").loc[2, "_exc_txt"]  # where it was stopped
 
 
@@ -348,7 +340,7 @@ def test_pset_deaf_to_sigalrm_is_stopped_by_replacing_its_worker():
     """A pset that never sees SIGALRM is ended by the driver stopping its worker (poolsize=)."""
     with pytest.warns(UserWarning, match="1 of 4"):
         df = ps.run(workers.hang_deaf_on_0, ps.plist("x", range(4)), poolsize=2, timeout=1)
-    _check_timed_out(df, 0, 1)
+    check_timed_out(df, 0, 1)
     assert "replaced" in df.set_index("x").loc[0, "_exc_txt"]
 
 

@@ -17,7 +17,7 @@ import pytest
 
 import psweep as ps
 import workers
-from helpers import read_lines, wait_until
+from helpers import check_timed_out, read_lines, wait_until
 from psweep.execute._chunks import CHUNK_SECONDS, next_chunk_size
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -394,8 +394,6 @@ def test_pool_workers_exit_soon_after_their_driver_is_sigkilled(method, monkeypa
 def test_dask_hung_pset_is_recorded_timed_out():
     """On a real LocalCluster, a pset past timeout= is a failed row at once (its thread
     runs on); the others run; the run does not wait for the hung thread."""
-    from test_failures import _check_timed_out
-
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
@@ -404,19 +402,17 @@ def test_dask_hung_pset_is_recorded_timed_out():
         with pytest.warns(UserWarning, match="1 of 5"):
             df = ps.run(workers.hang_on_2, params, executor=client, timeout=1)
         assert time.monotonic() - t0 < 3.5
-        _check_timed_out(df, 2, 1)
+        check_timed_out(df, 2, 1)
         assert "runs on in a thread of its own" in df.set_index("x").loc[2, "_exc_txt"]
         wait_until(lambda: not client.futures, 30, "the futures to be released")
 
 
 def test_thread_pool_hung_pset_is_recorded_timed_out():
     """With a ThreadPoolExecutor, a pset past timeout= is a failed row; the run goes on."""
-    from test_failures import _check_timed_out
-
     with cf.ThreadPoolExecutor(2) as pool, pytest.warns(UserWarning, match="1 of 5"):
         df = ps.run(workers.hang_on_2, [{"x": x, "hang": 3} for x in range(5)], executor=pool,
                     timeout=1)
-    _check_timed_out(df, 2, 1)
+    check_timed_out(df, 2, 1)
 
 
 def _slow_first(n=8):

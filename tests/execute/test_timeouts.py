@@ -11,7 +11,7 @@ import pytest
 
 import psweep as ps
 import workers
-from test_failures import _check_timed_out
+from helpers import check_timed_out
 
 distributed = pytest.importorskip("dask.distributed")
 
@@ -24,7 +24,7 @@ def test_thread_pool_psets_queued_behind_a_hung_one_run():
     (its clock started when it started); the quick ones run after it and succeed."""
     with cf.ThreadPoolExecutor(1) as pool, pytest.warns(UserWarning, match="1 of 3"):
         df = ps.run(workers.hang_on_2, HUNG_FIRST, executor=pool, timeout=1)
-    _check_timed_out(df, 2, 1)
+    check_timed_out(df, 2, 1)
     text = df.set_index("x").loc[2, "_exc_txt"]
     assert "runs on in a thread of its own" in text, text
     assert "hang_on_2" in text  # where it was when it timed out
@@ -40,7 +40,7 @@ def test_dask_psets_queued_behind_a_hung_one_run():
         with pytest.warns(UserWarning, match="1 of 3"):
             df = ps.run(workers.hang_on_2, HUNG_FIRST, executor=client, timeout=1)
         assert time.monotonic() - t0 < 3.5
-        _check_timed_out(df, 2, 1)
+        check_timed_out(df, 2, 1)
         assert "hang_on_2" in df.set_index("x").loc[2, "_exc_txt"]
 
 
@@ -68,7 +68,7 @@ def test_serial_run_off_the_main_thread_bounds_psets():
     thread.start()
     thread.join(timeout=60)
     assert not thread.is_alive()
-    _check_timed_out(outcome["df"], 2, 1)
+    check_timed_out(outcome["df"], 2, 1)
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"poolsize": 2}, {"executor": "threads"}],

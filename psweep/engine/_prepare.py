@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 from psweep.engine._dups import SAME_CODE
@@ -12,7 +14,7 @@ from psweep.errors import ParamsError
 from psweep.execute import resolve_executor
 from psweep.provenance import code_hash, notebook_source
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["Prepared", "prepare", "stopping_pool"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,3 +83,18 @@ def prepare(func: Any, options: RunOptions) -> Prepared:
         )
     executor = resolve_executor(func, options.poolsize, options.executor)
     return Prepared(run_id=uuid4s(1)[0], source=source, func_hash=func_hash, executor=executor)
+
+
+@contextlib.contextmanager
+def stopping_pool(prepared: Prepared) -> Iterator[None]:
+    """Stop the pool :func:`prepare` started when the run ends, however it ends.
+
+    The pool loop stops it at the end of its psets; this also covers a
+    step that fails before them (the database lock times out, the calc dir
+    cannot be written), so that no worker process outlives the call.
+    """
+    try:
+        yield
+    finally:
+        if prepared.executor is not None:
+            prepared.executor.close()

@@ -21,7 +21,7 @@ from psweep.engine._execute import execute
 from psweep.engine._notices import Tally
 from psweep.engine._options import run_options
 from psweep.engine._plan import plan_psets
-from psweep.engine._prepare import prepare
+from psweep.engine._prepare import prepare, stopping_pool
 from psweep.engine._result import result
 from psweep.engine._simulate import simulation
 from psweep.errors import check_options
@@ -234,7 +234,7 @@ def run(
     )  # fmt: skip
     psets = plan_psets(params)
     prepared = prepare(func, options)
-    with simulation(options) as run_dir:
+    with stopping_pool(prepared), simulation(options) as run_dir:
         store = Store(run_dir, options.database_basename, options.lock_timeout)
         tally = Tally(len(psets), store.db_path if options.save else None)
         try:

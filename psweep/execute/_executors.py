@@ -232,10 +232,9 @@ class PoolLoop:
         finally:
             for fut in self.in_flight:
                 fut.cancel()
-            if self.plan.make is not None:
-                # Every chunk back: the workers are idle and end at once. Else
-                # (Ctrl-C, an error) running psets are not waited for.
-                stop_workers(self.plan.executor, graceful=completed)
+            # Every chunk back: the workers are idle and end at once. Else
+            # (Ctrl-C, an error) running psets are not waited for.
+            self.plan.close(graceful=completed)
             if logs is not None:
                 logs.remove()
 

@@ -61,6 +61,21 @@ class ExecutorPlan:
         # first chunk on (psweep's own pools do from their start).
         self.driver_pid = os.getpid() if self.processes else None
 
+    def close(self, graceful: bool = False) -> None:
+        """Stop the pool if psweep started it (a user's executor stays).
+
+        Safe to call again; a run calls it however it ends, also when a
+        step before the first pset fails (the database lock times out).
+
+        Parameters
+        ----------
+        graceful
+            Every chunk is back: idle workers get the pool's own shutdown
+            first (see :func:`stop_workers`).
+        """
+        if self.make is not None:
+            stop_workers(self.executor, graceful=graceful)
+
 
 def stop_workers(executor: cf.Executor, graceful: bool = False) -> None:
     """Stop a process pool we own; its workers are gone on return.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -53,3 +56,28 @@ def test_prepare_fails_on_a_missing_backup_script():
     with pytest.raises(FileNotFoundError):
         prepare(workers.square, options_for(backup_script="missing.py"))
     assert os.listdir(".") == []
+
+
+HOLD_LOCK = """
+import sys, time, filelock
+lock = filelock.FileLock(sys.argv[1])
+lock.acquire()
+print("locked", flush=True)
+time.sleep(600)
+"""
+
+
+def test_pool_started_for_a_run_that_fails_before_its_psets_is_stopped():
+    """A run whose database lock times out after its pool started leaves no worker process behind."""
+    ps.run(workers.square, ps.plist("x", [1]))
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, "calc/results.pk.lock"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = set(multiprocessing.active_children())
+        with pytest.raises(ps.LockTimeoutError):
+            ps.run(workers.square, ps.plist("x", [2, 3]), poolsize=2, lock_timeout=0.5)
+        assert set(multiprocessing.active_children()) - before == set()
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)

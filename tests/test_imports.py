@@ -58,7 +58,6 @@ MAY_IMPORT = {
 
 # Violations the code still has: (importing module, imported module, rule).
 ALLOWED: set[tuple[str, str, str]] = {
-    ("psweep.store._rowbuffer", "psweep.store._dbfile", "import inside a function"),
     ("psweep.store._store", "psweep.frames", "store imports frames"),
 }
 

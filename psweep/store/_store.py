@@ -49,13 +49,12 @@ from psweep.store._legacy016 import not_found_error, upgrade_016_frame
 from psweep.store._dbfile import (
     Signature,
     check_readable,
-    concat_rows,
     is_unchanged,
     read_database,
-    rows_to_frame,
     signature,
     write_database,
 )
+from psweep.store._rows import concat_rows, rows_to_frame
 from psweep._files import is_locked, is_temp_of, remove_if_unlocked
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
 from psweep.frames import read_frame_json, write_frame_json

@@ -57,7 +57,7 @@ from psweep.store._dbfile import (
 from psweep.store._rows import concat_rows, rows_to_frame
 from psweep._files import is_locked, is_temp_of, remove_if_unlocked
 from psweep.errors import DatabaseNotFoundError, LockTimeoutError
-from psweep.frames import read_frame_json, write_frame_json
+from psweep.store._jsoncopy import read_json, write_json
 from psweep.store._journal import NEW_SUFFIX, Journal, journal_is_live, read_journal
 from psweep.store._rowsort import frame_in_seq_order, runs_in_seq_order
 from psweep._schema import DEFAULT_LOCK_TIMEOUT, LOCK_SUFFIX, counters_path, journal_dir, quarantine_dir
@@ -612,7 +612,7 @@ def df_read(path: str, fmt: str = "pickle", **kwds: Any) -> pd.DataFrame:
     fmt
         ``"pickle"`` (a database) or ``"json"`` (a file from
         ``df_write(..., fmt="json")``, read with
-        :func:`psweep.frames._io.read_frame_json`).
+        :func:`psweep.store._jsoncopy.read_json`).
     **kwds
         For ``fmt="json"``: ``orient=`` and other :func:`pandas.read_json`
         options.
@@ -645,7 +645,7 @@ def df_read(path: str, fmt: str = "pickle", **kwds: Any) -> pd.DataFrame:
     >>> df = ps.df_read("calc")  # a calc dir: the same as "calc/results.pk"  # doctest: +SKIP
     """
     if _is_json(fmt, kwds):
-        return read_frame_json(path, **kwds)
+        return read_json(path, **kwds)
     return Store(*resolve_database(path, reading=True)).read()
 
 
@@ -677,7 +677,7 @@ def df_write(path: str, df: pd.DataFrame, fmt: str = "pickle", **kwds: Any) -> N
     >>> ps.df_write("calc/results.pk", pd.DataFrame({"a": [1]}))  # doctest: +SKIP
     """
     if _is_json(fmt, kwds):
-        write_frame_json(path, df, **kwds)
+        write_json(path, df, **kwds)
         return
     store = Store(*resolve_database(path))
     with store.locked():

@@ -11,7 +11,8 @@ from psweep.store._legacy016 import describe_path, upgrade_016_frame
 from psweep.store._rowbuffer import RowBuffer
 from psweep.store._rows import concat_rows, rows_to_frame
 from psweep.store._rowsort import frame_in_seq_order
-from psweep.store._store import DEFAULT_LOCK_TIMEOUT, Store, df_read, df_write
+from psweep.store._dfio import df_read, df_write
+from psweep.store._store import DEFAULT_LOCK_TIMEOUT, Store
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",

@@ -14,23 +14,39 @@ For ``calc_dir="calc"`` and the default ``database_basename="results.pk"``::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from psweep._schema import LOCK_SUFFIX, counters_path, journal_dir, quarantine_dir
 
 __all__ = ["Layout", "listdir"]
 
 
-@dataclass(frozen=True)
 class Layout:
-    """The paths of one database and its lock, journals, counters and quarantine."""
+    """The paths of one database and its lock, journals, counters and quarantine.
 
-    calc_dir: str
-    db_path: str
-    lock_path: str
-    journal_dir: str
-    counters_path: str
-    quarantine_dir: str
+    A plain class, not a dataclass: building a dataclass costs about as
+    much as importing a small module, paid by every process at import.
+    """
+
+    __slots__ = ("calc_dir", "db_path", "lock_path", "journal_dir", "counters_path", "quarantine_dir")
+
+    def __init__(
+        self,
+        calc_dir: str,
+        db_path: str,
+        lock_path: str,
+        journal_dir: str,
+        counters_path: str,
+        quarantine_dir: str,
+    ) -> None:
+        self.calc_dir = calc_dir
+        self.db_path = db_path
+        self.lock_path = lock_path
+        self.journal_dir = journal_dir
+        self.counters_path = counters_path
+        self.quarantine_dir = quarantine_dir
+
+    def __repr__(self) -> str:
+        return f"Layout(calc_dir={self.calc_dir!r}, db_path={self.db_path!r})"
 
     @classmethod
     def of(cls, calc_dir: str, database_basename: str) -> Layout:

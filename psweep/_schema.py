@@ -230,3 +230,30 @@ def is_bookkeeping(name: Any) -> bool:
     [True, False, False]
     """
     return str(name).startswith(BOOKKEEPING_PREFIX)
+
+
+def json_write_options(**kwds: Any) -> dict[str, Any]:
+    """Options of :meth:`pandas.DataFrame.to_json` for a database as JSON.
+
+    The defaults of :func:`psweep.df_to_json` and ``df_write(fmt="json")``:
+    a list of rows (:data:`PANDAS_DEFAULT_ORIENT`), ISO times in
+    :data:`PANDAS_TIME_UNIT`, 15 digits; `kwds` override them.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from psweep._schema import json_write_options
+    >>> json_write_options(orient="split")["orient"]
+    'split'
+    """
+    options: dict[str, Any] = {
+        "orient": PANDAS_DEFAULT_ORIENT,
+        "date_format": "iso",
+        "date_unit": PANDAS_TIME_UNIT,
+        "double_precision": 15,
+    }
+    options.update(kwds)
+    return options

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from psweep._files import write_atomic
-from psweep._schema import PANDAS_DEFAULT_ORIENT, PANDAS_TIME_UNIT
+from psweep._schema import PANDAS_DEFAULT_ORIENT, json_write_options
 
 __all__ = ["df_to_json", "json_ready", "check_calc_dir"]
 
@@ -51,14 +51,7 @@ def df_to_json(df: pd.DataFrame, **kwds: Any) -> str | None:
     >>> ps.df_to_json(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
     '[{"a":1,"b":"x"},{"a":2,"b":null}]'
     """
-    options = {
-        "orient": PANDAS_DEFAULT_ORIENT,
-        "date_format": "iso",
-        "date_unit": PANDAS_TIME_UNIT,
-        "double_precision": 15,
-    }
-    options.update(kwds)
-    return df.to_json(**options)
+    return df.to_json(**json_write_options(**kwds))
 
 
 # Values pandas writes to JSON as they are (also inside lists and dicts).

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from psweep.store._access import check_writable, write_error, write_fix
 from psweep.store._calcdir import database_name, resolve_database
-from psweep.store._dbfile import check_readable, concat_rows, rows_to_frame
-from psweep.store._dbformat import PortablePickler
+from psweep.store._dbfile import check_readable
+from psweep.store._pickler import PortablePickler
 from psweep.store._journal import Journal
 from psweep.store._legacy016 import describe_path, upgrade_016_frame
 from psweep.store._rowbuffer import RowBuffer
+from psweep.store._rows import concat_rows, rows_to_frame
 from psweep.store._rowsort import frame_in_seq_order
-from psweep.store._store import DEFAULT_LOCK_TIMEOUT, Store, df_read, df_write
+from psweep.store._dfio import df_read, df_write
+from psweep.store._store import DEFAULT_LOCK_TIMEOUT, Store
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",

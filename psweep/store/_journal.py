@@ -23,7 +23,7 @@ import zlib
 from typing import Any
 
 from psweep.store._problems import unpickling_problem
-from psweep.store._dbformat import PortablePickler
+from psweep.store._pickler import PortablePickler
 from psweep._files import is_locked
 from psweep._schema import JOURNAL_NEW_SUFFIX
 

@@ -4,7 +4,7 @@ A run keeps its rows in memory until they are folded into the database
 (the fold then needs not read its journal back). As dicts, a row of a
 trivial pset costs ~0.5 KB; here it costs a pointer per value (plus the
 values), grouped by the rows' key sets, which is ~0.1 KB for the same row.
-The frame built from the buffer is the same as :func:`psweep.store._dbfile.rows_to_frame`
+The frame built from the buffer is the same as :func:`psweep.store._rows.rows_to_frame`
 of the dicts: each column goes through the same conversion (``from_records``'
 own, with ints that have gaps as ``Int64``, see :mod:`psweep.store._columns`), and a
 key a row lacks is NaN, as ``from_records`` fills it.
@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from psweep.store._rows import concat_rows, rows_to_frame_of_columns
 
 __all__ = ["RowBuffer"]
 
@@ -141,8 +143,6 @@ class RowBuffer:
         -------
         pandas.DataFrame
         """
-        from psweep.store._dbfile import concat_rows, rows_to_frame_of_columns  # dbfile imports this module
-
         if self._n:
             new = rows_to_frame_of_columns(self._key_order(), self._column, self._n)
             self._segments, self._last = {}, None

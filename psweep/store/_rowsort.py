@@ -23,7 +23,7 @@ def frame_in_seq_order(new: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     new
-        New rows (a frame of :func:`psweep.store._dbfile.rows_to_frame`); rows
+        New rows (a frame of :func:`psweep.store._rows.rows_to_frame`); rows
         lacking a number keep the order given.
 
     Returns

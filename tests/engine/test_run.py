@@ -280,7 +280,7 @@ def test_rows_to_frame_mixed_keys_missing_and_old_style_times():
     """Rows with differing keys get the union of columns (first-seen order,
     bookkeeping last); float times become datetimes and the index, a missing
     time is NaT, and Timestamp times (older journals) convert too."""
-    from psweep.store._dbfile import rows_to_frame
+    from psweep.store import rows_to_frame
 
     t0 = 1_790_000_000.25
     with warnings.catch_warnings():

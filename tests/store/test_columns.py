@@ -11,7 +11,7 @@ import pytest
 import psweep as ps
 import workers
 from psweep.store._legacy016 import upgrade_016_frame
-from psweep.store._dbfile import rows_to_frame
+from psweep.store._rows import rows_to_frame
 from psweep.store._rowbuffer import RowBuffer
 
 BIG = 2**60 + 1  # float64 would round it to 2**60

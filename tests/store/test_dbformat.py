@@ -1,4 +1,4 @@
-"""Tests of psweep/dbformat.py: database files and journals that every supported pandas and numpy read.
+"""Tests of psweep/store/_dbformat.py and _pickler.py: database files and journals every pandas and numpy read.
 
 Issue 20, item 4. Reading across versions needs a second interpreter: set
 ``PSWEEP_PEER_PYTHON`` to the python of another venv with psweep installed
@@ -27,6 +27,7 @@ from psweep.store import _dbformat as dbformat
 from psweep.store import _dbfile as dbfile
 from psweep.store._dbfile import read_database, write_database
 from psweep.store._journal import Journal
+from psweep.store._pickler import PortablePickler
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CROSSVERSION = os.path.join(TESTS_DIR, "crossversion.py")
@@ -134,7 +135,7 @@ def test_numpy_scalars_and_arrays_come_back_exactly():
         np.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")]), np.array(5),
     ]
     buffer = io.BytesIO()
-    dbformat.PortablePickler(buffer, protocol=5).dump(values)
+    PortablePickler(buffer, protocol=5).dump(values)
     back = pickle.loads(buffer.getvalue())
     for value, got in zip(values, back):
         assert type(got) is type(value) and got.dtype == value.dtype, (value, got)

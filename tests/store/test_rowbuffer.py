@@ -8,7 +8,7 @@ import pytest
 
 import psweep as ps
 import workers
-from psweep.store._dbfile import rows_to_frame
+from psweep.store._rows import rows_to_frame
 from psweep.store._rowbuffer import RowBuffer
 
 

@@ -1,4 +1,4 @@
-"""Tests of psweep/store.py: journals, folding, locks, crash safety.
+"""Tests of psweep/store/_store.py, the Store face, end to end: journals, folding, locks, crash safety.
 
 Real files, real filelock, real OS processes and real SIGKILL throughout.
 """

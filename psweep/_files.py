@@ -203,6 +203,7 @@ def write_atomic(
     may_replace: Callable[[], bool] | None = None,
     keep_locked: bool = False,
     unless_same: bool = False,
+    durable: bool = True,
 ) -> Written:
     """Write `content` to `path` so that the file is never torn, also by a crash.
 
@@ -226,6 +227,12 @@ def write_atomic(
     unless_same
         Leave a target that holds `content` (bytes) and `mode` already,
         so that an unchanged file needs no write access.
+    durable
+        Sync the new file to disk before it replaces the target (default).
+        False skips the sync, which costs milliseconds: the file is still
+        never torn by a crash of any process, but a power loss right after
+        may leave it empty. For bookkeeping that a reader can do without
+        and that is rewritten anyway (run records), never for results.
 
     Returns
     -------
@@ -257,7 +264,8 @@ def write_atomic(
             else:
                 content(fobj)
             fobj.flush()
-            os.fsync(fobj.fileno())
+            if durable:
+                os.fsync(fobj.fileno())
         if may_replace is not None and not may_replace():
             os.remove(tmp)
             os.close(fd)

@@ -154,3 +154,15 @@ def check_timed_out(df, hung_x, timeout):
     assert f"timed out after {timeout:g} s" in by_x.loc[hung_x, "_exc_txt"]
     ok = by_x[~by_x["_failed"]]
     assert (ok["y"] == ok.index**2).all()
+
+
+def check_only_pset_2_failed(df):
+    """Rows of unpicklable_on_2 over x = 0..4: only x == 2 failed, naming key, type and fix."""
+    assert sorted(df["x"]) == [0, 1, 2, 3, 4]
+    by_x = df.set_index("x")
+    assert by_x["_failed"].tolist() == [x == 2 for x in by_x.index]
+    text = by_x.loc[2, "_exc_txt"]
+    assert "'f'" in text and "function" in text, text
+    assert "return plain data" in text and "<_calc_dir>/<_pset_id>/" in text, text
+    assert by_x.loc[2, "ok_"] == 2  # the storable results of that pset are kept
+    assert [by_x.loc[x, "r_"] for x in (0, 1, 3, 4)] == [0, 1, 3, 4]

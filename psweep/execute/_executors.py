@@ -72,6 +72,11 @@ def run_serial(
                 return
 
 
+# The exception Dask raises for a task whose worker died while running it
+# (distributed.scheduler.KilledWorker), named to spare importing Dask.
+_DASK_WORKER_DIED = "KilledWorker"
+
+
 def _lost_text(exc: BaseException, n_psets: int) -> str:
     return (
         f"{type(exc).__name__}: {exc}\n(the worker running this chunk of "
@@ -299,13 +304,16 @@ class PoolLoop:
     def _rows_of_lost_chunk(
         self, chunk: list[dict[str, Any]], executor: cf.Executor, exc: Exception
     ) -> list[dict[str, Any]]:
-        """Failure rows of a chunk that did not come back; on a broken pool of
-        ours, its psets not yet suspected are retried alone instead."""
+        """Failure rows of a chunk that did not come back; when its worker
+        died (a broken pool of ours, a killed Dask worker, which Dask's
+        nanny restarts), its psets not yet suspected are retried alone
+        instead: the pset that killed the worker fails when it does so
+        again alone, psets that only shared its worker run."""
         # A pool psweep stopped also cancels futures not yet running.
-        broken = isinstance(exc, (cf.BrokenExecutor, cf.CancelledError)) and self.plan.make is not None
+        ours_broke = isinstance(exc, (cf.BrokenExecutor, cf.CancelledError)) and self.plan.make is not None
         retry_ids: set[str] = set()
-        if broken:
-            self._replace_pool(executor)
+        if ours_broke or type(exc).__name__ == _DASK_WORKER_DIED:
+            self._replace_pool(executor)  # a no-op on an executor we do not own
             settled = self.suspect_ids | self.timed_out
             retry = [pset for pset in chunk if pset["_pset_id"] not in settled]
             retry_ids = {pset["_pset_id"] for pset in retry}

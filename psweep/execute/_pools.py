@@ -161,7 +161,9 @@ def resolve_executor(func: Any, poolsize: int | None, executor: Any) -> Executor
         # cloudpickle ships the raw function by value where a wrapt proxy
         # defined in __main__ could not be found by reference on a worker.
         workers = sum(executor.nthreads().values()) or 1
-        return ExecutorPlan(executor.get_executor(), inspect.unwrap(func), workers, None)
+        # pure=False: a chunk sent again (a retry) is a new task, not the
+        # lost one Dask would hand back under the same key.
+        return ExecutorPlan(executor.get_executor(pure=False), inspect.unwrap(func), workers, None)
     if isinstance(executor, cf.Executor):
         if isinstance(executor, cf.ProcessPoolExecutor):
             probe_pool(executor, pickled_function(func), func)

@@ -15,7 +15,7 @@ import pytest
 
 import psweep as ps
 import workers
-from helpers import check_timed_out
+from helpers import check_only_pset_2_failed, check_timed_out
 
 
 def test_raising_pset_becomes_a_failed_row_and_others_run(recwarn):
@@ -270,18 +270,6 @@ def test_df_filter_conds_and_df_print(capsys):
     assert "_pset_id" in out and "y" not in out.split("\n")[0]
 
 
-def _check_only_pset_2_failed(df):
-    """Rows of unpicklable_on_2 over x = 0..4: only x == 2 failed, naming key, type and fix."""
-    assert sorted(df["x"]) == [0, 1, 2, 3, 4]
-    by_x = df.set_index("x")
-    assert by_x["_failed"].tolist() == [x == 2 for x in by_x.index]
-    text = by_x.loc[2, "_exc_txt"]
-    assert "'f'" in text and "function" in text, text
-    assert "return plain data" in text and "<_calc_dir>/<_pset_id>/" in text, text
-    assert by_x.loc[2, "ok_"] == 2  # the storable results of that pset are kept
-    assert [by_x.loc[x, "r_"] for x in (0, 1, 3, 4)] == [0, 1, 3, 4]
-
-
 @pytest.mark.parametrize("kwargs", [{}, {"poolsize": 2, "chunksize": 5}, {"poolsize": 2},
                                     {"executor": "threads", "chunksize": 5}],
                          ids=["serial", "pool-chunk5", "pool-adaptive", "threads"])
@@ -296,8 +284,8 @@ def test_unpicklable_result_fails_only_its_pset(kwargs):
     else:
         with pytest.warns(UserWarning, match="1 of 5"):
             df = ps.run(workers.unpicklable_on_2, ps.plist("x", range(5)), **kwargs)
-    _check_only_pset_2_failed(df)
-    _check_only_pset_2_failed(ps.df_read("calc/results.pk"))
+    check_only_pset_2_failed(df)
+    check_only_pset_2_failed(ps.df_read("calc/results.pk"))
 
 
 @pytest.mark.parametrize("func", [lambda a, b: {}, lambda: {}, lambda p, *, scale: {}],

@@ -17,7 +17,7 @@ import pytest
 
 import psweep as ps
 import workers
-from helpers import check_timed_out, read_lines, wait_until
+from helpers import check_only_pset_2_failed, check_timed_out, read_lines, wait_until
 from psweep.execute._chunks import CHUNK_SECONDS, next_chunk_size
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -203,12 +203,10 @@ def test_sigint_records_finished_rows_and_reraises(mode):
 
 def test_dask_unpicklable_result_fails_only_its_pset(dask_client):
     """On Dask, a result that cannot be pickled fails its pset only, in a chunk of 5 too."""
-    from test_failures import _check_only_pset_2_failed
-
     with pytest.warns(UserWarning, match="1 of 5"):
         df = ps.run(workers.unpicklable_on_2, ps.plist("x", range(5)), executor=dask_client,
                     chunksize=5)
-    _check_only_pset_2_failed(df)
+    check_only_pset_2_failed(df)
 
 
 # A study script run as `python study.py METHOD`: the start method is set as
@@ -544,3 +542,19 @@ def test_ctrl_c_leaves_no_capture_file_in_tmpdir(tmp_path, monkeypatch):
             proc.communicate(timeout=30)
     assert "KeyboardInterrupt" in stderr
     assert os.listdir(tmpdir) == []
+
+
+def test_dask_psets_queued_on_a_killed_worker_run_again_and_only_the_killer_fails():
+    """On Dask, psets that were only queued on the worker a pset killed are retried (Dask's nanny
+    restarts the worker), not recorded as failed; the pset that kills its worker again alone fails."""
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        with pytest.warns(UserWarning, match="1 of 8 psets failed"):
+            df = ps.run(workers.crash_on_3, ps.plist("x", range(8)), dask_client=client, chunksize=1)
+    by_x = df.set_index("x").sort_index()
+    assert by_x["_failed"].tolist() == [x == 3 for x in range(8)], by_x["_exc_txt"].tolist()
+    assert (by_x.loc[4:, "y"] == by_x.loc[4:].index ** 2).all()

@@ -129,13 +129,17 @@ def _names(payload: bytes) -> set[tuple[str, str]]:
 
 
 def _journal_records(path: str) -> list[bytes]:
-    """The payloads of a journal file: records of magic, length, crc32 and a pickle."""
+    """The payloads of a journal file: records of magic, length, crc32 and a pickle,
+    up to the zeros of the space a (killed) run reserved but did not fill."""
     header = struct.Struct("<4sII")
     with open(path, "rb") as fd:
         data = fd.read()
     payloads, pos = [], 0
     while pos + header.size <= len(data):
-        _magic, length, _crc = header.unpack_from(data, pos)
+        magic, length, _crc = header.unpack_from(data, pos)
+        if magic != b"PSJ1":
+            assert not data[pos:].strip(b"\0"), f"neither a record nor the zero tail at {pos}"
+            break
         payloads.append(data[pos + header.size : pos + header.size + length])
         pos += header.size + length
     return payloads

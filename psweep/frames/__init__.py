@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from psweep.frames._edit import df_ensure_dtypes, df_update_pset_cols, df_update_pset_hash
-from psweep.frames._io import check_calc_dir, df_to_json, json_ready, read_frame_json, write_frame_json
+from psweep.frames._io import check_calc_dir, df_to_json, json_ready
 from psweep.frames._params import df_extract_params, df_extract_pset
 from psweep.frames._select import (
     df_extract_dicts,
@@ -27,6 +27,4 @@ __all__ = [
     "df_update_pset_hash",
     "filter_cols",
     "json_ready",
-    "read_frame_json",
-    "write_frame_json",
 ]

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psweep._files import write_atomic
-from psweep._schema import PANDAS_DEFAULT_ORIENT, json_write_options
+from psweep._schema import json_write_options
 
 __all__ = ["df_to_json", "json_ready", "check_calc_dir"]
 
@@ -150,62 +149,6 @@ def json_ready(df: pd.DataFrame) -> pd.DataFrame:
                 ) from None
         out.isetitem(position, pd.Series(converted, index=out.index, dtype=object))
     return out
-
-
-def write_frame_json(path: str | os.PathLike, df: pd.DataFrame, **kwds: Any) -> None:
-    """Write `df` as JSON (:func:`df_to_json`) to `path`, atomically.
-
-    A temporary file in the same folder is renamed over `path`, so a reader
-    never sees half a file.
-
-    Parameters
-    ----------
-    path
-        Target file; its folder is created.
-    df
-        The frame.
-    **kwds
-        Passed to :func:`df_to_json`, e.g. ``orient="split"``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from psweep.frames._io import read_frame_json, write_frame_json
-    >>> write_frame_json("out/db.json", pd.DataFrame({"a": [1.5]}))
-    >>> read_frame_json("out/db.json")
-         a
-    0  1.5
-    """
-    text = df_to_json(df, **kwds)
-    write_atomic(os.fspath(path), (text or "").encode("utf-8"))
-
-
-def read_frame_json(path: str | os.PathLike, **kwds: Any) -> pd.DataFrame:
-    """Read a frame written by :func:`write_frame_json`.
-
-    Parameters
-    ----------
-    path
-        The JSON file.
-    **kwds
-        Passed to :func:`pandas.read_json`; ``orient`` defaults to
-        ``PANDAS_DEFAULT_ORIENT`` and must match the writer's.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from psweep.frames._io import read_frame_json, write_frame_json
-    >>> write_frame_json("db.json", pd.DataFrame({"a": [1]}), orient="split")
-    >>> read_frame_json("db.json", orient="split").a.tolist()
-    [1]
-    """
-    kwds.setdefault("orient", PANDAS_DEFAULT_ORIENT)
-    kwds.setdefault("precise_float", True)
-    return pd.read_json(os.fspath(path), **kwds)
 
 
 def check_calc_dir(calc_dir: str | os.PathLike, df: pd.DataFrame) -> dict[str, set[str]]:

@@ -166,3 +166,14 @@ def check_only_pset_2_failed(df):
     assert "return plain data" in text and "<_calc_dir>/<_pset_id>/" in text, text
     assert by_x.loc[2, "ok_"] == 2  # the storable results of that pset are kept
     assert [by_x.loc[x, "r_"] for x in (0, 1, 3, 4)] == [0, 1, 3, 4]
+
+
+# A child process that holds a file lock on argv[1] until killed; it prints
+# "locked" once it holds it.
+HOLD_LOCK = """
+import sys, time, filelock
+lock = filelock.FileLock(sys.argv[1])
+lock.acquire()
+print("locked", flush=True)
+time.sleep(600)
+"""

@@ -14,6 +14,7 @@ import psweep as ps
 import workers
 from psweep.engine._prepare import prepare
 from psweep.provenance import code_hash
+from helpers import HOLD_LOCK
 from steps import options_for
 
 
@@ -58,13 +59,6 @@ def test_prepare_fails_on_a_missing_backup_script():
     assert os.listdir(".") == []
 
 
-HOLD_LOCK = """
-import sys, time, filelock
-lock = filelock.FileLock(sys.argv[1])
-lock.acquire()
-print("locked", flush=True)
-time.sleep(600)
-"""
 
 
 def test_pool_started_for_a_run_that_fails_before_its_psets_is_stopped():

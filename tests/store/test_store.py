@@ -19,7 +19,7 @@ import pytest
 
 import psweep as ps
 import workers
-from helpers import read_lines, start_driver, wait_until
+from helpers import HOLD_LOCK, read_lines, start_driver, wait_until
 from psweep.store._journal import Journal, read_journal
 from psweep.store._store import Store
 
@@ -267,13 +267,6 @@ def test_concurrent_drivers_lose_no_rows(n_procs):
 
 # -- locks -------------------------------------------------------------------------
 
-HOLD_LOCK = """
-import sys, time, filelock
-lock = filelock.FileLock(sys.argv[1])
-lock.acquire()
-print("locked", flush=True)
-time.sleep(600)
-"""
 
 
 def test_lock_of_killed_process_does_not_block_next_run():

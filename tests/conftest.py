@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 
 import pytest
 
@@ -24,6 +26,19 @@ if not os.environ.get("PSWEEP_PEER_PYTHON"):
     _peer = os.path.join(_ROOT, _PEERS.get(_here, ""), "bin", "python")
     if _here in _PEERS and os.path.samefile(os.path.dirname(sys.prefix), _ROOT) and os.path.exists(_peer):
         os.environ["PSWEEP_PEER_PYTHON"] = _peer
+
+# Dask's nannies and workers keep a scratch folder with lock files in the
+# temporary directory (/tmp/dask-scratch-space by default), which outlived
+# the suite: they get one of the suite's own, removed at its end. Set here,
+# before any test module imports dask (which reads it then); workers
+# inherit it.
+_DASK_SCRATCH = tempfile.mkdtemp(prefix="psweep-tests-dask-")
+os.environ.setdefault("DASK_TEMPORARY_DIRECTORY", _DASK_SCRATCH)
+
+
+def pytest_unconfigure(config):
+    """Remove the suite's Dask scratch folder."""
+    shutil.rmtree(_DASK_SCRATCH, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

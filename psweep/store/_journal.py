@@ -165,7 +165,8 @@ class Journal:
             try:
                 self._reserve(end)
             except OSError:  # full disk, size limit, no fallocate or mmap here
-                self._stop_mapping()
+                self._room = -1  # pwrite from now on
+                self._unmap(self._size)
             else:
                 self._map[self._size : end] = record  # type: ignore[index]
                 self._size = end
@@ -192,15 +193,9 @@ class Journal:
             self._map.close()
         self._map, self._room = mapped, room
 
-    def _stop_mapping(self) -> None:
-        """Write with pwrite from now on; the file ends at the last record."""
-        if self._map is not None:
-            self._map.close()
-        self._map, self._room = None, -1
-        os.ftruncate(self._fd, self._size)
-
     def _unmap(self, size: int) -> None:
-        """Close the map; the file keeps its first `size` bytes."""
+        """Close the map; the file keeps its first `size` bytes (no zero tail).
+        A journal that writes with pwrite (``_room`` -1) keeps doing so."""
         if self._map is not None:
             self._map.close()
             self._map = None

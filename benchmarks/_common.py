@@ -286,10 +286,20 @@ def code_version() -> str:
     return f"commit {commit or '?'}{dirt}, psweep/*.py sha1 {digest.hexdigest()[:10]}"
 
 
+def _shown(python: str) -> str:
+    """An interpreter's path as results files show it: relative to the
+    checkout, else its venv's last folders (no path of this machine)."""
+    path = os.path.abspath(python)
+    if path.startswith(REPO_DIR + os.sep):
+        return os.path.relpath(path, REPO_DIR)
+    return os.path.join("...", *path.split(os.sep)[-3:])
+
+
 def header(title: str, argv_quick: bool) -> None:
     """Title with the context the figures need."""
     print(f"# {title}{' (--quick)' if argv_quick else ''}")
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, ours: {OURS.python}, ref: {REF.python}")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+          f"ours: {_shown(OURS.python)}, ref: {_shown(REF.python)}")
     print(f"# {code_version()}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     sys.stdout.flush()
 

@@ -25,7 +25,7 @@ import workers
 from test_store_hostile import remount, small_disk  # noqa: F401 (a fixture)
 
 CHILD = r'''
-import json, os, pwd, shutil, sys
+import importlib, importlib.util, json, os, pwd, shutil, sys
 import psweep as ps
 
 CASE = sys.argv[1]
@@ -63,6 +63,9 @@ def pset_folders():
 # lazily is loaded before the package files may become unreadable.
 ps.run(logged, ps.plist("x", [0]), calc_dir="warm")
 ps.df_read("warm")
+for optional in ("yaml", "jinja2"):  # prep_batch imports these when it first needs them
+    if importlib.util.find_spec(optional) is not None:
+        importlib.import_module(optional)
 shutil.rmtree("warm")
 os.remove("ran.log")
 if os.geteuid() == 0:

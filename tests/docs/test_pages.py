@@ -24,9 +24,15 @@ PAGES = sorted(
 )
 
 
-def test_docs_have_pages():
-    """The page test below sees the docs' pages."""
+def test_docs_have_pages_and_blocks_that_keep_the_conventions():
+    """The page test below sees the docs' pages, and they parse (no block left unrun unsaid)."""
     assert len(PAGES) >= 20, PAGES
+    blocks = []
+    for page in PAGES:
+        with open(os.path.join(DOCS, page), encoding="utf-8") as fd:
+            blocks += pages.parse(fd.read(), page)
+    assert sum(b.skip is None for b in blocks) >= 40
+    assert sum(b.expected is not None for b in blocks) >= 10
 
 
 @pytest.mark.parametrize("page", PAGES)

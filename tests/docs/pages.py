@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 import doctest
 import io
+import linecache
 import os
 import re
 import subprocess
@@ -35,8 +36,8 @@ RUN_LANGS = ("python", "bash")
 # Languages of code a reader runs that the runner would not run: a page
 # says python or bash (or no-run), so that no block is silently left out.
 OTHER_CODE_LANGS = ("sh", "shell", "console", "zsh", "py", "python3", "pycon", "ipython")
-UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
-TIME = re.compile(r"\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z?")
+UUID = re.compile(r"(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])")
+TIME = re.compile(r"(?<!\d)\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z?")
 CHECKER_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -111,7 +112,10 @@ def output_differs(expected: str, got: str, folder: str) -> bool:
 
 def _run_python(block: Block, namespace: dict, name: str) -> tuple[bool, str]:
     out = io.StringIO()
-    code = compile(block.code, f"{name}:{block.line}", "exec")
+    filename = f"{name}:{block.line}"
+    # inspect.getsource (psweep's source capture) finds the block's code by its file name.
+    linecache.cache[filename] = (len(block.code), None, block.code.splitlines(True), filename)
+    code = compile(block.code, filename, "exec")
     try:
         with contextlib.redirect_stdout(out):
             exec(code, namespace)
@@ -133,7 +137,8 @@ def _run_bash(block: Block, folder: str) -> tuple[bool, str]:
 
 def run_page(path: str, folder: str) -> str | None:
     """Run the page's blocks in ``folder``; None, or what went wrong first."""
-    name = os.path.relpath(path)
+    parts = path.rsplit(f"{os.sep}docs{os.sep}", 1)
+    name = f"docs/{parts[1]}" if len(parts) == 2 else path
     with open(path, encoding="utf-8") as fd:
         blocks = parse(fd.read(), name)
     main = sys.modules["__main__"]

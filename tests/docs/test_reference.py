@@ -69,6 +69,23 @@ def test_a_new_public_name_appears_without_a_page_edit(monkeypatch):
     assert ".. autofunction:: psweep.brand_new\n" in psweep_refgen.api_rst()
 
 
+def test_durability_page_names_only_tests_that_exist():
+    """Each test the durability page gives as the check of a promise exists under that name."""
+    with open(os.path.join(DOCS, "explanation", "durability.md"), encoding="utf-8") as fd:
+        text = fd.read().split("## Each promise and the test that checks it", 1)[1]
+    named, last_file = [], None
+    for file, test in re.findall(r"`([\w/]+\.py)?::(test_\w+)`", text):
+        last_file = file or last_file  # "::test_x" is in the file named before it
+        named.append((last_file, test))
+    assert len(named) >= 25, named
+    missing = []
+    for file, test in named:
+        with open(os.path.join(ROOT, "tests", file), encoding="utf-8") as fd:
+            if not re.search(rf"^def {test}\(", fd.read(), re.M):
+                missing.append(f"{file}::{test}")
+    assert not missing, f"the durability page names tests that don't exist: {missing}"
+
+
 HTML = os.environ.get("PSWEEP_DOCS_HTML")
 
 

@@ -31,8 +31,8 @@ def test_docs_have_pages_and_blocks_that_keep_the_conventions():
     for page in PAGES:
         with open(os.path.join(DOCS, page), encoding="utf-8") as fd:
             blocks += pages.parse(fd.read(), page)
-    assert sum(b.skip is None for b in blocks) >= 40
-    assert sum(b.expected is not None for b in blocks) >= 10
+    assert sum(b.skip is None for b in blocks) >= 35
+    assert sum(b.expected is not None for b in blocks) >= 20
 
 
 @pytest.mark.parametrize("page", PAGES)

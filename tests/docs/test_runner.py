@@ -65,7 +65,8 @@ def test_parse_refuses_blocks_that_would_go_unchecked(text, message):
 def test_output_is_compared_after_normalising_ids_times_and_the_folder(tmp_path):
     """UUIDs, times and the page's folder may differ; anything else must match (with ... and spacing)."""
     folder = str(tmp_path)
-    got = f"run 0b6f5c1e-0d1a-4d43-9f6e-2a5b6a1f9c3e at 2026-12-01 09:12:03.5 in {folder}/calc_2026-12-01T09:12:03Z\n"
+    got = (f"run 0b6f5c1e-0d1a-4d43-9f6e-2a5b6a1f9c3e at 2026-12-01 09:12:03.5 "
+           f"in {folder}/calc_2026-12-01T09:12:03Z\n")
     shown = "run 7d2e8a90-4c5b-4f1e-8a53-0c8f7b1e2d6a at 2025-01-02T10:00:00Z in <folder>/calc_<time>\n"
     assert not pages.output_differs(shown, got, folder)
     assert not pages.output_differs("run ... in   <folder>/calc_...\n", got, folder)

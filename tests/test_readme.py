@@ -1,5 +1,6 @@
-"""README.md as a user reads it: its Python blocks run as pasted, and its
-set-up commands work pasted in order into one shell."""
+"""README.md as a user reads it: its Python blocks run as pasted, its
+set-up commands work pasted in order into one shell, and it stays a front
+page (the manual is docs/, whose blocks tests/docs runs)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,30 @@ PYTHON_BLOCKS = _blocks("python")
 
 
 def test_readme_has_python_blocks():
-    """The README test below sees the README's Python blocks."""
-    assert len(PYTHON_BLOCKS) >= 15
+    """The README test below sees the README's Python blocks (the quick start)."""
+    assert len(PYTHON_BLOCKS) >= 2
+
+
+def test_readme_is_a_front_page():
+    """README stays at most 200 lines, and each docs page it links to exists."""
+    with open(README, encoding="utf-8") as fd:
+        text = fd.read()
+    assert len(text.splitlines()) <= 200, "README.md is a front page: move text to a page of docs/"
+    links = re.findall(r"\]\((docs/[^)#]+\.md)", text)
+    assert len(links) >= 20, links
+    missing = [link for link in links if not os.path.exists(os.path.join(ROOT, link))]
+    assert not missing, f"README.md links to pages that don't exist: {missing}"
+
+
+def test_readme_docs_command_is_the_one_ci_runs():
+    """The command README gives to build the docs is the build .ci/run does (warnings as errors)."""
+    with open(README, encoding="utf-8") as fd:
+        section = fd.read().split("## Documentation", 1)[1].split("\n## ", 1)[0]
+    (command,) = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    build = command.strip().split(" && ")[-1]
+    assert build.startswith(".venv/bin/sphinx-build -W "), build
+    with open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8") as fd:
+        assert build in fd.read().splitlines(), f".ci/run does not run README's docs build: {build}"
 
 
 @pytest.fixture(scope="module")

@@ -50,8 +50,10 @@ class _Segment:
         columns = self.columns
         for i, values in enumerate(zip(*self.batch)):
             column = columns[i]
-            types = set(map(type, values))
-            code = _TYPECODES.get(types.pop()) if len(types) == 1 else None
+            # One type of _TYPECODES throughout? Only then are all types looked at.
+            code = _TYPECODES.get(type(values[0]))
+            if code is not None and len(set(map(type, values))) != 1:
+                code = None
             if type(column) is array and column.typecode != code:
                 column = columns[i] = column.tolist()  # no longer one type
             if type(column) is array:

@@ -40,6 +40,10 @@ CASES = {
     ],
     "floats then None": [{"a": i, "y": float(i), **_book(i)} for i in range(5000)]
     + [{"a": 1, "y": None, **_book(1)}],
+    "floats then a bool in a later batch": [
+        {"a": i, "y": True if i == 2100 else 0.5, **_book(i)} for i in range(2500)
+    ],
+    "a str first, then ints": [{"a": i, "y": "s" if i == 0 else i, **_book(i)} for i in range(2500)],
     "many rows, one odd": [{"a": i, "y": 2 * i, **_book(i)} for i in range(5000)]
     + [{"a": 1, "z": "q", **_book(1)}]
     + [{"a": i, "y": 2 * i, **_book(i)} for i in range(300)],

@@ -62,6 +62,21 @@ def instructions(impl, n: int) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def warm_up(impl) -> None:
+    """Run the child once without valgrind, so that no counted run compiles sources.
+
+    Python writes a module's .pyc on its first import after the source changed;
+    counted runs that compile (the first ones after an edit, and only some of them
+    when they run two at a time) would otherwise differ by millions of instructions.
+    """
+    workdir = tempfile.mkdtemp(prefix=f"psweep-bench-{impl.name}-")
+    try:
+        script = write_child(impl, BODY, workdir, {"n": SMALL})
+        subprocess.run([interpreter(impl), script], cwd=workdir, env=child_env(), capture_output=True, check=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = base_parser(__doc__)
     parser.add_argument("-n", type=int, default=None, help="psets of the large run (default 5000)")
@@ -73,6 +88,8 @@ def main() -> None:
         print("valgrind is not installed: skipped (apt install valgrind)")
         return
     impls = (OURS,) if opts.ours_only else (OURS, REF)
+    for impl in impls:  # imports compile stale .pyc files once, outside the counts
+        warm_up(impl)
     jobs = [(impl, size) for impl in impls for size in sorted({0, SMALL, WHOLE, n})]
     log(f"{len(jobs)} valgrind runs, 2 at a time ({', '.join(f'{i.name} N={s}' for i, s in jobs)})")
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
@@ -90,11 +107,15 @@ def main() -> None:
     print()
     print(table(["impl", f"Minstr N={SMALL}", f"Minstr N={n}", "k instr/pset"], rows))
     print()
+    whole = {impl.name: counts[(impl, WHOLE)] - counts[(impl, 0)] for impl in impls}
+    small = {impl.name: counts[(impl, SMALL)] - counts[(impl, 0)] for impl in impls}
     if opts.ours_only:
+        print(
+            f"whole run of {WHOLE} psets (imports excluded): ours {whole['ours'] / 1e6:.1f} M; "
+            f"run of {SMALL} psets: ours {small['ours'] / 1e6:.1f} M instructions"
+        )
         return
     print(f"ours/0.16 instructions per pset: {per['ours'] / per['0.16']:.3f}x")
-    whole = {impl.name: counts[(impl, WHOLE)] - counts[(impl, 0)] for impl in (OURS, REF)}
-    small = {impl.name: counts[(impl, SMALL)] - counts[(impl, 0)] for impl in (OURS, REF)}
     print()
     print(
         f"whole run of {WHOLE} psets (imports excluded): ours {whole['ours'] / 1e6:.1f} M, "

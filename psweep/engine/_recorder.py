@@ -26,6 +26,8 @@ __all__ = ["Recorder"]
 MIN_COMPACT_INTERVAL = 5.0
 COMPACT_COST_FACTOR = 20.0
 
+_monotonic = time.monotonic
+
 
 class Recorder:
     """Records the rows of one run as they arrive.
@@ -71,8 +73,8 @@ class Recorder:
         # Whether a fold may have stored rows of _pending already (it failed
         # after writing the database): then the next fold checks them.
         self._maybe_folded = False
-        self._last_compact = time.monotonic()
-        self._compact_interval = MIN_COMPACT_INTERVAL
+        # When the next fold is due (time.monotonic()).
+        self._compact_at = time.monotonic() + MIN_COMPACT_INTERVAL
 
     def record(self, row: dict[str, Any]) -> None:
         """Make `row` durable (journal append) and count it.
@@ -123,7 +125,7 @@ class Recorder:
         # After journaling, which may have made it a failed row that pickles:
         # the buffer keeps the row's values as they are now.
         self._pending.append(row)
-        if time.monotonic() - self._last_compact > self._compact_interval:
+        if _monotonic() > self._compact_at:
             self._compact()
 
     def _warn_main_class(self, key: str, class_name: str) -> None:
@@ -206,9 +208,8 @@ class Recorder:
             self._pending = RowBuffer()
             self._unwritten = []
             self._maybe_folded = False
-        took = time.monotonic() - start
-        self._last_compact = time.monotonic()
-        self._compact_interval = max(MIN_COMPACT_INTERVAL, COMPACT_COST_FACTOR * took)
+        end = time.monotonic()
+        self._compact_at = end + max(MIN_COMPACT_INTERVAL, COMPACT_COST_FACTOR * (end - start))
 
     def finish(self) -> pd.DataFrame | None:
         """Fold this run's rows into the database and close the journal.

@@ -51,7 +51,8 @@ def run_serial(
     func
         The user's function.
     psets
-        Planned psets.
+        Planned psets, each taken a new dict (as the engine's planned psets are), which
+        becomes its row.
     worker_options
         Keyword arguments of :func:`~psweep.execute._worker.execute_pset`; with
         ``keep_exception`` the run stops after the first failed pset.
@@ -65,7 +66,8 @@ def run_serial(
     capture_logs = worker_options.get("capture_logs")
     with LogsFolder(capture_logs, psets), pset_bound(worker_options.get("timeout")) as bound:
         for pset in psets:
-            row = execute_pset(func, pset, simulate, keep_exception, capture_logs, True, bound)
+            # Each planned pset is a new dict, which becomes its row.
+            row = execute_pset(func, pset, simulate, keep_exception, capture_logs, True, bound, True)
             failed = row["_failed"]
             record(row)
             if failed and keep_exception:

@@ -41,7 +41,6 @@ _CHECKED_TYPES: set[type] = {int, float, str, bool, bytes, complex, type(None)}
 _HOST = platform.node()
 _now = time.time
 _clock = time.perf_counter
-_NO_KEYS: Mapping[str, Any] = {}
 
 
 def _call(
@@ -98,6 +97,7 @@ def execute_pset(
     capture_logs: str | None = None,
     whole_row: bool = True,
     bound: BoundCall | None = None,
+    in_place: bool = False,
 ) -> dict[str, Any]:
     """Call ``func(pset)`` and build the database row.
 
@@ -122,6 +122,10 @@ def execute_pset(
     bound
         How to call `func` within the run's ``timeout=``, from
         :func:`~psweep.execute._timeouts.pset_bound` (None: no limit).
+    in_place
+        Build the row in `pset` itself and return it (the caller made
+        `pset` for this call and no longer needs it as it was): one dict
+        fewer per pset on the serial path. `func` still gets a copy.
 
     Returns
     -------
@@ -158,21 +162,22 @@ def execute_pset(
         ret, error = _results(ret)
         if error is not None:
             exception, exc_txt = TypeError(error), error
-    if not _CHECKED_TYPES.issuperset(map(type, ret.values())):
-        found = _main_class(ret)
-        if found is not None:
-            ret = {**ret, MAIN_CLASS_KEY: found}
+    for value in ret.values():  # a loop: a few values, no set built per row
+        if type(value) not in _CHECKED_TYPES:
+            found = _main_class(ret)
+            if found is not None:
+                ret = {**ret, MAIN_CLASS_KEY: found}
+            break
     # _time_utc: seconds since the epoch while in transit (a float pickles
     # ~6x faster than a Timestamp); dbfile.rows_to_frame makes datetimes.
-    row = {
-        **(pset if whole_row else _NO_KEYS),
-        **ret,
-        "_time_utc": start,
-        "_exec_host": _HOST,
-        "_pset_runtime": runtime,
-        "_failed": exception is not None,
-        "_exc_txt": exc_txt,
-    }
+    # In place, or new: either way the keys' order of {**pset, **ret, ...}.
+    row: dict[str, Any] = pset if in_place else {**pset} if whole_row else {}  # type: ignore[assignment]
+    row.update(ret)
+    row["_time_utc"] = start
+    row["_exec_host"] = _HOST
+    row["_pset_runtime"] = runtime
+    row["_failed"] = exception is not None
+    row["_exc_txt"] = exc_txt
     if capture_logs in ("db", "db+file"):
         row["_logs"] = logs[0] if logs else None
     if returned_none:

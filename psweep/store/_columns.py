@@ -44,6 +44,12 @@ def _is_int_value(value: Any) -> bool:
 def _first_value_is_int(values: Any) -> bool:
     """Whether the first value that is not missing is an int (not a bool)."""
     if isinstance(values, np.ndarray):  # looked up in C: a column may be all missing
+        if len(values):  # the usual first values are never missing: no scan
+            kind = type(values[0])
+            if kind is str or kind is bool:
+                return False
+            if kind is int:
+                return True
         missing = pd.isna(values)
         if not len(values) or missing.all():
             return False

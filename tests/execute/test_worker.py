@@ -211,3 +211,27 @@ def test_print_of_the_pset_in_func_matches_the_row():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_row_built_in_the_pset_equals_a_new_row_and_keeps_func_changes_out():
+    """execute_pset(in_place=True) returns the pset itself as the row, equal to a new row
+    (keys and their order), and a func that changes its argument does not change the row."""
+    from psweep.execute._worker import execute_pset
+
+    def meddle(pset):
+        pset["a"] = 99
+        pset.pop("b")
+        return {"y": 1, "a": 5}
+
+    pset = {"a": 1, "b": 2, "_pset_id": "p"}
+    new = execute_pset(meddle, dict(pset))
+    built = dict(pset)
+    row = execute_pset(meddle, built, in_place=True)
+    assert row is built
+    assert list(row) == list(new) == ["a", "b", "_pset_id", "y", "_time_utc", "_exec_host",
+                                      "_pset_runtime", "_failed", "_exc_txt"]
+    changing = {"_time_utc", "_pset_runtime"}
+    assert {k: v for k, v in row.items() if k not in changing} == {
+        k: v for k, v in new.items() if k not in changing
+    }
+    assert (row["a"], row["b"], row["_failed"]) == (5, 2, False)

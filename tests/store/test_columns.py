@@ -139,3 +139,26 @@ def test_016_numeric_columns_filled_with_na_become_numeric():
     with pytest.warns(UserWarning, match="database.pk"):
         df = ps.run(workers.square, [{"x": 1}], calc_dir="calc")
     assert df["b"].astype(float).isna().sum() == 2
+
+
+@pytest.mark.parametrize(
+    "values, dtype",
+    [
+        (["x", 1, 2], "object"),
+        ([True, 1, 2], "object"),
+        ([1, None, 3], "Int64"),
+        ([1, "x", None], "object"),
+        ([None, np.nan, 5], "Int64"),
+        ([np.nan, "x", None], "str"),
+        ([None, None], "object"),
+        ([1.5, None], "float64"),
+    ],
+)
+def test_object_column_judges_ints_by_the_first_value_that_is_not_missing(values, dtype):
+    """object_column makes Int64 only of ints and missing values, whatever the first value's
+    type (the first value decides quickly when it is a str, bool or int)."""
+    from psweep.store._columns import object_column
+
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    assert str(object_column(arr).dtype) == dtype

@@ -40,6 +40,13 @@ CASES = {
     ],
     "floats then None": [{"a": i, "y": float(i), **_book(i)} for i in range(5000)]
     + [{"a": 1, "y": None, **_book(1)}],
+    "int beyond 64 bits in the first batch": [
+        {"a": i, "y": 2**64 if i == 5 else i, **_book(i)} for i in range(2100)
+    ],
+    "floats then a bool in a later batch": [
+        {"a": i, "y": True if i == 2100 else 0.5, **_book(i)} for i in range(2500)
+    ],
+    "a str first, then ints": [{"a": i, "y": "s" if i == 0 else i, **_book(i)} for i in range(2500)],
     "many rows, one odd": [{"a": i, "y": 2 * i, **_book(i)} for i in range(5000)]
     + [{"a": 1, "z": "q", **_book(1)}]
     + [{"a": i, "y": 2 * i, **_book(i)} for i in range(300)],

@@ -1,0 +1,102 @@
+"""What the Failures and Coverage views show: failures grouped by error, grid coverage."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from psweep._schema import failed_mask
+
+__all__ = ["coverage", "failure_groups", "last_line"]
+
+# Combinations a coverage grid lists at most (beyond: not treated as a grid).
+MAX_COMBINATIONS = 100_000
+
+
+def last_line(texts: pd.Series) -> pd.Series:
+    """The last non-empty line of each traceback: the exception and its message."""
+    return texts.fillna("").astype(str).str.rstrip().str.rsplit("\n", n=1).str[-1].str.strip()
+
+
+def failure_groups(failed: pd.DataFrame, params: list[str]) -> list[dict[str, Any]]:
+    """Failed rows grouped by error (type and last line), largest group first.
+
+    Each group has ``error`` (the last line), ``type``, ``count``,
+    ``shared`` (the parameter values all its psets have in common) and
+    ``pset_ids`` (the first 50).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from psweep.ui._summaries import failure_groups
+    >>> failed = pd.DataFrame({"a": [1, 1], "b": [2, 3], "_pset_id": ["p", "q"],
+    ...                        "_exc_txt": ["Traceback\\nValueError: no", "ValueError: no\\n"]})
+    >>> group = failure_groups(failed, ["a", "b"])[0]
+    >>> group["type"], group["count"], group["shared"]
+    ('ValueError', 2, {'a': 1})
+    """
+    if len(failed) == 0:
+        return []
+    texts = failed["_exc_txt"] if "_exc_txt" in failed.columns else pd.Series("", index=failed.index)
+    errors = last_line(texts).replace("", "(no traceback)")
+    groups = []
+    for error, rows in failed.groupby(errors.to_numpy(), sort=False):
+        shared = {}
+        for col in params:
+            values = rows[col].drop_duplicates()
+            if len(values) == 1:
+                shared[col] = values.iloc[0]
+        ids = rows["_pset_id"].astype(str).tolist()[:50] if "_pset_id" in rows.columns else []
+        groups.append({
+            "error": error, "type": error.split(":", 1)[0].strip(), "count": len(rows),
+            "shared": shared, "pset_ids": ids,
+        })
+    return sorted(groups, key=lambda g: -g["count"])
+
+
+def coverage(df: pd.DataFrame, varied: list[str]) -> dict[str, Any] | None:
+    """Which combinations of the varied parameters are done, failed or missing.
+
+    A combination is ``done`` if some row of it succeeded, ``failed`` if all
+    its rows failed, ``missing`` if it has none. None when there is no
+    varied parameter or the grid would exceed ``MAX_COMBINATIONS``.
+
+    Returns
+    -------
+    dict or None
+        ``params``, ``table`` (one row per combination, column ``status``)
+        and ``counts`` (per status).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from psweep.ui._summaries import coverage
+    >>> df = pd.DataFrame({"a": [1, 1, 2], "b": [5, 6, 5], "_failed": [False, False, True]})
+    >>> coverage(df, ["a", "b"])["counts"]
+    {'done': 2, 'failed': 1, 'missing': 1}
+    """
+    if not varied or len(df) == 0:
+        return None
+    levels = []
+    for col in varied:
+        try:
+            levels.append(pd.unique(df[col].dropna()))
+        except TypeError:
+            return None
+    if math.prod(len(v) for v in levels) > MAX_COMBINATIONS:
+        return None
+    try:
+        levels = [np.sort(v) for v in levels]
+    except TypeError:
+        pass
+    grid = pd.MultiIndex.from_product(levels, names=varied).to_frame(index=False)
+    ok = ~np.asarray(failed_mask(df), dtype=bool) if "_failed" in df.columns else np.ones(len(df), dtype=bool)
+    tally = df[varied].assign(_ok=ok, _n=1).groupby(varied, dropna=True).agg(ok=("_ok", "sum"), n=("_n", "sum"))
+    table = grid.merge(tally.reset_index(), on=varied, how="left")
+    status = np.where(table["n"].isna(), "missing", np.where(table["ok"] > 0, "done", "failed"))
+    table = table.drop(columns=["ok", "n"]).assign(status=status)
+    counts = {s: int((status == s).sum()) for s in ("done", "failed", "missing")}
+    return {"params": varied, "table": table, "counts": counts}

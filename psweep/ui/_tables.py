@@ -1,0 +1,167 @@
+"""The results table: filtered, sorted and paged on the server, one page sent.
+
+The filter is the query a ``dash_table.DataTable`` in custom filter mode
+sends (``{col} > 3 && {name} contains abc``); it is applied with pandas on
+the frame held once, and the filtered and sorted frames are kept for the
+next page, so paging a million rows costs one slice.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TablePager", "apply_filter", "json_cell", "table_columns"]
+
+# The bookkeeping columns the table shows after parameters and results.
+SHOWN_BOOKKEEPING = ("_failed", "_pset_runtime", "_time_utc", "_run_seq", "_pset_id")
+
+_TERM = re.compile(r"^\s*\{(?P<col>[^}]+)\}\s+(?P<op>datestartswith|[si]?(?:[<>!=]=?|eq|ne|lt|le|gt|ge|contains))"
+                   r"\s+(?P<value>.+?)\s*$")
+_OPS = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def table_columns(df: pd.DataFrame, params: list[str], results: list[str]) -> list[str]:
+    """The columns of the results table: parameters, results, a few bookkeeping ones."""
+    return params + results + [c for c in SHOWN_BOOKKEEPING if c in df.columns]
+
+
+def _value(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
+        return text[1:-1]
+    return text
+
+
+def _term_mask(col: pd.Series, op: str, text: str) -> np.ndarray:
+    ignore_case = op.startswith("i")
+    if op[:1] in ("s", "i"):
+        op = op[1:]
+    op = _OPS.get(op, op)
+    if op in ("contains", "datestartswith"):
+        strings = col.astype(str)
+        if op == "datestartswith":
+            return strings.str.startswith(text).to_numpy()
+        return strings.str.contains(text, case=not ignore_case, regex=False).to_numpy()
+    number = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]
+    numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    if numeric and not pd.isna(number):
+        left, right = col.to_numpy(), float(number)
+    elif pd.api.types.is_bool_dtype(col) or col.dtype == object and text.lower() in ("true", "false"):
+        left, right = col.astype(str).str.lower().to_numpy(), text.lower()
+    else:
+        left, right = col.astype(str).to_numpy(), text
+    with np.errstate(invalid="ignore"):
+        return {
+            "=": lambda: left == right, "!=": lambda: left != right, "<": lambda: left < right,
+            "<=": lambda: left <= right, ">": lambda: left > right, ">=": lambda: left >= right,
+        }[op]()
+
+
+def apply_filter(df: pd.DataFrame, query: str | None) -> pd.DataFrame:
+    """The rows of `df` that match a DataTable filter query (terms joined by ``&&``).
+
+    Terms naming an unknown column or an operator not understood match
+    every row, as an empty filter cell does.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from psweep.ui._tables import apply_filter
+    >>> df = pd.DataFrame({"a": [1, 2, 3], "s": ["x", "yx", "z"]})
+    >>> apply_filter(df, "{a} > 1 && {s} contains x").a.tolist()
+    [2]
+    """
+    if not query or not query.strip():
+        return df
+    mask = np.ones(len(df), dtype=bool)
+    for part in query.split(" && "):
+        match = _TERM.match(part)
+        if match is None or match["col"] not in df.columns:
+            continue
+        try:
+            mask &= np.asarray(_term_mask(df[match["col"]], match["op"], _value(match["value"])), dtype=bool)
+        except TypeError:
+            continue  # e.g. < between numbers and strings: no constraint
+    return df if mask.all() else df[mask]
+
+
+def json_cell(value: Any) -> Any:
+    """A table cell as JSON carries it: numbers, strings, None."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.isoformat(sep=" ", timespec="seconds")
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+class TablePager:
+    """Pages of a frame under a filter and a sort, the last two results kept.
+
+    Parameters
+    ----------
+    columns
+        The columns a page carries.
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self._filtered: tuple[Any, pd.DataFrame] | None = None
+        self._sorted: tuple[Any, pd.DataFrame] | None = None
+
+    def page(
+        self, df: pd.DataFrame, version: int, query: str | None, sort_by: list[dict[str, str]] | None,
+        page: int, size: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Rows of page `page` (from 0) and the number of pages.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from psweep.ui._tables import TablePager
+        >>> pager = TablePager(["a"])
+        >>> pager.page(pd.DataFrame({"a": [3, 1, 2]}), 0, "", [{"column_id": "a", "direction": "asc"}], 0, 2)
+        ([{'a': 1}, {'a': 2}], 2)
+        """
+        key = (version, id(df), query or "")
+        if self._filtered is None or self._filtered[0] != key:
+            self._filtered = (key, apply_filter(df, query))
+            self._sorted = None
+        rows = self._filtered[1]
+        sort_key = (key, tuple((s["column_id"], s["direction"]) for s in sort_by or []))
+        if sort_by:
+            if self._sorted is None or self._sorted[0] != sort_key:
+                self._sorted = (sort_key, _sorted(rows, sort_by))
+            rows = self._sorted[1]
+        n_pages = max(1, math.ceil(len(rows) / size))
+        chunk = rows.iloc[page * size : (page + 1) * size]
+        cols = [c for c in self.columns if c in chunk.columns]
+        records = [
+            {c: json_cell(v) for c, v in zip(cols, values)}
+            for values in chunk[cols].itertuples(index=False, name=None)
+        ]
+        return records, n_pages
+
+
+def _sorted(df: pd.DataFrame, sort_by: list[dict[str, str]]) -> pd.DataFrame:
+    cols = [s["column_id"] for s in sort_by if s["column_id"] in df.columns]
+    ascending = [s["direction"] == "asc" for s in sort_by if s["column_id"] in df.columns]
+    if not cols:
+        return df
+    try:
+        return df.sort_values(cols, ascending=ascending, kind="stable", na_position="last")
+    except TypeError:  # mixed types in a column: sort by their text
+        return df.sort_values(cols, ascending=ascending, kind="stable", key=lambda c: c.astype(str))

@@ -68,6 +68,7 @@ def create_app(study: Study) -> Any:
                  + [html.Span(id="study-line", className="study")]),
         dcc.Interval(id="tick", interval=int(REFRESH_S * 1000)),
         dcc.Store(id="version", data=study.version),
+        dcc.Store(id="shown-error", data=False),
         html.Div(id="page"),
     ])
     _add_callbacks(app, study)
@@ -81,7 +82,7 @@ _NO_ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_no_asset
 
 
 def _add_callbacks(app: Any, study: Study) -> None:
-    from dash import Input, Output, State, no_update
+    from dash import Input, Output, State, ctx, no_update
 
     pager = TablePager([])
 
@@ -93,9 +94,14 @@ def _add_callbacks(app: Any, study: Study) -> None:
         study.refresh()
         return study.version if study.version != seen else no_update
 
-    @app.callback(Output("page", "children"), Input("url", "pathname"))
-    def page(path: str) -> Any:
-        return page_for(study, path)
+    @app.callback(Output("page", "children"), Output("shown-error", "data"),
+                  Input("url", "pathname"), Input("version", "data"), State("shown-error", "data"))
+    def page(path: str, _: int, shown_error: bool) -> Any:
+        # A new version redraws the page only to replace an error page (the
+        # database appeared or was mended); else the views update their parts.
+        if ctx.triggered_id == "version" and not shown_error:
+            return no_update, no_update
+        return page_for(study, path), study.error is not None
 
     @app.callback(Output("study-line", "children"), Input("version", "data"))
     def study_line(_: int) -> str:

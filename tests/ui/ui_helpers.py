@@ -49,6 +49,7 @@ class Server:
     """A ``psweep ui`` subprocess and the URL it printed."""
 
     def __init__(self, calc_dir: Path, cwd: Path) -> None:
+        self.calc_dir = calc_dir
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         self.proc = subprocess.Popen(

@@ -55,6 +55,7 @@ def create_app(study: Study) -> Any:
         Its Flask server is ``app.server``.
     """
     import dash
+    import plotly.express  # noqa: F401  # now, at start, not on the first plot (about 1 s)
     from dash import dcc, html
 
     app = dash.Dash(

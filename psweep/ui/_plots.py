@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from psweep._schema import failed_mask
 
 __all__ = ["KINDS", "PlotChoice", "coverage_figure", "default_choice", "result_figure"]
 
@@ -67,10 +70,13 @@ def result_figure(df: pd.DataFrame, choice: PlotChoice) -> Any:
     y, x, color, facet = choice.get("y"), choice.get("x"), choice.get("color"), choice.get("facet")
     if not y or not x or y not in df.columns or x not in df.columns:
         return _empty("Nothing to plot: the study has no numeric result or no varied parameter.")
-    if "_failed" in df.columns:
-        df = df[~df["_failed"].fillna(False).astype(bool)]
     color = color if color in df.columns and color != x else None
     facet = facet if facet in df.columns and facet not in (x, color) else None
+    # Only the columns plotted, then only the rows that did not fail: never
+    # a copy of every column of a million rows.
+    used = list(dict.fromkeys(c for c in (x, color, facet, y) if c))
+    ok = ~np.asarray(failed_mask(df), dtype=bool) if "_failed" in df.columns else None
+    df = df[used] if ok is None else df[used][ok]
     kind = choice.get("kind") or "line"
     if kind == "heatmap":
         other = color or facet

@@ -48,7 +48,8 @@ def failure_groups(failed: pd.DataFrame, params: list[str]) -> list[dict[str, An
         for col in params:
             values = rows[col].drop_duplicates()
             if len(values) == 1:
-                shared[col] = values.iloc[0]
+                value = values.iloc[0]
+                shared[col] = value.item() if isinstance(value, np.generic) else value
         ids = rows["_pset_id"].astype(str).tolist()[:50] if "_pset_id" in rows.columns else []
         groups.append({
             "error": error, "type": error.split(":", 1)[0].strip(), "count": len(rows),

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TablePager", "apply_filter", "json_cell", "table_columns"]
+__all__ = ["TablePager", "apply_filter", "filter_positions", "json_cell", "table_columns"]
 
 # The bookkeeping columns the table shows after parameters and results.
 SHOWN_BOOKKEEPING = ("_failed", "_pset_runtime", "_time_utc", "_run_seq", "_pset_id")
@@ -42,42 +42,41 @@ def _term_mask(col: pd.Series, op: str, text: str) -> np.ndarray:
     if op[:1] in ("s", "i"):
         op = op[1:]
     op = _OPS.get(op, op)
-    if op in ("contains", "datestartswith"):
-        strings = col.astype(str)
-        if op == "datestartswith":
-            return strings.str.startswith(text).to_numpy()
-        return strings.str.contains(text, case=not ignore_case, regex=False).to_numpy()
-    number = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-    if numeric and not pd.isna(number):
-        left, right = col.to_numpy(), float(number)
-    elif pd.api.types.is_bool_dtype(col) or col.dtype == object and text.lower() in ("true", "false"):
-        left, right = col.astype(str).str.lower().to_numpy(), text.lower()
+    number = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]
+    if numeric and op not in ("contains", "datestartswith") and not pd.isna(number):
+        with np.errstate(invalid="ignore"):
+            return _compare(col.to_numpy(), op, float(number))
+    # Text tests run once per distinct value, not per row: a million rows
+    # hold few distinct strings, and factorizing them is fast.
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    words = pd.Series(uniques).astype(str)
+    if op == "contains":
+        hits = words.str.contains(text, case=not ignore_case, regex=False).to_numpy()
+    elif op == "datestartswith":
+        hits = words.str.startswith(text).to_numpy()
+    elif pd.api.types.is_bool_dtype(col) or text.lower() in ("true", "false"):
+        hits = _compare(words.str.lower().to_numpy(), op, text.lower())
     else:
-        left, right = col.astype(str).to_numpy(), text
-    with np.errstate(invalid="ignore"):
-        return {
-            "=": lambda: left == right, "!=": lambda: left != right, "<": lambda: left < right,
-            "<=": lambda: left <= right, ">": lambda: left > right, ">=": lambda: left >= right,
-        }[op]()
+        hits = _compare(words.to_numpy(), op, text)
+    return np.append(np.asarray(hits, dtype=bool), False)[codes]
 
 
-def apply_filter(df: pd.DataFrame, query: str | None) -> pd.DataFrame:
-    """The rows of `df` that match a DataTable filter query (terms joined by ``&&``).
+def _compare(left: np.ndarray, op: str, right: Any) -> np.ndarray:
+    return {
+        "=": lambda: left == right, "!=": lambda: left != right, "<": lambda: left < right,
+        "<=": lambda: left <= right, ">": lambda: left > right, ">=": lambda: left >= right,
+    }[op]()
 
-    Terms naming an unknown column or an operator not understood match
-    every row, as an empty filter cell does.
 
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from psweep.ui._tables import apply_filter
-    >>> df = pd.DataFrame({"a": [1, 2, 3], "s": ["x", "yx", "z"]})
-    >>> apply_filter(df, "{a} > 1 && {s} contains x").a.tolist()
-    [2]
+def filter_positions(df: pd.DataFrame, query: str | None) -> np.ndarray | None:
+    """Positions of the rows of `df` that match a DataTable filter query; None: all rows.
+
+    Terms (joined by ``&&``) naming an unknown column or an operator not
+    understood match every row, as an empty filter cell does.
     """
     if not query or not query.strip():
-        return df
+        return None
     mask = np.ones(len(df), dtype=bool)
     for part in query.split(" && "):
         match = _TERM.match(part)
@@ -87,7 +86,22 @@ def apply_filter(df: pd.DataFrame, query: str | None) -> pd.DataFrame:
             mask &= np.asarray(_term_mask(df[match["col"]], match["op"], _value(match["value"])), dtype=bool)
         except TypeError:
             continue  # e.g. < between numbers and strings: no constraint
-    return df if mask.all() else df[mask]
+    return np.flatnonzero(mask)
+
+
+def apply_filter(df: pd.DataFrame, query: str | None) -> pd.DataFrame:
+    """The rows of `df` that match a DataTable filter query (see :func:`filter_positions`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from psweep.ui._tables import apply_filter
+    >>> df = pd.DataFrame({"a": [1, 2, 3], "s": ["x", "yx", "z"]})
+    >>> apply_filter(df, "{a} > 1 && {s} contains x").a.tolist()
+    [2]
+    """
+    positions = filter_positions(df, query)
+    return df if positions is None else df.iloc[positions]
 
 
 def json_cell(value: Any) -> Any:
@@ -109,7 +123,11 @@ def json_cell(value: Any) -> Any:
 
 
 class TablePager:
-    """Pages of a frame under a filter and a sort, the last two results kept.
+    """Pages of a frame under a filter and a sort; the positions of the last ones kept.
+
+    Filter and sort work on row positions, never on copies of the frame:
+    only the filtered and sort columns are touched, and a page takes its
+    rows by position.
 
     Parameters
     ----------
@@ -119,8 +137,8 @@ class TablePager:
 
     def __init__(self, columns: list[str]) -> None:
         self.columns = columns
-        self._filtered: tuple[Any, pd.DataFrame] | None = None
-        self._sorted: tuple[Any, pd.DataFrame] | None = None
+        self._filtered: tuple[Any, np.ndarray | None] | None = None
+        self._sorted: tuple[Any, np.ndarray] | None = None
 
     def page(
         self, df: pd.DataFrame, version: int, query: str | None, sort_by: list[dict[str, str]] | None,
@@ -138,30 +156,36 @@ class TablePager:
         """
         key = (version, id(df), query or "")
         if self._filtered is None or self._filtered[0] != key:
-            self._filtered = (key, apply_filter(df, query))
+            self._filtered = (key, filter_positions(df, query))
             self._sorted = None
-        rows = self._filtered[1]
+        positions = self._filtered[1]
         sort_key = (key, tuple((s["column_id"], s["direction"]) for s in sort_by or []))
         if sort_by:
             if self._sorted is None or self._sorted[0] != sort_key:
-                self._sorted = (sort_key, _sorted(rows, sort_by))
-            rows = self._sorted[1]
-        n_pages = max(1, math.ceil(len(rows) / size))
-        chunk = rows.iloc[page * size : (page + 1) * size]
-        cols = [c for c in self.columns if c in chunk.columns]
-        records = [
+                self._sorted = (sort_key, _sorted_positions(df, positions, sort_by))
+            positions = self._sorted[1]
+        n_rows = len(df) if positions is None else len(positions)
+        n_pages = max(1, math.ceil(n_rows / size))
+        cols = [c for c in self.columns if c in df.columns]
+        window = slice(page * size, (page + 1) * size)
+        chunk = df[cols].iloc[window] if positions is None else df[cols].iloc[positions[window]]
+        return [
             {c: json_cell(v) for c, v in zip(cols, values)}
-            for values in chunk[cols].itertuples(index=False, name=None)
-        ]
-        return records, n_pages
+            for values in chunk.itertuples(index=False, name=None)
+        ], n_pages
 
 
-def _sorted(df: pd.DataFrame, sort_by: list[dict[str, str]]) -> pd.DataFrame:
+def _sorted_positions(df: pd.DataFrame, positions: np.ndarray | None, sort_by: list[dict[str, str]]) -> np.ndarray:
+    """`positions` (None: all rows) in the order `sort_by` gives, sorting only those columns."""
     cols = [s["column_id"] for s in sort_by if s["column_id"] in df.columns]
     ascending = [s["direction"] == "asc" for s in sort_by if s["column_id"] in df.columns]
+    if positions is None:
+        positions = np.arange(len(df))
     if not cols:
-        return df
+        return positions
+    keys = df[cols].iloc[positions].reset_index(drop=True)
     try:
-        return df.sort_values(cols, ascending=ascending, kind="stable", na_position="last")
+        order = keys.sort_values(cols, ascending=ascending, kind="stable", na_position="last").index
     except TypeError:  # mixed types in a column: sort by their text
-        return df.sort_values(cols, ascending=ascending, kind="stable", key=lambda c: c.astype(str))
+        order = keys.sort_values(cols, ascending=ascending, kind="stable", key=lambda c: c.astype(str)).index
+    return positions[order.to_numpy()]

@@ -84,7 +84,7 @@ def results_page(study: Study) -> Any:
     df = study.df
     params, results, varied = study.params(), study.results(), study.varied()
     numeric = study.numeric_results()
-    nunique = {c: int(df[c].nunique()) for c in varied}
+    nunique = study.nunique()
     choice = default_choice(varied, numeric, nunique)
     cols = table_columns(df, params, results)
 

@@ -148,7 +148,7 @@ def _body(study: Study, title: str) -> tuple[str, list[Any]]:
 
 def _figures(study: Study) -> dict[str, list[Any]]:
     varied, numeric = study.varied(), study.numeric_results()
-    nunique = {c: int(study.df[c].nunique()) for c in varied}
+    nunique = study.nunique()
     found: dict[str, list[Any]] = {"results": [], "coverage": []}
     for y in numeric[:MAX_PLOTS]:
         choice = default_choice(varied, [y], nunique)

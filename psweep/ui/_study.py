@@ -76,6 +76,7 @@ class Study:
         self._signature: tuple[Any, ...] | None = None
         self._runs: pd.DataFrame | None = None
         self._params: list[str] | None = None
+        self._nunique: dict[str, int] | None = None
         self._lock = threading.Lock()
         self.refresh()
 
@@ -99,7 +100,7 @@ class Study:
                 self.error = str(exc)
             self.df = df
             self._signature = sig
-            self._runs = self._params = None
+            self._runs = self._params = self._nunique = None
             self.version += 1
             return True
 
@@ -123,9 +124,15 @@ class Study:
             self._params = _param_columns(self.df)
         return self._params
 
+    def nunique(self) -> dict[str, int]:
+        """The number of distinct values of each parameter."""
+        if self._nunique is None:
+            self._nunique = {c: _n_unique(self.df[c]) for c in self.params()}
+        return self._nunique
+
     def varied(self) -> list[str]:
         """Parameters with more than one value (constant ones are hidden in plots)."""
-        return [c for c in self.params() if _n_unique(self.df[c]) > 1]
+        return [c for c, n in self.nunique().items() if n > 1]
 
     def results(self) -> list[str]:
         """Columns that are neither parameters nor bookkeeping."""

@@ -81,23 +81,25 @@ def coverage(df: pd.DataFrame, varied: list[str]) -> dict[str, Any] | None:
     """
     if not varied or len(df) == 0:
         return None
-    levels = []
+    # Integer codes per parameter, one flat cell number per row, bincount:
+    # linear in the rows, no groupby or merge of a million rows.
+    codes, levels = [], []
     for col in varied:
         try:
-            levels.append(pd.unique(df[col].dropna()))
-        except TypeError:
+            code, uniques = pd.factorize(df[col], sort=True)
+        except TypeError:  # unhashable or unorderable values: no grid
             return None
-    if math.prod(len(v) for v in levels) > MAX_COMBINATIONS:
+        codes.append(code)
+        levels.append(uniques)
+    shape = tuple(len(v) for v in levels)
+    if math.prod(shape) > MAX_COMBINATIONS:
         return None
-    try:
-        levels = [np.sort(v) for v in levels]
-    except TypeError:
-        pass
-    grid = pd.MultiIndex.from_product(levels, names=varied).to_frame(index=False)
-    ok = ~np.asarray(failed_mask(df), dtype=bool) if "_failed" in df.columns else np.ones(len(df), dtype=bool)
-    tally = df[varied].assign(_ok=ok, _n=1).groupby(varied, dropna=True).agg(ok=("_ok", "sum"), n=("_n", "sum"))
-    table = grid.merge(tally.reset_index(), on=varied, how="left")
-    status = np.where(table["n"].isna(), "missing", np.where(table["ok"] > 0, "done", "failed"))
-    table = table.drop(columns=["ok", "n"]).assign(status=status)
+    valued = np.all([c >= 0 for c in codes], axis=0)
+    cells = np.ravel_multi_index([c[valued] for c in codes], shape)
+    ok = ~np.asarray(failed_mask(df), dtype=bool)[valued]
+    n_rows = np.bincount(cells, minlength=math.prod(shape))
+    n_ok = np.bincount(cells, weights=ok, minlength=math.prod(shape))
+    status = np.where(n_rows == 0, "missing", np.where(n_ok > 0, "done", "failed"))
+    table = pd.MultiIndex.from_product(levels, names=varied).to_frame(index=False).assign(status=status)
     counts = {s: int((status == s).sum()) for s in ("done", "failed", "missing")}
     return {"params": varied, "table": table, "counts": counts}

@@ -154,12 +154,14 @@ def through_server(calc: str) -> tuple[list[list[str]], float]:
         rows = [["server start (import, read, listen)", fmt_s(time.perf_counter() - t0)]]
         version = _inp("version", "data", 1)
         page = lambda path: _post(url, "..page.children...shown-error.data..",  # noqa: E731
-                                  [{"id": "page", "property": "children"}, {"id": "shown-error", "property": "data"}],
+                                  [{"id": "page", "property": "children"},
+                                   {"id": "shown-error", "property": "data"}],
                                   [_inp("url", "pathname", path), version], [_inp("shown-error", "data", False)])
         tab = lambda q, s, p: _post(url, "..results-table.data...results-table.page_count..",  # noqa: E731
                                     [{"id": "results-table", "property": "data"},
                                      {"id": "results-table", "property": "page_count"}],
-                                    [_inp("results-table", "page_current", p), _inp("results-table", "page_size", 25),
+                                    [_inp("results-table", "page_current", p),
+                                     _inp("results-table", "page_size", 25),
                                      _inp("results-table", "sort_by", s), _inp("results-table", "filter_query", q),
                                      version])
         plot = lambda: _post(url, "plot.figure", {"id": "plot", "property": "figure"},  # noqa: E731
@@ -202,7 +204,8 @@ def main() -> None:
         calc = os.path.join(folder, "calc")
         t0 = time.perf_counter()
         subprocess.run([sys.executable, os.path.abspath(__file__), "--build", calc, "--rows", str(n)], check=True)
-        log(f"built {n} rows in {time.perf_counter() - t0:.1f} s; {os.path.getsize(calc + '/results.pk') / 1e6:.0f} MB")
+        size = os.path.getsize(os.path.join(calc, "results.pk")) / 1e6
+        log(f"built {n} rows in {time.perf_counter() - t0:.1f} s; {size:.0f} MB")
         rows = in_process(calc)
         print(table(["in one process", "time"], rows), flush=True)
         frame_mb = ps.df_read(calc).memory_usage(deep=True).sum() / 2**20

@@ -356,7 +356,7 @@ def check_capture_logs(tmp_path: Path) -> None:
 def check_look_at_a_study(tmp_path: Path) -> None:
     pytest.importorskip("dash", reason="its report needs the ui extra (pip install 'psweep[ui]')")
     out = run_python(tmp_path, "study.py")
-    assert "195 rows, 9 failed" in out
+    assert "195 rows, 15 failed" in out
     report = run_script(tmp_path, sys.executable, "-m", "psweep", "report", "calc")
     assert report.strip() == "psweep report: wrote calc/report.html"
     text = (tmp_path / "calc" / "report.html").read_text()

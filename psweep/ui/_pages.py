@@ -125,8 +125,9 @@ def failures_page(study: Study) -> Any:
     groups = failure_groups(study.failed(), study.params())
     if not groups:
         return html.Div([html.H2("Failures"), html.P("No pset failed.")])
-    blocks = [html.H2(f"Failures ({sum(g['count'] for g in groups)} psets, {len(groups)} kinds)")]
-    for i, group in enumerate(groups):
+    kinds = f"{len(groups)} kind{'s' if len(groups) > 1 else ''} of error"
+    blocks = [html.H2(f"Failures ({sum(g['count'] for g in groups)} psets, {kinds})")]
+    for group in groups:
         shared = ", ".join(f"{k}={v!r}" for k, v in group["shared"].items()) or "nothing"
         blocks.append(html.Div(className="failure-group", children=[
             html.H3(f"{group['count']} x {group['error']}"),

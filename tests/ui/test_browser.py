@@ -168,7 +168,7 @@ def test_live_run_counts_grow_without_reload(browser, tmp_path: Path) -> None:
 
 
 def test_the_session_left_the_calc_dir_byte_identical_and_ctrl_c_stops(served, example_calc: Path) -> None:
-    """After the browser sessions, the calc dir is as before (lock file included); Ctrl-C ends the server with 0."""
+    """After the sessions the calc dir is as before (lock file included); Ctrl-C ends the server with 0."""
     server, before = served
     assert tree_digest(example_calc) == before
     assert server.stop() == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from ui_helpers import tree_digest
 
 import psweep as ps
 from psweep.ui import Study
@@ -20,9 +21,6 @@ from psweep.ui._summaries import coverage, failure_groups
 from psweep.ui._tables import TablePager, apply_filter
 
 plotly_utils = pytest.importorskip("plotly.utils", reason="the ui tests need the ui extra")
-
-from ui_helpers import tree_digest
-
 
 
 def page_text(study: Study, path: str) -> str:
@@ -36,7 +34,7 @@ def test_study_finds_parameters_results_and_varied(example_calc: Path) -> None:
     assert study.params() == ["rate", "dt", "noise", "seed"]
     assert study.results() == ["x_end_", "error_", "steps_"]
     assert study.varied() == ["rate", "dt", "noise", "seed"]
-    assert len(study.df) == 195 and len(study.failed()) == 9
+    assert len(study.df) == 195 and len(study.failed()) == 15
 
 
 def test_reading_a_study_changes_no_byte_of_it(example_calc: Path, tmp_path: Path) -> None:
@@ -93,9 +91,11 @@ def test_filter_sort_and_page_on_the_server() -> None:
 def test_failures_group_by_error_with_shared_values(example_calc: Path) -> None:
     """The example's failures form two groups by last traceback line, with the values they share."""
     study = Study(str(example_calc))
-    groups = failure_groups(study.failed(), study.params())
-    assert [(g["type"], g["count"]) for g in groups] == [("ValueError", 9)]
-    assert groups[0]["shared"] == {"rate": 8.0, "dt": 0.4}
+    groups = {g["type"]: g for g in failure_groups(study.failed(), study.params())}
+    assert sorted((k, g["count"]) for k, g in groups.items()) == [("FloatingPointError", 6), ("ValueError", 9)]
+    assert groups["ValueError"]["shared"] == {"rate": 8.0, "dt": 0.4}
+    assert groups["FloatingPointError"]["shared"] == {"noise": 0.6}
+    assert groups["ValueError"]["error"] == "ValueError: Euler is unstable for rate*dt=3.2 > 2"
 
 
 def test_coverage_marks_done_failed_missing(example_calc: Path) -> None:
@@ -106,7 +106,7 @@ def test_coverage_marks_done_failed_missing(example_calc: Path) -> None:
     assert len(table) == 5 * 5 * 3 * 3
     missing = table[table.status == "missing"]
     assert set(missing["dt"]) == {0.01} and set(missing["noise"]) == {0.3, 0.6}
-    assert cov["counts"] == {"done": 180 + 15 - 9, "failed": 9, "missing": 30}
+    assert cov["counts"] == {"done": 180 + 15 - 15, "failed": 15, "missing": 30}
 
 
 def test_files_route_serves_only_below_the_calc_dir(example_calc: Path, tmp_path: Path) -> None:
@@ -136,7 +136,8 @@ def test_files_route_serves_only_below_the_calc_dir(example_calc: Path, tmp_path
 def test_pset_page_shows_columns_traceback_files_and_provenance(example_calc: Path) -> None:
     """A failed pset's page holds its traceback, its files and its run's record and source."""
     study = Study(str(example_calc))
-    pset_id = study.failed()["_pset_id"].iloc[0]
+    failed = study.failed()
+    pset_id = failed[failed["_exc_txt"].str.contains("ValueError")]["_pset_id"].iloc[0]
     text = page_text(study, f"/pset/{pset_id}")
     assert "ValueError: Euler is unstable" in text
     assert "start_utc" in text and "def relax(pset)" in text

@@ -40,6 +40,17 @@ class Report:
 
     In a notebook it displays itself (the same plots, inline).
 
+    Parameters
+    ----------
+    body
+        The HTML of the report's body (plotly.js inlined in its first figure).
+    figures
+        The plotly figures in it.
+    title
+        The document's title.
+    path
+        Where it was written, if it was.
+
     Attributes
     ----------
     html : str

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from psweep._schema import failed_mask, is_bookkeeping
+from psweep._schema import RUN_RECORDS_DIR, failed_mask, is_bookkeeping
 from psweep.errors import PsweepError
 from psweep.frames import df_extract_params
 from psweep.provenance import group_runs, runs
@@ -34,7 +34,7 @@ def files_signature(calc_dir: str, database_basename: str) -> tuple[Any, ...]:
     """
     store = Store(calc_dir, database_basename)
     paths = [store.db_path, *store.layout.journal_paths()]
-    records = os.path.join(calc_dir, "backup_script")
+    records = os.path.join(calc_dir, RUN_RECORDS_DIR)
     try:
         paths += sorted(os.path.join(records, n) for n in os.listdir(records) if n.endswith(".json"))
     except OSError:

@@ -192,3 +192,11 @@ def test_without_the_extra_the_command_names_the_install(command: str, tmp_path:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and 'pip install "psweep[ui]"' in lines[0], proc.stderr
     assert not os.path.exists(calc / "report.html")
+
+
+def test_ui_of_a_path_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """psweep ui on a missing calc dir says so in one line, exit code 2, and serves nothing."""
+    proc = subprocess.run([sys.executable, "-m", "psweep", "ui", str(tmp_path / "nowhere"), "--no-browser"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "no such calc dir" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""

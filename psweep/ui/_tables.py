@@ -168,7 +168,10 @@ class TablePager:
         n_pages = max(1, math.ceil(n_rows / size))
         cols = [c for c in self.columns if c in df.columns]
         window = slice(page * size, (page + 1) * size)
-        chunk = df[cols].iloc[window] if positions is None else df[cols].iloc[positions[window]]
+        rows = np.arange(len(df))[window] if positions is None else positions[window]
+        # Rows and columns in one take: only the page is copied (df[cols]
+        # first would copy every row of those columns without copy-on-write).
+        chunk = df.iloc[rows, [df.columns.get_loc(c) for c in cols]]
         return [
             {c: json_cell(v) for c, v in zip(cols, values)}
             for values in chunk.itertuples(index=False, name=None)
@@ -179,11 +182,13 @@ def _sorted_positions(df: pd.DataFrame, positions: np.ndarray | None, sort_by: l
     """`positions` (None: all rows) in the order `sort_by` gives, sorting only those columns."""
     cols = [s["column_id"] for s in sort_by if s["column_id"] in df.columns]
     ascending = [s["direction"] == "asc" for s in sort_by if s["column_id"] in df.columns]
+    if not cols:
+        return np.arange(len(df)) if positions is None else positions
     if positions is None:
         positions = np.arange(len(df))
-    if not cols:
-        return positions
-    keys = df[cols].iloc[positions].reset_index(drop=True)
+        keys = df[cols].reset_index(drop=True)
+    else:
+        keys = df[cols].iloc[positions].reset_index(drop=True)
     try:
         order = keys.sort_values(cols, ascending=ascending, kind="stable", na_position="last").index
     except TypeError:  # mixed types in a column: sort by their text

@@ -179,18 +179,36 @@ class TablePager:
 
 
 def _sorted_positions(df: pd.DataFrame, positions: np.ndarray | None, sort_by: list[dict[str, str]]) -> np.ndarray:
-    """`positions` (None: all rows) in the order `sort_by` gives, sorting only those columns."""
-    cols = [s["column_id"] for s in sort_by if s["column_id"] in df.columns]
-    ascending = [s["direction"] == "asc" for s in sort_by if s["column_id"] in df.columns]
-    if not cols:
-        return np.arange(len(df)) if positions is None else positions
-    if positions is None:
-        positions = np.arange(len(df))
-        keys = df[cols].reset_index(drop=True)
+    """`positions` (None: all rows) in the order `sort_by` gives; missing values last.
+
+    One numeric key per sort column (numbers as they are, other values by
+    their rank among the distinct values), sorted with ``numpy.lexsort``:
+    a million rows sort in a fraction of a second, whatever the frame's
+    other columns.
+    """
+    wanted = [(s["column_id"], s["direction"] == "asc") for s in sort_by if s["column_id"] in df.columns]
+    rows = np.arange(len(df)) if positions is None else positions
+    if not wanted:
+        return rows
+    keys = []
+    for col, ascending in wanted:
+        key = _sort_key(df[col], ascending)
+        keys.append(key if positions is None else key[positions])
+    # lexsort sorts by the last key first.
+    return rows[np.lexsort(keys[::-1])]
+
+
+def _sort_key(col: pd.Series, ascending: bool) -> np.ndarray:
+    """Floats that order `col` ascending (negated for descending), missing values as +inf."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        values = col.to_numpy(dtype=float, na_value=np.nan)
     else:
-        keys = df[cols].iloc[positions].reset_index(drop=True)
-    try:
-        order = keys.sort_values(cols, ascending=ascending, kind="stable", na_position="last").index
-    except TypeError:  # mixed types in a column: sort by their text
-        order = keys.sort_values(cols, ascending=ascending, kind="stable", key=lambda c: c.astype(str)).index
-    return positions[order.to_numpy()]
+        try:
+            codes, _ = pd.factorize(col, sort=True)
+        except TypeError:  # values of mixed types: by their text
+            codes, _ = pd.factorize(col.astype(str).where(col.notna()), sort=True)
+        values = codes.astype(float)
+        values[codes < 0] = np.nan
+    if not ascending:
+        values = -values
+    return np.where(np.isnan(values), np.inf, values)

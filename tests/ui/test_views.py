@@ -86,6 +86,10 @@ def test_filter_sort_and_page_on_the_server() -> None:
     pager = TablePager(["a", "s"])
     rows, pages = pager.page(df, 0, "{a} > 1", [{"column_id": "a", "direction": "desc"}], 1, 2)
     assert rows == [{"a": 3, "s": "x"}, {"a": 2, "s": "z"}] and pages == 2
+    mixed = pd.DataFrame({"s": ["b", None, "a", "b"], "f": [1.0, 2.0, float("nan"), 0.5]})
+    order = [{"column_id": "s", "direction": "desc"}, {"column_id": "f", "direction": "asc"}]
+    rows, _ = TablePager(["s", "f"]).page(mixed, 0, "", order, 0, 10)
+    assert rows == [{"s": "b", "f": 0.5}, {"s": "b", "f": 1.0}, {"s": "a", "f": None}, {"s": None, "f": 2.0}]
 
 
 def test_failures_group_by_error_with_shared_values(example_calc: Path) -> None:

@@ -62,6 +62,7 @@ from psweep.params import sample_lhs, sample_random
 from psweep.provenance import runs
 from psweep.store import df_read, df_write
 from psweep.engine import Sweep, sweep
+from psweep.ui import report, ui
 from psweep.batch import Machine, gather_machines
 from psweep.batch import FileTemplate, gather_calc_templates
 from psweep.compat import (
@@ -169,4 +170,6 @@ __all__ = [
     "PsweepHashError",
     "GitError",
     "PsetTimeoutError",
+    "ui",
+    "report",
 ]

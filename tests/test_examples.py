@@ -353,7 +353,18 @@ def check_capture_logs(tmp_path: Path) -> None:
     assert out.count(": True") == 2
 
 
+def check_look_at_a_study(tmp_path: Path) -> None:
+    pytest.importorskip("dash", reason="its report needs the ui extra (pip install 'psweep[ui]')")
+    out = run_python(tmp_path, "study.py")
+    assert "195 rows, 15 failed" in out
+    report = run_script(tmp_path, sys.executable, "-m", "psweep", "report", "calc")
+    assert report.strip() == "psweep report: wrote calc/report.html"
+    text = (tmp_path / "calc" / "report.html").read_text()
+    assert "Euler is unstable" in text and "30 missing" in text and text.count("Plotly.newPlot") >= 4
+
+
 CHECKS: dict[str, Callable[[Path], None]] = {
+    "look_at_a_study": check_look_at_a_study,
     "batch_templates": check_batch_templates,
     "batch_job_array": check_batch_job_array,
     "notebook": check_notebook,

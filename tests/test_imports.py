@@ -2,7 +2,7 @@
 
 Each module belongs to a layer: ``errors``, ``_schema``, ``_files`` (the
 shared ground), ``params``, ``store``, ``execute``, ``provenance``,
-``engine``, ``frames``, ``batch``, ``compat``, ``cli``; the package's own
+``engine``, ``frames``, ``batch``, ``compat``, ``ui``, ``cli``; the package's own
 ``__init__``, ``psweep`` (0.16's module) and ``__main__`` are the ``root``.
 A module's layer is the subpackage it sits in (``psweep/store/_fold.py``
 is ``store``). The rules:
@@ -17,7 +17,10 @@ is ``store``). The rules:
 * ``engine`` uses all of the above but never ``frames``, ``batch``,
   ``compat`` or ``cli``;
 * ``batch`` sits on ``engine``, never on ``compat`` or ``cli``;
-* ``cli`` reads ``store``, ``provenance`` and ``frames``;
+* ``ui`` (``psweep ui``, ``psweep report``) reads ``params``, ``store``,
+  ``provenance`` and ``frames``;
+* ``cli`` reads ``store``, ``provenance``, ``frames`` and ``ui``;
+* nothing imports ``ui`` but ``cli`` and the root;
 * nothing imports ``compat`` but the root;
 * no module imports the package root (``import psweep``);
 * no private ``_module`` of a subpackage is imported from outside it;
@@ -38,7 +41,7 @@ import psweep
 PACKAGE = os.path.dirname(os.path.abspath(psweep.__file__))
 
 SHARED = {"errors", "_schema", "_files"}
-LAYERS = SHARED | {"params", "store", "execute", "provenance", "engine", "frames", "batch", "compat", "cli"}
+LAYERS = SHARED | {"params", "store", "execute", "provenance", "engine", "frames", "batch", "compat", "ui", "cli"}
 
 # What each layer may import (besides itself); the root may import all.
 MAY_IMPORT = {
@@ -52,8 +55,9 @@ MAY_IMPORT = {
     "provenance": SHARED | {"params", "store"},
     "engine": SHARED | {"params", "store", "execute", "provenance"},
     "batch": SHARED | {"params", "store", "execute", "provenance", "engine"},
-    "cli": SHARED | {"params", "store", "provenance", "frames"},
-    "compat": LAYERS - {"compat", "cli"},
+    "ui": SHARED | {"params", "store", "provenance", "frames"},
+    "cli": SHARED | {"params", "store", "provenance", "frames", "ui"},
+    "compat": LAYERS - {"compat", "cli", "ui"},
 }
 
 # Violations the code still has: (importing module, imported module, rule).

@@ -9,6 +9,7 @@ from psweep.cli._export import EXPORT_FORMATS, cmd_export
 from psweep.cli._maintain import cmd_check, cmd_compact
 from psweep.cli._runs import cmd_runs
 from psweep.cli._show import DEFAULT_LIMIT, cmd_show
+from psweep.cli._ui import add_ui_commands
 
 __all__ = ["build_parser"]
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runs(sub)
     _add_export(sub)
     _add_maintenance(sub)
+    add_ui_commands(sub, _TARGET_HELP)
     return parser
 
 

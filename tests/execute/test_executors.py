@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 
 import pytest
@@ -553,8 +554,15 @@ def test_dask_psets_queued_on_a_killed_worker_run_again_and_only_the_killer_fail
             distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                      dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
-        with pytest.warns(UserWarning, match="1 of 8 psets failed"):
-            df = ps.run(workers.crash_on_3, ps.plist("x", range(8)), dask_client=client, chunksize=1)
+        # The wait's bound: a nanny that never brings the worker back (seen once
+        # under load) leaves the tasks pending; closing the cluster ends them.
+        watchdog = threading.Timer(240, cluster.close)
+        watchdog.start()
+        try:
+            with pytest.warns(UserWarning, match="1 of 8 psets failed"):
+                df = ps.run(workers.crash_on_3, ps.plist("x", range(8)), dask_client=client, chunksize=1)
+        finally:
+            watchdog.cancel()
     by_x = df.set_index("x").sort_index()
     assert by_x["_failed"].tolist() == [x == 3 for x in range(8)], by_x["_exc_txt"].tolist()
     assert (by_x.loc[4:, "y"] == by_x.loc[4:].index ** 2).all()

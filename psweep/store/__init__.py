@@ -8,6 +8,16 @@ from psweep.store._dbfile import check_readable
 from psweep.store._pickler import PortablePickler
 from psweep.store._journal import Journal
 from psweep.store._legacy016 import describe_path, upgrade_016_frame
+from psweep.store._liveness import (
+    LIVENESS_ENV,
+    age,
+    heartbeat_interval,
+    keep_alive,
+    liveness_timeout,
+    pid_exists,
+    stop_keeping_alive,
+    this_host,
+)
 from psweep.store._rowbuffer import RowBuffer
 from psweep.store._rows import concat_rows, rows_to_frame
 from psweep.store._rowsort import frame_in_seq_order
@@ -16,6 +26,14 @@ from psweep.store._store import DEFAULT_LOCK_TIMEOUT, Store
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
+    "LIVENESS_ENV",
+    "age",
+    "heartbeat_interval",
+    "keep_alive",
+    "liveness_timeout",
+    "pid_exists",
+    "stop_keeping_alive",
+    "this_host",
     "Journal",
     "PortablePickler",
     "RowBuffer",

@@ -69,7 +69,7 @@ class Store:
         self.quarantine_dir = self.layout.quarantine_dir
         self.lock_timeout = lock_timeout
         # One lock object per store: a run takes the lock twice.
-        self._lock = DatabaseLock(self.lock_path, self.db_path)
+        self._lock = DatabaseLock(self.lock_path, self.db_path, self.layout.lease_path)
 
     # -- locking -----------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from psweep.store._access import check_writable, write_error, write_fix
 from psweep.store._calcdir import database_name, resolve_database
 from psweep.store._dbfile import check_readable
+from psweep.store._mounts import is_network, lock_sharing, mount_of
 from psweep.store._pickler import PortablePickler
 from psweep.store._journal import Journal
 from psweep.store._legacy016 import describe_path, upgrade_016_frame
@@ -29,6 +30,9 @@ __all__ = [
     "LIVENESS_ENV",
     "age",
     "heartbeat_interval",
+    "is_network",
+    "lock_sharing",
+    "mount_of",
     "keep_alive",
     "liveness_timeout",
     "pid_exists",

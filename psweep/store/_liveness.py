@@ -234,6 +234,8 @@ def keep_alive(fd: int) -> None:
         if _BEAT_THREAD is None or not _BEAT_THREAD.is_alive():
             _BEAT_THREAD = threading.Thread(target=_beat, name="psweep-heartbeat", daemon=True)
             _BEAT_THREAD.start()
+        else:
+            _BEAT_WAKE.set()  # it may sleep an interval of another timeout
 
 
 def stop_keeping_alive(fd: int) -> None:
@@ -249,6 +251,7 @@ def _beat() -> None:
         except ValueError:
             interval = DEFAULT_LIVENESS_TIMEOUT / _BEATS_PER_TIMEOUT
         _BEAT_WAKE.wait(interval)
+        _BEAT_WAKE.clear()
         with _BEAT_LOCK:
             for fd in list(_BEATING):
                 with contextlib.suppress(OSError):

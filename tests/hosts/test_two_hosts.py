@@ -110,3 +110,14 @@ def test_live_run_of_another_host_is_left_alone_and_folded_once_dead(hosts):
     assert in_journal <= rows_b <= done and len(done - rows_b) <= 1
     assert sorted(df.loc[df["_run_id"] != run_b, "x"]) == list(range(20))
     assert "killed" in _state_line(hosts, "nodeA", calc_a, run_b, env)
+
+
+def test_check_says_the_calc_dir_is_on_fuse_and_lock_sharing_cannot_be_told(hosts):
+    """psweep check on a FUSE mount names the file system and says honestly that lock sharing cannot be told."""
+    mount_a, _ = hosts.mounts("node-local")
+    calc = os.path.join(mount_a, "calc-check")
+    ps.run(lambda pset: {"b": 1}, ps.plist("a", [1]), calc_dir=calc)
+    out = hosts.run("nodeA", "-m", "psweep", "check", calc)
+    assert f"file system: fuse (network or FUSE: other hosts may share it), mounted at {mount_a}" in out
+    assert "locks seen by other hosts: cannot be told" in out
+    assert "several hosts: " in out

@@ -13,11 +13,9 @@ Each record is framed (magic, length, crc32), so a record torn by a crash is
 detected and skipped, and reading goes on at the next one. While its run
 lives, the journal file is locked (``flock``, which the OS releases when the
 process dies, even by SIGKILL), and its sign of life ``<journal>.alive``
-(host, pid) has its modification time refreshed every few seconds by a
-daemon thread (:mod:`psweep.store._liveness`), for hosts that do not see
-the lock. A journal whose lock is free and whose sign of life is gone, or
-stale (older than the liveness timeout; on its own host: its pid is gone),
-belongs to a finished or dead run and may be folded by anyone.
+(host, pid; :mod:`psweep.store._liveness`) is refreshed every few seconds
+for hosts that do not see the lock. A journal whose lock is free and whose
+sign is gone or stale belongs to a dead run and may be folded by anyone.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ import warnings
 import zlib
 from typing import Any
 
-from psweep.store._liveness import ALIVE_SUFFIX, sign_may_live, stop_keeping_alive, write_sign
+from psweep.store._liveness import ALIVE_SUFFIX, end_sign, sign_may_live, write_sign
 from psweep.store._problems import unpickling_problem
 from psweep.store._pickler import PortablePickler
 from psweep._files import is_locked
@@ -243,12 +241,7 @@ class Journal:
     def _drop_sign(self) -> None:
         """Stop the heartbeat and remove the sign of life (the run ends)."""
         fd, self._alive_fd = self._alive_fd, None
-        if fd is None:
-            return
-        stop_keeping_alive(fd)
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.remove(self.path + ALIVE_SUFFIX)
+        end_sign(fd, self.path + ALIVE_SUFFIX)
 
 
 def read_journal(

@@ -50,6 +50,7 @@ __all__ = [
     "age",
     "write_sign",
     "fill_sign",
+    "end_sign",
     "read_sign",
     "sign_may_live",
     "keep_alive",
@@ -183,6 +184,16 @@ def fill_sign(fd: int) -> None:
     with contextlib.suppress(OSError):
         os.write(fd, json.dumps({"host": this_host(), "pid": os.getpid()}).encode())
     keep_alive(fd)
+
+
+def end_sign(fd: int | None, path: str) -> None:
+    """Stop keeping the sign of life `path` (open as `fd`, if any) alive, and remove it."""
+    if fd is None:
+        return
+    stop_keeping_alive(fd)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.remove(path)
 
 
 def read_sign(path: str) -> dict[str, Any] | None:

@@ -19,12 +19,14 @@ do no harm.
 Examples
 --------
 >>> import os
->>> from psweep.store._liveness import read_sign, write_sign
+>>> from psweep.store._liveness import end_sign, read_sign, sign_may_live, write_sign
 >>> os.makedirs("calc", exist_ok=True)
 >>> fd = write_sign("calc/run.alive")
->>> read_sign("calc/run.alive")["pid"] == os.getpid()
-True
->>> os.close(fd)
+>>> read_sign("calc/run.alive")["pid"] == os.getpid(), sign_may_live("calc/run.alive")
+(True, True)
+>>> end_sign(fd, "calc/run.alive")
+>>> sign_may_live("calc/run.alive")
+False
 """
 
 from __future__ import annotations

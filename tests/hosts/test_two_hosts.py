@@ -77,7 +77,7 @@ def _state_line(hosts, host: str, calc_dir: str, run_id: str, env: dict[str, str
 def test_live_run_of_another_host_is_left_alone_and_folded_once_dead(hosts):
     """Node-local locks: host A neither folds nor calls killed B's live run; past the timeout it folds it."""
     mount_a, mount_b = hosts.mounts("node-local")
-    timeout = 6.0
+    timeout = 8.0  # the heartbeat every 1.3 s; generous for a loaded machine
     env = {"PSWEEP_LIVENESS_TIMEOUT": str(timeout)}
     calc_a, calc_b = (os.path.join(mount, "calc-live") for mount in (mount_a, mount_b))
     real = os.path.join(hosts.real, "calc-live")

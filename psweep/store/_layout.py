@@ -9,8 +9,8 @@ For ``calc_dir="calc"`` and the default ``database_basename="results.pk"``::
     calc/.psweep/journal/results.pk/<_run_id>.jnl.alive  its sign of life
                                                    (host, pid; refreshed mtime)
     calc/.psweep/results.pk.counters.json  last _run_seq / _pset_seq handed out
-    calc/.psweep/results.pk.lease          exists while a process holds the lock
-                                           (excludes other hosts; see _lease)
+    calc/results.pk.lease                 exists while a process holds the lock
+                                          (excludes other hosts; see _lease)
     calc/.psweep/quarantine/results.pk/    journals of dead runs with unreadable
                                            records, set aside whole
 """
@@ -68,7 +68,7 @@ class Layout:
     @property
     def lease_path(self) -> str:
         """The lease file held with the database lock (see :mod:`psweep.store._lease`)."""
-        return os.path.join(os.path.dirname(self.counters_path), os.path.basename(self.db_path) + ".lease")
+        return self.db_path + ".lease"
 
     def journal_paths(self) -> list[str]:
         """The journals of this database's runs, sorted (not those still being created)."""

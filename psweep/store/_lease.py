@@ -1,7 +1,7 @@
 """The database lease: mutual exclusion between hosts that does not rest on ``flock``.
 
 Where locks are node-local, the file lock keeps out only the processes of
-one host. The lease adds a file, ``<calc_dir>/.psweep/<database>.lease``,
+one host. The lease adds a file, ``<calc_dir>/<database>.lease``,
 created with ``O_CREAT | O_EXCL`` (atomic on local disks and on NFS v3 and
 later): whoever created it holds it. It names its host and pid, and the
 heartbeat refreshes its modification time while it is held

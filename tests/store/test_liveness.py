@@ -133,7 +133,7 @@ def test_lease_of_another_host_is_broken_only_after_the_timeout(tmp_path, short_
 
 def test_database_lock_excludes_a_host_whose_file_lock_it_cannot_see(tmp_path):
     """Two database locks on separate lock files (node-local locks) still exclude each other by the lease."""
-    lease = str(tmp_path / ".psweep" / "results.pk.lease")
+    lease = str(tmp_path / "results.pk.lease")
     db = str(tmp_path / "results.pk")
     host_a = DatabaseLock(str(tmp_path / "a.lock"), db, lease)
     host_b = DatabaseLock(str(tmp_path / "b.lock"), db, lease)

@@ -11,11 +11,15 @@ not been refreshed for the liveness timeout. Breaking is rename, then
 recheck: the lease is renamed to a name of the breaker's own, and only if
 the renamed file is still the stale one (same inode, same time) is it
 removed; otherwise (its holder refreshed it meanwhile) it is put back.
+A process that may not create files in the folder (a read-only mount, no
+write permission) holds the lease without a file: it cannot replace the
+database there either, so it only reads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 
@@ -44,6 +48,9 @@ class Lease:
     def __init__(self, path: str) -> None:
         self.path = path
         self._fd: int | None = None
+        # Held without a file: this process may not create files in the
+        # folder, so it cannot replace the database there either.
+        self._void = False
 
     def try_take(self) -> bool:
         """Take the lease if it is free or stale; whether this process holds it now."""
@@ -59,6 +66,11 @@ class Lease:
             except FileNotFoundError:
                 os.makedirs(os.path.dirname(self.path), exist_ok=True)
                 continue
+            except OSError as exc:
+                if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise
+                self._void = True  # a reader of a folder it cannot write
+                return True
             fill_sign(fd)
             self._fd = fd
             return True
@@ -66,6 +78,8 @@ class Lease:
 
     def holds(self) -> bool:
         """Whether the file at the lease path is the one this process created."""
+        if self._void:
+            return True
         if self._fd is None:
             return False
         try:
@@ -76,6 +90,7 @@ class Lease:
     def release(self) -> None:
         """Give the lease up: remove its file if it is still ours."""
         fd, self._fd = self._fd, None
+        self._void = False
         if fd is None:
             return
         stop_keeping_alive(fd)

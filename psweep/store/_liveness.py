@@ -244,28 +244,33 @@ def keep_alive(fd: int) -> None:
     global _BEAT_THREAD
     with _BEAT_LOCK:
         _BEATING.add(fd)
-        if _BEAT_THREAD is None or not _BEAT_THREAD.is_alive():
+        if _BEAT_THREAD is None:
+            _BEAT_WAKE.clear()
             _BEAT_THREAD = threading.Thread(target=_beat, name="psweep-heartbeat", daemon=True)
             _BEAT_THREAD.start()
-        else:
-            _BEAT_WAKE.set()  # it may sleep an interval of another timeout
 
 
 def stop_keeping_alive(fd: int) -> None:
-    """Stop refreshing `fd` (call before closing it)."""
+    """Stop refreshing `fd` (call before closing it); the thread ends with the last one."""
     with _BEAT_LOCK:
         _BEATING.discard(fd)
+        if not _BEATING:
+            _BEAT_WAKE.set()
 
 
 def _beat() -> None:
+    global _BEAT_THREAD
     while True:
         try:
             interval = heartbeat_interval()
         except ValueError:
             interval = DEFAULT_LIVENESS_TIMEOUT / _BEATS_PER_TIMEOUT
         _BEAT_WAKE.wait(interval)
-        _BEAT_WAKE.clear()
         with _BEAT_LOCK:
+            if not _BEATING:  # nothing left to keep alive: no thread lives on
+                _BEAT_THREAD = None
+                return
+            _BEAT_WAKE.clear()
             for fd in list(_BEATING):
                 with contextlib.suppress(OSError):
                     os.utime(fd)

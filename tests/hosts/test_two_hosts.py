@@ -94,11 +94,16 @@ def test_live_run_of_another_host_is_left_alone_and_folded_once_dead(hosts):
     seen = len(read_lines(log))
     wait_until(lambda: len(read_lines(log)) > seen + 20, 30, "host B going on")
     assert "running" in _state_line(hosts, "nodeA", calc_a, run_b, env)
+    # B is killed while another run of host A goes on: that one ends whole.
+    a2 = hosts.start("nodeA", DRIVER, calc_a, "500", "40", "--sleep", "0.05", env=env)
+    _wait_ready(a2, 60)
     b.send_signal(signal.SIGKILL)
     b.communicate(timeout=30)
     killed_at = time.monotonic()
     in_journal = {row["_pset_id"] for row in read_journal(journal, live=False)}
     done = set(read_lines(log))
+    _, err = a2.communicate(timeout=90)
+    assert a2.returncode == 0, err
     # Past the timeout, host A takes B's run for dead: folds its rows, and says killed.
     time.sleep(max(0.0, timeout + 2 - (time.monotonic() - killed_at)))
     hosts.run("nodeA", "-c", f"import psweep as ps; ps.df_read({calc_a!r})", env=env)
@@ -108,7 +113,7 @@ def test_live_run_of_another_host_is_left_alone_and_folded_once_dead(hosts):
     assert len(rows_b) == (df["_run_id"] == run_b).sum()
     # Every row B recorded is there: all it logged but the pset in flight.
     assert in_journal <= rows_b <= done and len(done - rows_b) <= 1
-    assert sorted(df.loc[df["_run_id"] != run_b, "x"]) == list(range(20))
+    assert sorted(df.loc[df["_run_id"] != run_b, "x"]) == [*range(20), *range(500, 540)]
     assert "killed" in _state_line(hosts, "nodeA", calc_a, run_b, env)
 
 

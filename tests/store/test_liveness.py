@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
+import psweep as ps
 from psweep.errors import LockTimeoutError
 from psweep.store._journal import journal_is_live
 from psweep.store._lease import Lease
@@ -43,11 +45,14 @@ def short_timeout(monkeypatch):
     monkeypatch.setenv(LIVENESS_ENV, "60")
 
 
-def test_liveness_timeout_rejects_a_bad_value_by_name(monkeypatch):
-    """A PSWEEP_LIVENESS_TIMEOUT that is no positive number is an error naming the variable and the value."""
+def test_liveness_timeout_rejects_a_bad_value_by_name(monkeypatch, tmp_path):
+    """A PSWEEP_LIVENESS_TIMEOUT that is no positive number is an error naming it, before a run writes anything."""
     monkeypatch.setenv(LIVENESS_ENV, "soon")
     with pytest.raises(ValueError, match="PSWEEP_LIVENESS_TIMEOUT='soon'"):
         liveness_timeout()
+    with pytest.raises(ValueError, match="PSWEEP_LIVENESS_TIMEOUT='soon'"):
+        ps.run(lambda pset: {}, ps.plist("a", [1]), calc_dir=str(tmp_path / "calc"))
+    assert not (tmp_path / "calc").exists()
     monkeypatch.setenv(LIVENESS_ENV, "2.5")
     assert liveness_timeout() == 2.5
 
@@ -80,7 +85,7 @@ def test_journal_of_this_host_whose_pid_is_gone_is_dead_at_once(tmp_path, short_
 
 
 def test_heartbeat_refreshes_the_files_it_keeps_alive(tmp_path, monkeypatch):
-    """keep_alive makes a daemon thread refresh a file's mtime every timeout/6 seconds, until stopped."""
+    """keep_alive makes a daemon thread refresh a file's mtime every timeout/6 s; it ends with the last file."""
     monkeypatch.setenv(LIVENESS_ENV, "0.6")
     path = tmp_path / "sign"
     path.write_bytes(b"")
@@ -95,6 +100,10 @@ def test_heartbeat_refreshes_the_files_it_keeps_alive(tmp_path, monkeypatch):
     finally:
         stop_keeping_alive(fd)
         os.close(fd)
+    deadline = time.monotonic() + 10
+    while any(t.name == "psweep-heartbeat" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(t.name == "psweep-heartbeat" for t in threading.enumerate())
 
 
 def test_lease_excludes_a_second_holder_until_released(tmp_path):

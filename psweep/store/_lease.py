@@ -56,6 +56,8 @@ class Lease:
         """Take the lease if it is free or stale; whether this process holds it now."""
         if self.holds():
             return True
+        if self._fd is not None:
+            self.release()  # ours no more (broken while we were paused)
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -102,8 +104,7 @@ class Lease:
                 # lease another host took after breaking ours.
                 os.rename(self.path, aside)
                 if not os.path.samestat(mine, os.stat(aside)):
-                    with contextlib.suppress(FileExistsError):
-                        os.link(aside, self.path)
+                    _put_back(aside, self.path)
                 os.remove(aside)
         finally:
             os.close(fd)
@@ -131,13 +132,24 @@ class Lease:
             now = os.stat(aside)
             if (now.st_ino, now.st_mtime_ns) != (before.st_ino, before.st_mtime_ns):
                 # Refreshed, or another one: not ours to break. Put it back.
-                with contextlib.suppress(FileExistsError):
-                    os.link(aside, self.path)
+                _put_back(aside, self.path)
                 return False
             return True
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(aside)
+
+
+def _put_back(aside: str, path: str) -> None:
+    """Return the lease renamed to `aside` to `path`, unless a new one is there."""
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links
+        if not os.path.lexists(path):
+            with contextlib.suppress(OSError):
+                os.rename(aside, path)
 
 
 def _aged(path: str, st: os.stat_result) -> bool:

@@ -97,15 +97,12 @@ class Lease:
             return
         stop_keeping_alive(fd)
         try:
-            mine = os.fstat(fd)
-            aside = f"{self.path}.gone-{secrets.token_hex(4)}"
-            with contextlib.suppress(FileNotFoundError):
-                # Rename, then check: removing by name could remove a
-                # lease another host took after breaking ours.
-                os.rename(self.path, aside)
-                if not os.path.samestat(mine, os.stat(aside)):
-                    _put_back(aside, self.path)
-                os.remove(aside)
+            # Removed by name only while it is ours: another host breaks
+            # it only after it went unrefreshed for the liveness timeout.
+            if os.path.samestat(os.fstat(fd), os.stat(self.path)):
+                os.remove(self.path)
+        except FileNotFoundError:
+            pass
         finally:
             os.close(fd)
 

@@ -6,7 +6,15 @@ import argparse
 import os
 
 from psweep.cli._common import CliError, split_target
-from psweep.store import Store, describe_path
+from psweep.store import (
+    LIVENESS_ENV,
+    Store,
+    describe_path,
+    is_network,
+    liveness_timeout,
+    lock_sharing,
+    mount_of,
+)
 
 __all__ = ["cmd_check", "cmd_compact"]
 
@@ -41,6 +49,32 @@ def cmd_check(args: argparse.Namespace) -> None:
     except OSError as exc:  # a read-only mount, say
         lock_state = f"cannot be taken here ({exc.strerror or exc})"
     print(f"lock {store.lock_path}: {lock_state}")
+    for line in _mount_lines(store):
+        print(line)
+
+
+def _mount_lines(store: Store) -> list[str]:
+    """What the calc dir's file system is, whether other hosts see its locks, what psweep does."""
+    mount = mount_of(store.calc_dir)
+    if mount is None:
+        lines = ["file system: cannot be told here (no /proc/self/mountinfo)"]
+    else:
+        kind = "network or FUSE: other hosts may share it" if is_network(mount) else "local"
+        lines = [
+            f"file system: {mount.fstype} ({kind}), mounted at {mount.mount_point} from {mount.source}",
+            f"locks seen by other hosts: {lock_sharing(mount)}",
+        ]
+    try:
+        timeout = f"{liveness_timeout():g} s"
+    except ValueError as exc:
+        timeout = f"not valid ({exc})"
+    lines.append(
+        f"several hosts: a run of another host counts as live while its heartbeat "
+        f"(journal and run record, refreshed every few seconds) is younger than the liveness "
+        f"timeout, {timeout} ({LIVENESS_ENV}); the database lock adds a lease "
+        f"({store.layout.lease_path}) that excludes other hosts whatever their locks do"
+    )
+    return lines
 
 
 def cmd_compact(args: argparse.Namespace) -> None:

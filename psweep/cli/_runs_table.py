@@ -63,7 +63,7 @@ def _runs_columns(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "_run_id": table["_run_id"],
-            "state": table["state"],
+            "state": _states(table),
             "planned": ["-" if pd.isna(v) else str(int(v)) for v in table["planned"]],
             "done": table["done"],
             "failed": table["failed"],
@@ -75,6 +75,18 @@ def _runs_columns(table: pd.DataFrame) -> pd.DataFrame:
             "source": table["source"].fillna("-"),
         }
     )
+
+
+def _states(table: pd.DataFrame) -> list[str]:
+    """The state of each run; a running run of another host that missed heartbeats: "no news for N min"."""
+    no_news = table["no_news"] if "no_news" in table.columns else [pd.NaT] * len(table)
+    states = []
+    for state, silent in zip(table["state"], no_news):
+        if state == "running" and not pd.isna(silent):
+            seconds = pd.Timedelta(silent).total_seconds()
+            state = f"no news for {seconds / 60:.0f} min" if seconds >= 90 else f"no news for {seconds:.0f} s"
+        states.append(state)
+    return states
 
 
 def _stamp(t: object, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

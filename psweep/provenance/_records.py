@@ -23,6 +23,7 @@ import pandas as pd
 from psweep._files import is_locked, write_atomic
 from psweep._schema import RUN_RECORDS_DIR, VERSION
 from psweep.provenance._notebook import command_line
+from psweep.store import age, keep_alive, stop_keeping_alive
 
 __all__ = [
     "RunRecord",
@@ -37,10 +38,16 @@ __all__ = [
 
 
 class RunRecord(NamedTuple):
-    """A run record as read, and whether its run held its lock then."""
+    """A run record as read, whether its run held its lock then, and its age.
+
+    ``age``: seconds since the file last changed, in the file server's
+    time; a running run refreshes it every few seconds (its heartbeat), so
+    hosts that do not see the lock can tell that it lives.
+    """
 
     info: dict[str, Any]
     locked: bool
+    age: float | None = None
 
 
 def records_folder(calc_dir: str) -> str:
@@ -94,10 +101,11 @@ def read_records(calc_dir: str, database_basename: str) -> dict[str, RunRecord]:
         # marker before it releases the lock, so a lock found free here
         # means the end marker, if the run wrote one, is in what is read.
         locked = is_locked(path)
+        seconds = age(path)
         info = read_record(path)
         if info is None or info.get("database") not in (None, database_basename):
             continue
-        records[str(info.get("_run_id", name.removesuffix(".json")))] = RunRecord(info, locked)
+        records[str(info.get("_run_id", name.removesuffix(".json")))] = RunRecord(info, locked, seconds)
     return records
 
 
@@ -162,7 +170,9 @@ def write_provenance(
     psets, the database, the driver's pid and the start time. The file is
     written atomically and stays locked (``flock``) until
     :func:`end_provenance` adds the end marker, so a reader can tell a
-    running run from one whose process died.
+    running run from one whose process died; while the run lives its
+    modification time is refreshed every few seconds (a heartbeat that
+    hosts which do not see the lock go by).
 
     Parameters
     ----------
@@ -213,6 +223,8 @@ def write_provenance(
                 fd.write(git["diff"])
     path = record_path(calc_dir, run_id)
     fd = _write_json_atomically(path, info, keep_locked=True)
+    assert fd is not None
+    keep_alive(fd)  # its heartbeat, for hosts that do not see the lock
     with _LIVE_LOCK:
         _LIVE_FILES[path] = (fd, info)
     return path
@@ -265,6 +277,7 @@ def end_provenance(path: str, state: str, rows: int, failed: int, error: str | N
             stacklevel=2,
         )
     finally:
+        stop_keeping_alive(fd)
         os.close(fd)  # after the rename: a reader never sees it unlocked and unmarked
 
 

@@ -11,7 +11,6 @@ and the time of the last row.
 from __future__ import annotations
 
 import os
-import platform
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ from psweep._schema import failed_mask
 from psweep.errors import DatabaseNotFoundError
 from psweep.provenance._records import read_records, records_folder
 from psweep.provenance._source import source_path
-from psweep.store import Store, database_name
+from psweep.store import Store, database_name, heartbeat_interval, liveness_timeout, pid_exists, this_host
 
 __all__ = ["runs", "STATES", "COLUMNS"]
 
@@ -38,6 +37,7 @@ COLUMNS = [
     "eta",
     "host",
     "source",
+    "no_news",
 ]
 
 
@@ -47,7 +47,10 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
     The states:
 
     * ``running``: its driver process lives (its provenance file or its
-      journal is locked, and on this host its pid exists);
+      journal is locked, and on this host its pid exists; for a run of
+      another host that may not see our locks: its run record or journal
+      was refreshed within the liveness timeout, ``PSWEEP_LIVENESS_TIMEOUT``,
+      default 180 s);
     * ``finished``: it ran every planned pset and folded its rows (failed
       psets included: see ``failed``);
     * ``killed``: its process died before its end (SIGKILL, out of memory,
@@ -79,7 +82,10 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
         including rows still in journals), ``failed``, ``start``,
         ``last_row`` (when its last row finished, UTC), ``rows_per_s`` and
         ``eta`` (remaining time; both for running runs only), ``host`` (the
-        driver's) and ``source`` (the captured source file, if any).
+        driver's), ``source`` (the captured source file, if any) and
+        ``no_news`` (for a running run of another host whose lock this host
+        does not see: the time since its last sign of life; after the
+        liveness timeout it counts as killed).
 
     Raises
     ------
@@ -118,15 +124,16 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     records = []
     for run_id in list(infos) + [r for r in counts.index if r not in infos]:
-        info, locked = infos.get(run_id, ({}, False))
+        info, locked, record_age = infos.get(run_id, ({}, False, None))
         if run_id in infos and info.get("database") is None and run_id not in counts.index:
             continue  # provenance of an older psweep, for another database
         has_rows = run_id in counts.index
         row = counts.loc[run_id] if has_rows else None
-        live = _is_live(info, locked, live_journals.get(run_id, False))
-        records.append(
-            _status(run_id, info, row, live, run_id in live_journals, now, calc_dir)
-        )
+        live, no_news = _liveness(info, locked, live_journals.get(run_id, False), record_age)
+        record = _status(run_id, info, row, live, run_id in live_journals, now, calc_dir)
+        running = no_news is not None and record["state"] == "running"
+        record["no_news"] = pd.Timedelta(seconds=no_news) if running else None
+        records.append(record)
     table = pd.DataFrame.from_records(records, columns=COLUMNS)
     table["planned"] = table["planned"].astype("Int64")
     for col in ("done", "failed"):
@@ -135,6 +142,7 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
         table[col] = pd.to_datetime(table[col])
     table["rows_per_s"] = table["rows_per_s"].astype("float64")
     table["eta"] = pd.to_timedelta(table["eta"])
+    table["no_news"] = pd.to_timedelta(table["no_news"])
     return table.sort_values("start", kind="stable", na_position="first").reset_index(drop=True)
 
 
@@ -236,28 +244,29 @@ def _first_and_last_rows(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, last
 
 
-def _is_live(info: dict[str, Any], provenance_locked: bool, journal_live: bool) -> bool:
-    """Whether the run's driver still runs.
+def _liveness(
+    info: dict[str, Any], provenance_locked: bool, journal_live: bool, record_age: float | None
+) -> tuple[bool, float | None]:
+    """Whether the run's driver still runs, and for how long no sign of it came.
 
     A lock alone can outlive the driver by seconds: workers forked by a
     pool inherit its open files. On the driver's own host its pid decides.
+    A driver of another host may hold locks this host does not see (a
+    cluster mount with node-local locks): its run record, which its
+    heartbeat refreshes, tells that it lives until the liveness timeout.
+    The second value: seconds since that record last changed, where only
+    the heartbeat says the run lives (None otherwise).
     """
-    if not (provenance_locked or journal_live):
-        return False
     pid = info.get("pid")
-    if isinstance(pid, int) and info.get("host") == platform.node():
-        return _pid_exists(pid)
-    return True
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
+    if isinstance(pid, int) and info.get("host") == this_host():
+        return (provenance_locked or journal_live) and pid_exists(pid), None
+    if provenance_locked:
+        return True, None
+    fresh = record_age is not None and record_age < liveness_timeout()
+    if not (fresh or journal_live):
+        return False, None
+    silent = record_age if record_age is not None and record_age > 2 * heartbeat_interval() else None
+    return True, silent
 
 
 def _status(

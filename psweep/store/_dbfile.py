@@ -34,7 +34,8 @@ def signature(path: str) -> Signature | None:
     """What identifies the current content of the file `path`; None if missing.
 
     Every write replaces the database by a new file, so a changed file has
-    another signature (inode, size and times).
+    another signature (inode, size and times). Read from the file opened,
+    so that a mount's cached attributes do not hide another host's write.
 
     Parameters
     ----------
@@ -45,10 +46,17 @@ def signature(path: str) -> Signature | None:
     -------
     tuple of int or None
     """
+    # Through open and fstat, not stat: network and FUSE mounts may answer
+    # a stat from attributes cached before another host replaced the file,
+    # while opening it revalidates them (NFS's close-to-open consistency).
     try:
-        return _signature_of(os.stat(path))
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    try:
+        return _signature_of(os.fstat(fd))
+    finally:
+        os.close(fd)
 
 
 def _read_pickle(path: str) -> tuple[pd.DataFrame, Signature]:

@@ -25,6 +25,7 @@ from psweep._files import is_locked, is_temp_of, remove_if_unlocked
 from psweep.store._dbfile import signature, write_database
 from psweep.store._journal import NEW_SUFFIX, Journal, journal_is_live, read_journal
 from psweep.store._layout import Layout, listdir
+from psweep.store._liveness import ALIVE_SUFFIX, sign_may_live
 from psweep.store._lock import DatabaseLock
 from psweep.store._reading import db_file_or_none, new_rows
 from psweep.store._rows import concat_rows, rows_to_frame
@@ -69,6 +70,8 @@ def fold(
                 os.remove(path)
         else:
             _quarantine(layout, path)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path + ALIVE_SUFFIX)  # a dead run's stale sign of life
     return pd.DataFrame() if db is None else db
 
 
@@ -152,10 +155,16 @@ def remove_stale_tempfiles(layout: Layout) -> None:
     for name in listdir(folder):
         if is_temp_of(layout.db_path, name):
             remove_if_unlocked(os.path.join(folder, name))
+    # A sign of life without its journal: the journal is being created, or
+    # its run died before it was; left over once the sign is stale.
+    paths = [os.path.join(layout.journal_dir, name) for name in listdir(layout.journal_dir)]
     stale = [
         path
-        for path in (os.path.join(layout.journal_dir, name) for name in listdir(layout.journal_dir))
+        for path in paths
         if path.endswith(NEW_SUFFIX) and _age(path) > STALE_NEW_JOURNAL_AGE and not is_locked(path)
+        or path.endswith(ALIVE_SUFFIX)
+        and not os.path.lexists(path.removesuffix(ALIVE_SUFFIX))
+        and not sign_may_live(path)
     ]
     for path in stale:
         with contextlib.suppress(FileNotFoundError):

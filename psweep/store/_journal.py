@@ -12,8 +12,10 @@ without these), the journal drops its zero tail and writes each record with
 Each record is framed (magic, length, crc32), so a record torn by a crash is
 detected and skipped, and reading goes on at the next one. While its run
 lives, the journal file is locked (``flock``, which the OS releases when the
-process dies, even by SIGKILL); a journal whose lock is free belongs to a
-finished or dead run and may be folded by anyone.
+process dies, even by SIGKILL), and its sign of life ``<journal>.alive``
+(host, pid; :mod:`psweep.store._liveness`) is refreshed every few seconds
+for hosts that do not see the lock. A journal whose lock is free and whose
+sign is gone or stale belongs to a dead run and may be folded by anyone.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import warnings
 import zlib
 from typing import Any
 
+from psweep.store._liveness import ALIVE_SUFFIX, end_sign, sign_may_live, write_sign
 from psweep.store._problems import unpickling_problem
 from psweep.store._pickler import PortablePickler
 from psweep._files import is_locked
@@ -86,8 +89,17 @@ class Journal:
         # guards against reopening one, which would replace its rows.
         if os.path.lexists(path):
             raise FileExistsError(f"journal {path} exists already; a journal is written by one run only")
+        # The sign of life comes first, so that no host sees the journal
+        # without it. Where it cannot be written, the lock alone tells.
+        self._alive_fd: int | None = None
+        with contextlib.suppress(OSError):
+            self._alive_fd = write_sign(path + ALIVE_SUFFIX)
         tmp = f"{path}.{os.getpid()}{NEW_SUFFIX}"
-        self._fd = os.open(tmp, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(tmp, os.O_RDWR | os.O_CREAT, 0o644)
+        except BaseException:
+            self._drop_sign()
+            raise
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             with _OWN_LOCK:
@@ -99,6 +111,7 @@ class Journal:
                 os.remove(tmp)
             with _OWN_LOCK:
                 _OWN_JOURNALS.discard(os.path.abspath(path))
+            self._drop_sign()
             raise
         self._size = os.fstat(self._fd).st_size
         # The memory map of the reserved space [0, _room); None before the
@@ -223,6 +236,12 @@ class Journal:
         os.close(self._fd)  # releases the lock
         with _OWN_LOCK:
             _OWN_JOURNALS.discard(os.path.abspath(self.path))
+        self._drop_sign()
+
+    def _drop_sign(self) -> None:
+        """Stop the heartbeat and remove the sign of life (the run ends)."""
+        fd, self._alive_fd = self._alive_fd, None
+        end_sign(fd, self.path + ALIVE_SUFFIX)
 
 
 def read_journal(
@@ -344,7 +363,12 @@ def _record_end(data: bytes, pos: int) -> int | None:
 
 
 def journal_is_live(path: str) -> bool:
-    """Whether the run owning the journal at `path` is still running.
+    """Whether the run owning the journal at `path` may still be running.
+
+    Live while its lock is held (seen where locks are shared), or while its
+    sign of life ``<path>.alive`` is younger than the liveness timeout (on
+    the journal's own host: and its pid exists). Such a journal is never
+    folded and removed by another process.
 
     Parameters
     ----------
@@ -355,9 +379,9 @@ def journal_is_live(path: str) -> bool:
     -------
     bool
     """
-    if owned_by_this_process(path):
+    if owned_by_this_process(path) or is_locked(path):
         return True
-    return is_locked(path)
+    return sign_may_live(path + ALIVE_SUFFIX)
 
 
 def owned_by_this_process(path: str) -> bool:

@@ -6,7 +6,11 @@ For ``calc_dir="calc"`` and the default ``database_basename="results.pk"``::
     calc/results.pk.lock                  filelock guarding every change of it
     calc/.psweep/journal/results.pk/<_run_id>.jnl  rows of a run not yet folded,
                                                    locked (flock) while the run lives
+    calc/.psweep/journal/results.pk/<_run_id>.jnl.alive  its sign of life
+                                                   (host, pid; refreshed mtime)
     calc/.psweep/results.pk.counters.json  last _run_seq / _pset_seq handed out
+    calc/results.pk.lease                 exists while a process holds the lock
+                                          (excludes other hosts; see _lease)
     calc/.psweep/quarantine/results.pk/    journals of dead runs with unreadable
                                            records, set aside whole
 """
@@ -60,6 +64,11 @@ class Layout:
             counters_path=counters_path(calc_dir, database_basename),
             quarantine_dir=quarantine_dir(calc_dir, database_basename),
         )
+
+    @property
+    def lease_path(self) -> str:
+        """The lease file held with the database lock (see :mod:`psweep.store._lease`)."""
+        return self.db_path + ".lease"
 
     def journal_paths(self) -> list[str]:
         """The journals of this database's runs, sorted (not those still being created)."""

@@ -34,6 +34,7 @@ from psweep.store._fold import fold
 from psweep.store._journal import Journal
 from psweep.store._layout import Layout
 from psweep.store._legacy016 import not_found_error
+from psweep.store._liveness import liveness_timeout
 from psweep.store._lock import DatabaseLock
 
 __all__ = ["Store"]
@@ -68,8 +69,9 @@ class Store:
         self.counters_path = self.layout.counters_path
         self.quarantine_dir = self.layout.quarantine_dir
         self.lock_timeout = lock_timeout
+        liveness_timeout()  # a bad PSWEEP_LIVENESS_TIMEOUT is an error here, before any work
         # One lock object per store: a run takes the lock twice.
-        self._lock = DatabaseLock(self.lock_path, self.db_path)
+        self._lock = DatabaseLock(self.lock_path, self.db_path, self.layout.lease_path)
 
     # -- locking -----------------------------------------------------------
 

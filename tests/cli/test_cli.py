@@ -305,6 +305,8 @@ def test_check_reports_folders_pending_and_lock(study):
     assert "1 with a row, 1 without a row" in out.stdout
     assert "pending rows: 1 in 1 journals" in out.stdout
     assert "free" in out.stdout
+    assert "file system: " in out.stdout and "locks seen by other hosts: " in out.stdout
+    assert "PSWEEP_LIVENESS_TIMEOUT" in out.stdout
 
 
 def test_compact_folds_pending_rows(study):

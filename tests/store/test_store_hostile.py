@@ -128,7 +128,7 @@ def test_reads_in_other_processes_never_go_backwards_while_a_study_grows():
     # reader to read the file before it and the journals after it.
     ps.run(workers.square, ps.plist("x", range(1000)))
     readers = [start_script(READ_LOOP) for _ in range(2)]
-    writer = start_script(EXTEND_LOOP, TESTS_DIR, "120")
+    writer = start_script(EXTEND_LOOP, TESTS_DIR, "80")
     try:
         assert writer.wait(timeout=300) == 0, writer.stderr.read()
         outs = [reader.communicate(timeout=300) for reader in readers]

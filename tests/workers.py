@@ -194,3 +194,11 @@ def mark_done(pset):
     with open(os.path.join("marks", str(pset["x"])), "w"):
         pass
     return {"y": pset["x"] ** 2}
+
+
+def chatty(pset):
+    """Print a few lines with pauses between them, so that psets on threads overlap."""
+    for i in range(5):
+        print(f"pset {pset['x']} line {i}")
+        time.sleep(0.01)
+    return {"y": pset["x"]}

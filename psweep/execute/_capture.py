@@ -24,12 +24,12 @@ import io
 import os
 import platform
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from psweep._schema import LOGS_FILE, LOGS_TMP_PREFIX
+from psweep.execute._outputs import output_to
 
 __all__ = ["CAPTURE_MODES", "LOGS_PREFIX", "LogsFolder", "capture_path", "captured", "read_left_behind"]
 
@@ -90,22 +90,10 @@ def _open_unbuffered(path: str) -> io.TextIOWrapper:
 @contextlib.contextmanager
 def _output_to(path: str) -> Iterator[None]:
     """Send stdout and stderr to `path`: Python's streams and the file
-    descriptors 1 and 2, so that C code and subprocesses are caught too."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with _open_unbuffered(path) as out:
-            os.dup2(out.fileno(), 1)
-            os.dup2(out.fileno(), 2)
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
+    descriptors 1 and 2, so that C code and subprocesses are caught too
+    (see :mod:`psweep.execute._outputs` for psets running on threads)."""
+    with _open_unbuffered(path) as out, output_to(out):
+        yield
 
 
 def _read(path: str) -> str | None:

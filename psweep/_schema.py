@@ -49,6 +49,9 @@ __all__ = [
     "simulate_dir",
     "NO_RESULT_KEY",
     "JOURNAL_NEW_SUFFIX",
+    "JOURNAL_SUFFIX",
+    "JOURNAL_SUFFIXES",
+    "journal_run_id",
     "failed_mask",
     "is_bookkeeping",
 ]
@@ -180,6 +183,30 @@ NO_RESULT_KEY = "__psweep_returned_none__"
 # Suffix of a journal being created (locked, then renamed to its .jnl
 # name); backups skip such files.
 JOURNAL_NEW_SUFFIX = ".new"
+
+# Suffix of the journals a run writes: ``<_run_id>.jnl2``, records of a
+# row's values under its keys written once (see psweep.store._journal_records).
+# Journals of earlier drivers (``.jnl``, a row dict per record) are read
+# and folded too; those drivers ignore ``.jnl2`` files, so they never take
+# such a journal for a damaged one of theirs.
+JOURNAL_SUFFIX = ".jnl2"
+JOURNAL_SUFFIXES = (".jnl", ".jnl2")
+
+
+def journal_run_id(path: str) -> str:
+    """The ``_run_id`` of the run that writes the journal at `path`.
+
+    Examples
+    --------
+    >>> from psweep._schema import journal_run_id
+    >>> journal_run_id("calc/.psweep/journal/results.pk/ab-12.jnl2")
+    'ab-12'
+    """
+    name = os.path.basename(path)
+    for suffix in JOURNAL_SUFFIXES[::-1]:  # the longer first
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def failed_mask(df: Any) -> Any:

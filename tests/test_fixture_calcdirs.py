@@ -128,19 +128,20 @@ def _names(payload: bytes) -> set[tuple[str, str]]:
     return names
 
 
-def _journal_records(path: str) -> list[bytes]:
-    """The payloads of a journal file: records of magic, length, crc32 and a pickle,
-    up to the zeros of the space a (killed) run reserved but did not fill."""
+def _journal_records(path: str) -> list[tuple[bytes, bytes]]:
+    """(magic, payload) of the records of a journal file: magic, length, crc32 and a
+    pickle, up to the zeros of the space a (killed) run reserved but did not fill. Magics:
+    PSJ1 (a row dict), PK + 2 bytes (a layout's keys), PV + 2 bytes (a row's values)."""
     header = struct.Struct("<4sII")
     with open(path, "rb") as fd:
         data = fd.read()
     payloads, pos = [], 0
     while pos + header.size <= len(data):
         magic, length, _crc = header.unpack_from(data, pos)
-        if magic != b"PSJ1":
+        if magic != b"PSJ1" and magic[:2] not in (b"PK", b"PV"):
             assert not data[pos:].strip(b"\0"), f"neither a record nor the zero tail at {pos}"
             break
-        payloads.append(data[pos + header.size : pos + header.size + length])
+        payloads.append((magic, data[pos + header.size : pos + header.size + length]))
         pos += header.size + length
     return payloads
 
@@ -168,20 +169,21 @@ def test_stored_files_name_no_psweep_module(tmp_path):
         os.path.join(folder, name)
         for folder, _, names in os.walk("calc/.psweep/journal")
         for name in names
-        if name.endswith(".jnl")
+        if name.endswith(".jnl2")
     ]
-    payloads = _journal_records(journal)
-    assert len(payloads) == 2
+    records = _journal_records(journal)
+    assert [magic[:2] for magic, _ in records] == [b"PK", b"PV", b"PV"]  # keys, then 2 rows' values
+    payloads = [payload for _, payload in records]
     ps.run(lambda pset: {"y": pset["x"]}, ps.plist("x", [5]), calc_dir="calc")
     with open("calc/results.pk", "rb") as fd:
         payloads.append(fd.read())
     for name in ("calc_v017/calc/results.pk",):
         with open(os.path.join(FIXTURES, name), "rb") as fd:
             payloads.append(fd.read())
-    payloads += _journal_records(
+    payloads += [payload for _, payload in _journal_records(
         os.path.join(FIXTURES, "calc_v017/calc/.psweep/journal/results.pk", os.listdir(
             os.path.join(FIXTURES, "calc_v017/calc/.psweep/journal/results.pk"))[0])
-    )
+    )]
     for payload in payloads:
         named = {module for module, _ in _names(payload)}
         assert not {m for m in named if m.split(".")[0] == "psweep"}, named

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from psweep._schema import PSET_FILE
+from psweep._schema import PSET_FILE, journal_run_id
 from psweep.store import write_fix
 from psweep.errors import ParamsError, PsweepError, StoreWriteError, TemplateError
 from psweep.provenance import code_hash
@@ -182,8 +182,7 @@ def prep_batch(
     store = Store(calc_dir, basename, lock_timeout)
     if save:
         with _writing_scripts(calc_dir), store.locked():
-            live = {os.path.basename(path)[: -len(".jnl")] for path, is_live, _ in store.journal_status()
-                    if is_live}
+            live = {journal_run_id(path) for path, is_live, _ in store.journal_status() if is_live}
             db = store.fold()
             if len(db):
                 db = db[~db["_run_id"].isin(live)]

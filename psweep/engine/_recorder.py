@@ -105,28 +105,38 @@ class Recorder:
         if not self.save:
             self.memory_rows.append(row)
             return
+        # The buffer takes the row's values after journaling, which may have
+        # made it a failed row that pickles.
         if self._unwritten or self._journal is None:
-            self._unwritten.append(row)
-            self._flush()
-            if self._unwritten and self._unwritten[-1] is row:
-                self._make_storable(row)  # not journaled yet: checked now
+            self._record_unwritten(row)
         else:  # the usual case, kept short: rows of trivial psets add up
             try:
-                self._journal.append(row)
-            except OSError as exc:
-                self._unwritten.append(row)
-                self._write_failed(exc)
-            except Exception:  # the row does not pickle: _append makes it one that does
-                try:
-                    self._append(row)
-                except OSError as exc:
-                    self._unwritten.append(row)
-                    self._write_failed(exc)
-        # After journaling, which may have made it a failed row that pickles:
-        # the buffer keeps the row's values as they are now.
-        self._pending.append(row)
+                self._pending.add(*self._journal.append(row))
+            except Exception as exc:
+                self._record_slowly(row, exc)
         if _monotonic() > self._compact_at:
             self._compact()
+
+    def _record_unwritten(self, row: dict[str, Any]) -> None:
+        """Record `row` while earlier rows wait for the disk, or the journal is not open."""
+        self._unwritten.append(row)
+        self._flush()
+        if self._unwritten and self._unwritten[-1] is row:
+            self._make_storable(row)  # not journaled yet: checked now
+        self._pending.append(row)
+
+    def _record_slowly(self, row: dict[str, Any], exc: Exception) -> None:
+        """Record `row`, whose journal append raised `exc`: a write that failed, or
+        a row that does not pickle (then made a failed row that does)."""
+        if not isinstance(exc, OSError):
+            try:
+                self._pending.add(*self._append(row))
+                return
+            except OSError as write_exc:
+                exc = write_exc
+        self._unwritten.append(row)
+        self._write_failed(exc)
+        self._pending.append(row)
 
     def _warn_main_class(self, key: str, class_name: str) -> None:
         """Warn once per run that a result's class lives in ``__main__``."""
@@ -144,16 +154,17 @@ class Recorder:
             stacklevel=caller_stacklevel(),
         )
 
-    def _append(self, row: dict[str, Any]) -> None:
+    def _append(self, row: dict[str, Any]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
         """Journal `row`; one that does not pickle is first made a failed row
-        that does (only that pset fails). Raises OSError if the write fails."""
+        that does (only that pset fails). Its keys and values as written.
+        Raises OSError if the write fails."""
         try:
-            self._journal.append(row)  # type: ignore[union-attr]
+            return self._journal.append(row)  # type: ignore[union-attr]
         except OSError:
             raise
         except Exception as exc:
             self._fail_unstorable(row, exc)
-            self._journal.append(row)  # type: ignore[union-attr]
+            return self._journal.append(row)  # type: ignore[union-attr]
 
     def _fail_unstorable(self, row: dict[str, Any], exc: Exception) -> None:
         """Make `row`, which does not pickle (`exc`), a failed row that does."""

@@ -12,7 +12,7 @@ import uuid
 import pandas as pd
 
 from psweep._files import remove_if_unlocked
-from psweep._schema import JOURNAL_NEW_SUFFIX
+from psweep._schema import JOURNAL_NEW_SUFFIX, JOURNAL_SUFFIXES
 
 __all__ = ["backup_name", "backup_calc_dir"]
 
@@ -78,7 +78,7 @@ def backup_calc_dir(calc_dir: str, db: pd.DataFrame) -> str | None:
             calc_dir,
             tmp,
             symlinks=True,
-            ignore=shutil.ignore_patterns(f"*.jnl.*{JOURNAL_NEW_SUFFIX}"),
+            ignore=shutil.ignore_patterns(*(f"*{suffix}.*{JOURNAL_NEW_SUFFIX}" for suffix in JOURNAL_SUFFIXES)),
         )
         os.rename(tmp, dst)
     except OSError:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psweep._schema import failed_mask
+from psweep._schema import failed_mask, journal_run_id
 from psweep.errors import DatabaseNotFoundError
 from psweep.provenance._records import read_records, records_folder
 from psweep.provenance._source import source_path
@@ -112,7 +112,7 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
     # before it releases its locks, so a lock found free here means the end
     # marker, if the run wrote one, is in the file read below.
     live_journals = {
-        os.path.basename(path).removesuffix(".jnl"): live for path, live, _ in store.journal_status()
+        journal_run_id(path): live for path, live, _ in store.journal_status()
     }
     infos = read_records(calc_dir, database_basename)
     if not infos and not store.exists():

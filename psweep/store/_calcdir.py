@@ -15,7 +15,7 @@ import os
 import warnings
 
 from psweep.errors import caller_stacklevel
-from psweep._schema import BASENAME_016, DEFAULT_BASENAME, journal_dir
+from psweep._schema import BASENAME_016, DEFAULT_BASENAME, JOURNAL_SUFFIXES, journal_dir
 
 __all__ = ["DEFAULT_BASENAME", "BASENAME_016", "database_name", "has_database", "resolve_database"]
 
@@ -52,7 +52,7 @@ def has_database(calc_dir: str, basename: str) -> bool:
     # first fold has rows only there).
     journals = journal_dir(calc_dir, basename)
     try:
-        return any(name.endswith(".jnl") for name in os.listdir(journals))
+        return any(name.endswith(JOURNAL_SUFFIXES) for name in os.listdir(journals))
     except OSError:
         return False
 

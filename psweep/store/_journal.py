@@ -10,7 +10,8 @@ cannot be reserved or mapped (a full disk, a file-size limit, a file system
 without these), the journal drops its zero tail and writes each record with
 ``pwrite`` instead. Readers take the zero tail of a journal for its end.
 Each record is framed (magic, length, crc32), so a record torn by a crash is
-detected and skipped, and reading goes on at the next one. While its run
+detected and skipped, and reading goes on at the next one; a row is written
+as its values under keys written once (:mod:`psweep.store._journal_records`). While its run
 lives, the journal file is locked (``flock``, which the OS releases when the
 process dies, even by SIGKILL), and its sign of life ``<journal>.alive``
 (host, pid; :mod:`psweep.store._liveness`) is refreshed every few seconds
@@ -26,15 +27,21 @@ import io
 import mmap
 import os
 import pickle
-import struct
 import threading
-import warnings
 import zlib
 from typing import Any
 
 from psweep.store._liveness import ALIVE_SUFFIX, end_sign, sign_may_live, write_sign
-from psweep.store._problems import unpickling_problem
 from psweep.store._pickler import PortablePickler
+from psweep.store._journal_records import (
+    HEADER,
+    KEYS_EVERY,
+    MAX_LAYOUTS,
+    ROW_MAGIC,
+    keys_magic,
+    read_journal,
+    values_magic,
+)
 from psweep._files import is_locked
 from psweep._schema import JOURNAL_NEW_SUFFIX
 
@@ -47,17 +54,25 @@ __all__ = [
     "NEW_SUFFIX",
 ]
 
-# A journal record: magic, payload length, crc32 of the payload, payload
-# (a pickled row dict). The magic lets a reader find the next record after a
-# half-written one.
-_MAGIC = b"PSJ1"
-_HEADER = struct.Struct("<4sII")
-
 # Disk space a journal reserves first, and at most at a time later (it
 # doubles in between). A pickled record ends in b"." (pickle's STOP), never
 # in a zero byte, so a reserved tail of zeros is never part of a record.
 _FIRST_ROOM = 256 << 10
 _MAX_ROOM = 64 << 20
+
+_HEADER_SIZE = HEADER.size
+_pack_into = HEADER.pack_into
+_crc32 = zlib.crc32
+_join = b"".join
+
+
+class _Sink:
+    """A file for a pickler that hands each write to `write`."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, write: Any) -> None:
+        self.write = write
 
 # Suffix of a journal being created (locked, then renamed to its .jnl name).
 NEW_SUFFIX = JOURNAL_NEW_SUFFIX
@@ -119,6 +134,11 @@ class Journal:
         # reserved (_room is -1 then: every record goes through pwrite).
         self._map: mmap.mmap | None = None
         self._room = 0
+        # Layout numbers of the key tuples seen, and the layouts whose keys
+        # record was written since the last KEYS_EVERY bytes (or truncate).
+        self._numbers: dict[tuple[str, ...], int] = {}
+        self._written: dict[tuple[str, ...], tuple[bytes, int]] = {}
+        self._keys_due = 0
         self._new_pickler()
 
     def _new_pickler(self) -> None:
@@ -127,26 +147,35 @@ class Journal:
         # (ValueError), which then go through a pickler with memo. Records
         # are portable: a journal left by a killed run is folded by whoever
         # reads the calc dir next, maybe under other pandas/numpy versions.
-        self._buffer = io.BytesIO()
-        self._pickler = PortablePickler(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        # It writes to a list (a record is one write, or a few beyond 64 KB):
+        # cheaper per row than rewinding and reading a BytesIO.
+        self._chunks: list[bytes] = []
+        self._pickler = PortablePickler(_Sink(self._chunks.append), protocol=pickle.HIGHEST_PROTOCOL)
         self._pickler.fast = True
 
-    def _dumps_slowly(self, row: dict[str, Any], exc: BaseException) -> bytes:
-        """`row` pickled after the reused pickler failed on it with `exc`."""
+    def _dumps_slowly(self, obj: Any, exc: BaseException) -> bytes:
+        """`obj` pickled after the reused pickler failed on it with `exc`."""
         self._new_pickler()  # its state after a failed dump is undefined
         if not isinstance(exc, Exception):  # e.g. KeyboardInterrupt
             raise exc
         buffer = io.BytesIO()
-        PortablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(row)
+        PortablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
         return buffer.getvalue()
 
-    def append(self, row: dict[str, Any]) -> None:
+    def append(self, row: dict[str, Any]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
         """Write one row; it survives a SIGKILL of this process once this returns.
 
         Parameters
         ----------
         row
-            The row dict.
+            The row dict (an object that is no mapping is written as it is,
+            and readers report it as no row).
+
+        Returns
+        -------
+        keys, values : tuple
+            The row's keys and values as written (a :class:`RowBuffer`
+            takes them as they are).
 
         Raises
         ------
@@ -154,18 +183,68 @@ class Journal:
             If the write fails (e.g. disk full). The journal is cut back to
             its last whole record first, so it stays readable.
         """
-        buffer = self._buffer
-        buffer.seek(0)
-        buffer.truncate()
+        keys = tuple(row)
         try:
-            self._pickler.dump(row)
-            payload = buffer.getvalue()
+            values = tuple(row.values())
+        except AttributeError:  # no mapping: as it is (readers report it as no row)
+            self._write(ROW_MAGIC, 0, self._pickled(row))
+            return keys, ()
+        if self._size >= self._keys_due:  # every KEYS_EVERY bytes, keys again
+            self._written.clear()
+            self._keys_due = self._size + KEYS_EVERY
+        layout = self._written.get(keys)
+        if layout is None:
+            layout = self._write_keys(keys)
+            if layout is None:  # no layout number left: the row as a dict
+                self._write(ROW_MAGIC, 0, self._pickled(row))
+                return keys, values
+        # _pickled and _write inlined: rows of trivial psets add up.
+        chunks = self._chunks
+        try:
+            self._pickler.dump(values)
+            payload = _join(chunks)  # one chunk: itself, no copy
         except BaseException as exc:
-            payload = self._dumps_slowly(row, exc)
-        record = _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
+            payload = self._dumps_slowly(values, exc)
+        chunks.clear()
+        magic, seed = layout
+        size = len(payload)
+        start = self._size
+        end = start + _HEADER_SIZE + size
+        if end <= self._room:  # the usual case: a copy into reserved space
+            _pack_into(self._map, start, magic, size, _crc32(payload, seed))
+            self._map[start + _HEADER_SIZE : end] = payload  # type: ignore[index]
+            self._size = end
+        else:
+            self._append_beyond_room(HEADER.pack(magic, size, _crc32(payload, seed)) + payload)
+        return keys, values
+
+    def _write_keys(self, keys: tuple[str, ...]) -> tuple[bytes, int] | None:
+        """Write the keys record of `keys`; their (values magic, crc seed), or
+        None if the journal has no layout number left."""
+        number = self._numbers.get(keys)
+        if number is None:
+            if len(self._numbers) >= MAX_LAYOUTS:
+                return None
+            number = self._numbers[keys] = len(self._numbers)
+        self._write(keys_magic(number), number, self._pickled(keys))
+        layout = self._written[keys] = (values_magic(number), number)
+        return layout
+
+    def _pickled(self, obj: Any) -> bytes:
+        chunks = self._chunks
+        try:
+            self._pickler.dump(obj)
+            return _join(chunks)
+        except BaseException as exc:
+            return self._dumps_slowly(obj, exc)
+        finally:
+            chunks.clear()
+
+    def _write(self, magic: bytes, seed: int, payload: bytes) -> None:
+        record = HEADER.pack(magic, len(payload), _crc32(payload, seed)) + payload
         start = self._size
         end = start + len(record)
-        if end <= self._room:  # the usual case: a copy into reserved space
+        if end <= self._room:
             self._map[start:end] = record  # type: ignore[index]
             self._size = end
         else:
@@ -219,6 +298,8 @@ class Journal:
         """Drop all records, after they were folded into the database."""
         self._unmap(0)
         self._size = 0
+        self._written.clear()  # their keys records are gone too
+        self._keys_due = KEYS_EVERY
 
     def close(self, remove: bool) -> None:
         """Close the journal, which releases its lock; optionally delete it.
@@ -242,124 +323,6 @@ class Journal:
         """Stop the heartbeat and remove the sign of life (the run ends)."""
         fd, self._alive_fd = self._alive_fd, None
         end_sign(fd, self.path + ALIVE_SUFFIX)
-
-
-def read_journal(
-    path: str, *, live: bool, unreadable: list[str] | None = None
-) -> list[dict[str, Any]]:
-    """Read all whole records of a journal.
-
-    A damaged record (a run killed in the middle of a write, a bad disk
-    block) is skipped with a warning and reading goes on at the next record;
-    an incomplete record at the end of a *live* run's journal is a write in
-    progress and skipped silently. A whole record that is not a row (not a
-    dict, a ``_time_utc`` that is no time, an object of a class this process
-    cannot import) and a journal that cannot be opened are skipped with one
-    warning per journal, naming the records and the reasons.
-
-    Parameters
-    ----------
-    path
-        The journal file.
-    live
-        Whether its run is still running.
-    unreadable
-        If given, receives one line per record (or file) skipped as unreadable.
-
-    Returns
-    -------
-    list of dict
-        The rows.
-    """
-    try:
-        with open(path, "rb") as fd:
-            data = fd.read()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:  # a folder named like a journal, no permission
-        problems = [f"the file cannot be read: {exc.strerror or exc}"]
-        _warn_unreadable(path, problems, unreadable)
-        return []
-    # The space a live (or killed) run reserved but did not fill is zeros.
-    data = data.rstrip(b"\0")
-    rows = []
-    problems = []
-    pos = 0
-    while pos < len(data):
-        end = _record_end(data, pos)
-        if end is not None:
-            payload = data[pos + _HEADER.size : end]
-            try:
-                row = pickle.loads(payload)
-            except Exception as exc:
-                problems.append(f"record at offset {pos}: {unpickling_problem(payload, exc)}")
-            else:
-                problem = _not_a_row(row)
-                if problem is None:
-                    rows.append(row)
-                else:
-                    problems.append(f"record at offset {pos}: {problem}")
-            pos = end
-            continue
-        nxt = data.find(_MAGIC, pos + 1)
-        if nxt == -1 and live:
-            break
-        stop = len(data) if nxt == -1 else nxt
-        warnings.warn(
-            f"psweep: skipped {stop - pos} bytes of a damaged record at "
-            f"offset {pos} of journal {path} (a run killed while writing "
-            f"it); the records after it are kept.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        if nxt == -1:
-            break
-        pos = nxt
-    if problems:
-        _warn_unreadable(path, problems, unreadable)
-    return rows
-
-
-def _warn_unreadable(path: str, problems: list[str], unreadable: list[str] | None) -> None:
-    if unreadable is not None:
-        unreadable.extend(problems)
-    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
-    warnings.warn(
-        f"psweep: skipped {len(problems)} unreadable record(s) of journal "
-        f"{path}: {shown}. The other rows are kept; a finished run's journal "
-        f"is moved to .psweep/quarantine/ with its rows.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
-
-
-def _not_a_row(row: Any) -> str | None:
-    """Why `row` (a whole record's object) is no row, or None if it is one."""
-    if type(row) is not dict:
-        return f"a {type(row).__name__}, not a row dict"
-    value = row.get("_time_utc")
-    if value is None or type(value) is float or type(value) is int:
-        return None
-    try:
-        import pandas as pd
-
-        pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        return f"_time_utc={value!r:.60} is not a time ({exc})"
-    return None
-
-
-def _record_end(data: bytes, pos: int) -> int | None:
-    """End offset of a whole, intact record at `pos`, else None."""
-    if len(data) - pos < _HEADER.size:
-        return None
-    magic, length, crc = _HEADER.unpack_from(data, pos)
-    end = pos + _HEADER.size + length
-    if magic != _MAGIC or end > len(data):
-        return None
-    if zlib.crc32(data[pos + _HEADER.size : end]) != crc:
-        return None
-    return end
 
 
 def journal_is_live(path: str) -> bool:

@@ -4,9 +4,10 @@ For ``calc_dir="calc"`` and the default ``database_basename="results.pk"``::
 
     calc/results.pk                       the folded database (a pickled DataFrame)
     calc/results.pk.lock                  filelock guarding every change of it
-    calc/.psweep/journal/results.pk/<_run_id>.jnl  rows of a run not yet folded,
-                                                   locked (flock) while the run lives
-    calc/.psweep/journal/results.pk/<_run_id>.jnl.alive  its sign of life
+    calc/.psweep/journal/results.pk/<_run_id>.jnl2  rows of a run not yet folded,
+                                                    locked (flock) while the run lives
+                                                    (.jnl: those of earlier drivers)
+    calc/.psweep/journal/results.pk/<_run_id>.jnl2.alive  its sign of life
                                                    (host, pid; refreshed mtime)
     calc/.psweep/results.pk.counters.json  last _run_seq / _pset_seq handed out
     calc/results.pk.lease                 exists while a process holds the lock
@@ -19,7 +20,14 @@ from __future__ import annotations
 
 import os
 
-from psweep._schema import LOCK_SUFFIX, counters_path, journal_dir, quarantine_dir
+from psweep._schema import (
+    JOURNAL_SUFFIX,
+    JOURNAL_SUFFIXES,
+    LOCK_SUFFIX,
+    counters_path,
+    journal_dir,
+    quarantine_dir,
+)
 
 __all__ = ["Layout", "listdir"]
 
@@ -72,11 +80,12 @@ class Layout:
 
     def journal_paths(self) -> list[str]:
         """The journals of this database's runs, sorted (not those still being created)."""
-        return sorted(os.path.join(self.journal_dir, n) for n in listdir(self.journal_dir) if n.endswith(".jnl"))
+        names = listdir(self.journal_dir)
+        return sorted(os.path.join(self.journal_dir, n) for n in names if n.endswith(JOURNAL_SUFFIXES))
 
     def journal_path(self, run_id: str) -> str:
         """The journal of run `run_id`."""
-        return os.path.join(self.journal_dir, f"{run_id}.jnl")
+        return os.path.join(self.journal_dir, run_id + JOURNAL_SUFFIX)
 
 
 def listdir(folder: str) -> list[str]:

@@ -113,14 +113,17 @@ class RowBuffer:
 
     def append(self, row: dict[str, Any]) -> None:
         """Add one row dict (its values are kept, the dict is not)."""
-        keys = tuple(row)
+        self.add(tuple(row), tuple(row.values()))
+
+    def add(self, keys: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        """Add one row given as its keys and values (what :meth:`Journal.append` returns)."""
         segment = self._last
         if segment is None or segment.keys != keys:
             segment = self._segments.get(keys)
             if segment is None:
                 segment = self._segments[keys] = _Segment(keys)
             self._last = segment
-        segment.batch.append(tuple(row.values()))
+        segment.batch.append(values)
         segment.batch_positions.append(self._n)
         self._n += 1
         if len(segment.batch) >= _BATCH:

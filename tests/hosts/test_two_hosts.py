@@ -17,6 +17,7 @@ import pytest
 
 from helpers import DRIVER, read_lines, wait_until
 from psweep.store._journal import read_journal
+from psweep._schema import journal_run_id
 
 import psweep as ps
 
@@ -62,7 +63,7 @@ def _wait_ready(proc, timeout: float) -> None:
 
 
 def _journal_of_one_run(calc_dir: str) -> str | None:
-    paths = glob.glob(os.path.join(calc_dir, ".psweep", "journal", "results.pk", "*.jnl"))
+    paths = glob.glob(os.path.join(calc_dir, ".psweep", "journal", "results.pk", "*.jnl2"))
     return paths[0] if len(paths) == 1 else None
 
 
@@ -86,7 +87,7 @@ def test_live_run_of_another_host_is_left_alone_and_folded_once_dead(hosts):
     b = hosts.start("nodeB", DRIVER, *args, env=env)
     wait_until(lambda: _journal_of_one_run(real) is not None, 60, "host B's journal")
     journal = _journal_of_one_run(real)
-    run_b = os.path.basename(journal).removesuffix(".jnl")
+    run_b = journal_run_id(journal)
     wait_until(lambda: len(read_lines(log)) >= 5, 60, "rows of host B")
     # Host A runs a whole study (two folds) while B runs: B's journal stays.
     hosts.run("nodeA", DRIVER, calc_a, "0", "20", env=env)

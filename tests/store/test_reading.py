@@ -38,7 +38,7 @@ def test_with_pending_has_the_file_and_every_journal_and_writes_nothing(tmp_path
     assert sorted(os.listdir(tmp_path)) == before
     assert not os.path.exists(layout.lock_path)
     status = sorted((os.path.basename(path), is_live, n) for path, is_live, n in journal_status(layout))
-    assert status == [("dead.jnl", False, 3), ("live.jnl", True, 1)]
+    assert status == [("dead.jnl2", False, 3), ("live.jnl2", True, 1)]
     assert quarantined(layout) == []
     live.close(remove=True)
 

@@ -131,9 +131,15 @@ class PlannedPsets(Sequence):
             yield from map(self.__getitem__, range(len(self)))
             return
         run_id, calc_dir, run_seq, seq = self._bookkeeping
-        copy_pset = dict if self._private else _copy_pset
+        private = self._private
+        # _copy_pset's test for a pset of immutable values inlined.
+        plain = ENGINE_KEYS.isdisjoint
+        immutable = _IMMUTABLE.__contains__
         for source, pset_hash, pset_id in zip(self._sources, self._hashes, self._ids):
-            pset = copy_pset(source)
+            if private or plain(source) and all(map(immutable, map(type, source.values()))):
+                pset = dict(source)
+            else:
+                pset = _copy_pset(source)
             pset["_run_id"] = run_id
             pset["_pset_id"] = pset_id
             pset["_calc_dir"] = calc_dir

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep._procs import pid_exists
 from psweep._schema import failed_mask
 from psweep.errors import DatabaseNotFoundError
 from psweep.provenance._records import read_records, records_folder
 from psweep.provenance._source import source_path
-from psweep.store import Store, database_name, heartbeat_interval, liveness_timeout, pid_exists, this_host
+from psweep.store import Store, database_name, heartbeat_interval, liveness_timeout, this_host
 
 __all__ = ["runs", "STATES", "COLUMNS"]
 

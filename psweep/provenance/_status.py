@@ -23,7 +23,7 @@ from psweep.provenance._records import read_records, records_folder
 from psweep.provenance._source import source_path
 from psweep.store import Store, database_name, heartbeat_interval, liveness_timeout, this_host
 
-__all__ = ["runs", "STATES", "COLUMNS"]
+__all__ = ["runs", "run_table", "STATES", "COLUMNS"]
 
 STATES = ("running", "finished", "killed", "interrupted", "stopped", "unknown")
 COLUMNS = [
@@ -105,6 +105,19 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
           state  planned  done  failed
     0  finished        3     3       0
     """
+    return run_table(calc_dir, database_basename)
+
+
+def run_table(
+    calc_dir: str | os.PathLike[str] = "calc", database_basename: str | None = None, *, cache: bool = True
+) -> pd.DataFrame:
+    """:func:`runs`, reading the database through this process's read cache or not.
+
+    ``cache=False`` is for a reader that holds the frame itself (``psweep
+    ui``): the rows are counted from a read that leaves no copy behind.
+    ``psweep runs --watch`` keeps the cache: between folds it copies the
+    frame instead of reading the file again.
+    """
     calc_dir = os.fspath(calc_dir)
     database_basename = database_name(calc_dir, database_basename)
     store = Store(calc_dir, database_basename)
@@ -121,7 +134,7 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
             f"no psweep database at {store.db_path!r} and no run recorded in "
             f"{folder!r}. Check the path, or run a study first (ps.run / f.over)."
         )
-    counts = _row_counts(store.with_pending() if store.exists() else pd.DataFrame())
+    counts = _row_counts(store.with_pending(cache=cache) if store.exists() else pd.DataFrame())
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     records = []
     for run_id in list(infos) + [r for r in counts.index if r not in infos]:

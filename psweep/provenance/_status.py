@@ -109,14 +109,18 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
 
 
 def run_table(
-    calc_dir: str | os.PathLike[str] = "calc", database_basename: str | None = None, *, cache: bool = True
+    calc_dir: str | os.PathLike[str] = "calc",
+    database_basename: str | None = None,
+    *,
+    rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """:func:`runs`, reading the database through this process's read cache or not.
+    """:func:`runs`, counting the rows of a frame at hand instead of reading the database.
 
-    ``cache=False`` is for a reader that holds the frame itself (``psweep
-    ui``): the rows are counted from a read that leaves no copy behind.
-    ``psweep runs --watch`` keeps the cache: between folds it copies the
-    frame instead of reading the file again.
+    `rows` is every recorded row as the caller read it (``psweep ui``
+    holds the frame already: a second read would take as long as the
+    first). Rows read before this call may lag behind the run records: a
+    run that ended since shows fewer rows done until the rows are read
+    again. None: the database and its journals are read.
     """
     calc_dir = os.fspath(calc_dir)
     database_basename = database_name(calc_dir, database_basename)
@@ -134,7 +138,9 @@ def run_table(
             f"no psweep database at {store.db_path!r} and no run recorded in "
             f"{folder!r}. Check the path, or run a study first (ps.run / f.over)."
         )
-    counts = _row_counts(store.with_pending(cache=cache) if store.exists() else pd.DataFrame())
+    if rows is None:
+        rows = store.with_pending() if store.exists() else pd.DataFrame()
+    counts = _row_counts(rows)
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     records = []
     for run_id in list(infos) + [r for r in counts.index if r not in infos]:

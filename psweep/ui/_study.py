@@ -110,7 +110,9 @@ class Study:
         """The table of :func:`psweep.runs`, kept until the files change."""
         if self._runs is None:
             try:
-                self._runs = run_table(self.calc_dir, self.basename, cache=False)
+                # The rows held here are counted: no second read of the database.
+                rows = self.df if self.error is None else None
+                self._runs = run_table(self.calc_dir, self.basename, rows=rows)
             except (PsweepError, OSError):
                 self._runs = pd.DataFrame(columns=["_run_id", "state", "planned", "done", "failed", "start"])
         return self._runs

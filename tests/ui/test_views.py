@@ -208,8 +208,8 @@ def test_ui_of_a_path_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path)
 
 
 def test_the_ui_holds_the_frame_once_and_leaves_the_read_cache_empty(tmp_path: Path) -> None:
-    """Study, its runs table and a refresh read the database file past the store's read cache (no
-    second copy of the frame); ps.runs and ps.df_read still fill it."""
+    """Study and a refresh read the database file past the store's read cache (no second copy of the
+    frame), its runs table counts the frame it holds; ps.runs still reads through the cache."""
     calc = tmp_path / "calc"
     ps.run(lambda p: {"y_": p["a"]}, ps.plist("a", [1, 2]), calc_dir=str(calc))
     dbfile._DB_CACHE.clear()

@@ -4,7 +4,8 @@ Reading goes through the store's read-only path (the database file plus
 the rows of journals, :meth:`psweep.store.Store.with_pending`): no fold,
 no lock taken, no file created, so looking at a study never changes it.
 It reads past the store's read cache (``cache=False``): the study holds
-the frame once, and reads again only when the files change.
+the frame once (its runs table counts that frame), and reads again only
+when the files change.
 A run appending rows meanwhile is seen consistently: readers read the
 journals before the database file, so rows appear, never vanish.
 """

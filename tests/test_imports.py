@@ -1,14 +1,15 @@
 """The house rules of DESIGN.md section 3, checked on the imports of the package.
 
-Each module belongs to a layer: ``errors``, ``_schema``, ``_files`` (the
-shared ground), ``params``, ``store``, ``execute``, ``provenance``,
+Each module belongs to a layer: ``errors``, ``_schema``, ``_files``, ``_procs``
+(the shared ground), ``params``, ``store``, ``execute``, ``provenance``,
 ``engine``, ``frames``, ``batch``, ``compat``, ``ui``, ``cli``; the package's own
 ``__init__``, ``psweep`` (0.16's module) and ``__main__`` are the ``root``.
 A module's layer is the subpackage it sits in (``psweep/store/_fold.py``
 is ``store``). The rules:
 
-* ``errors``, ``_schema`` and ``_files`` import no other psweep module;
-* ``params`` and ``frames`` import only those three (``frames`` may use
+* ``errors``, ``_schema``, ``_files`` and ``_procs`` import no other psweep
+  module;
+* ``params`` and ``frames`` import only those four (``frames`` may use
   ``params``);
 * ``store`` never imports ``execute``, ``engine``, ``provenance``,
   ``batch``, ``compat`` or ``cli``;
@@ -40,7 +41,7 @@ import psweep
 
 PACKAGE = os.path.dirname(os.path.abspath(psweep.__file__))
 
-SHARED = {"errors", "_schema", "_files"}
+SHARED = {"errors", "_schema", "_files", "_procs"}
 LAYERS = SHARED | {"params", "store", "execute", "provenance", "engine", "frames", "batch", "compat", "ui", "cli"}
 
 # What each layer may import (besides itself); the root may import all.
@@ -48,6 +49,7 @@ MAY_IMPORT = {
     "errors": set(),
     "_schema": set(),
     "_files": set(),
+    "_procs": set(),
     "params": SHARED,
     "frames": SHARED | {"params"},
     "store": SHARED | {"params"},

@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from psweep._procs import pid_exists
 from psweep._schema import LOGS_FILE, LOGS_TMP_PREFIX
 from psweep.execute._outputs import output_to
 
@@ -176,16 +177,6 @@ def read_left_behind(pset: Mapping[str, Any], capture_logs: str | None) -> str |
     return text
 
 
-def _is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process now has that number
-    return True
-
-
 class LogsFolder:
     """The driver's side of ``capture_logs="db"``: the run's temporary folder.
 
@@ -241,7 +232,7 @@ def remove_stale_folders() -> list[str]:
                 continue
             path = os.path.join(tmp, name)
             owner = _read_owner(os.path.join(path, _OWNER_FILE))
-            if owner is not None and owner[0] == host and not _is_alive(owner[1]):
+            if owner is not None and owner[0] == host and not pid_exists(owner[1]):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed

@@ -21,6 +21,8 @@ import sys
 import threading
 import time
 
+from psweep._procs import pid_exists
+
 __all__ = ["init_pool_worker", "watch_driver"]
 
 POLL_SECONDS = 0.5
@@ -38,16 +40,6 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass  # no prctl here: the watchdog thread covers it
-
-
-def _is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False  # the number now belongs to another user's process
-    return True
 
 
 def watch_driver(driver_pid: int) -> None:
@@ -76,7 +68,7 @@ def watch_driver(driver_pid: int) -> None:
     def watch() -> None:
         while True:
             time.sleep(POLL_SECONDS)
-            if os.getppid() != parent or not _is_alive(driver_pid):
+            if os.getppid() != parent or not pid_exists(driver_pid, other_users=False):
                 os._exit(1)  # no cleanup to do: workers never touch the database
 
     threading.Thread(target=watch, name="psweep-watch-driver", daemon=True).start()

@@ -8,7 +8,7 @@ from psweep.provenance._git import git_state
 from psweep.provenance._records import end_provenance, read_record, record_path, run_code_hashes, write_provenance
 from psweep.provenance._source import read_source, source_path, write_source
 from psweep.provenance._notebook import kernel_shell, notebook_source
-from psweep.provenance._status import group_runs, runs
+from psweep.provenance._status import group_runs, run_table, runs
 
 __all__ = [
     "backup_calc_dir",
@@ -22,6 +22,7 @@ __all__ = [
     "read_source",
     "record_path",
     "run_code_hashes",
+    "run_table",
     "runs",
     "source_path",
     "write_provenance",

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psweep._procs import pid_exists
 from psweep._schema import failed_mask, journal_run_id
 from psweep.errors import DatabaseNotFoundError
 from psweep.provenance._records import read_records, records_folder
 from psweep.provenance._source import source_path
-from psweep.store import Store, database_name, heartbeat_interval, liveness_timeout, pid_exists, this_host
+from psweep.store import Store, database_name, heartbeat_interval, liveness_timeout, this_host
 
-__all__ = ["runs", "STATES", "COLUMNS"]
+__all__ = ["runs", "run_table", "STATES", "COLUMNS"]
 
 STATES = ("running", "finished", "killed", "interrupted", "stopped", "unknown")
 COLUMNS = [
@@ -104,6 +105,23 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
           state  planned  done  failed
     0  finished        3     3       0
     """
+    return run_table(calc_dir, database_basename)
+
+
+def run_table(
+    calc_dir: str | os.PathLike[str] = "calc",
+    database_basename: str | None = None,
+    *,
+    rows: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`runs`, counting the rows of a frame at hand instead of reading the database.
+
+    `rows` is every recorded row as the caller read it (``psweep ui``
+    holds the frame already: a second read would take as long as the
+    first). Rows read before this call may lag behind the run records: a
+    run that ended since shows fewer rows done until the rows are read
+    again. None: the database and its journals are read.
+    """
     calc_dir = os.fspath(calc_dir)
     database_basename = database_name(calc_dir, database_basename)
     store = Store(calc_dir, database_basename)
@@ -120,7 +138,9 @@ def runs(calc_dir: str | os.PathLike[str] = "calc", database_basename: str | Non
             f"no psweep database at {store.db_path!r} and no run recorded in "
             f"{folder!r}. Check the path, or run a study first (ps.run / f.over)."
         )
-    counts = _row_counts(store.with_pending() if store.exists() else pd.DataFrame())
+    if rows is None:
+        rows = store.with_pending() if store.exists() else pd.DataFrame()
+    counts = _row_counts(rows)
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     records = []
     for run_id in list(infos) + [r for r in counts.index if r not in infos]:

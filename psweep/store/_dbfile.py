@@ -157,13 +157,19 @@ def is_unchanged(path: str) -> bool:
     return cached is not None and cached[0] == signature(path)
 
 
-def read_database(path: str) -> tuple[pd.DataFrame, Signature]:
+def read_database(path: str, *, cache: bool = True) -> tuple[pd.DataFrame, Signature]:
     """The database at `path`, from this process's cache if the file is unchanged.
 
     Parameters
     ----------
     path
         The database file; it must exist.
+    cache
+        False: read the file, and neither look at nor fill the cache. For a
+        reader that holds the frame itself and reads again only when the
+        files change (``psweep ui``): the cache would keep a second copy of
+        the frame (a deep one of its numeric columns without pandas'
+        copy-on-write).
 
     Returns
     -------
@@ -177,6 +183,8 @@ def read_database(path: str) -> tuple[pd.DataFrame, Signature]:
     DatabaseError
         If the file is not a pickled DataFrame (the file is left as is).
     """
+    if not cache:
+        return _read_pickle(path)
     cached = _DB_CACHE.get(os.path.abspath(path))
     if cached is not None and cached[0] == signature(path):
         return _private(cached[1]), cached[0]

@@ -40,6 +40,8 @@ import threading
 import time
 from typing import Any
 
+from psweep._procs import pid_exists  # the shared check; store re-exports it
+
 __all__ = [
     "DEFAULT_LIVENESS_TIMEOUT",
     "LIVENESS_ENV",
@@ -115,19 +117,6 @@ def heartbeat_interval() -> float:
 def this_host() -> str:
     """This host's name, as run records and signs of life name it."""
     return platform.node()
-
-
-def pid_exists(pid: int) -> bool:
-    """Whether a process `pid` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    except (OverflowError, ValueError):
-        return False
-    return True
 
 
 # Per folder: (offset of the server's clock from time.time(), when measured).

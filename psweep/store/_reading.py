@@ -22,37 +22,38 @@ from psweep.store._rows import concat_rows, rows_to_frame
 __all__ = ["db_file_or_none", "journal_status", "new_rows", "quarantined", "read_db_file", "with_pending"]
 
 
-def db_file_or_none(db_path: str) -> tuple[pd.DataFrame | None, Signature | None]:
+def db_file_or_none(db_path: str, *, cache: bool = True) -> tuple[pd.DataFrame | None, Signature | None]:
     """The database file and its signature; (None, None) if there is no file.
 
     None rather than an empty frame, so that a first run's fold builds no
     empty frame. A psweep 0.16 file is read in our format (and written so by
-    the next fold).
+    the next fold). `cache`: see :func:`~psweep.store._dbfile.read_database`.
     """
     try:
-        db, sig = read_database(db_path)
+        db, sig = read_database(db_path, cache=cache)
     except DatabaseNotFoundError:
         return None, None
     return upgrade_016_frame(db), sig
 
 
-def read_db_file(db_path: str) -> pd.DataFrame:
+def read_db_file(db_path: str, *, cache: bool = True) -> pd.DataFrame:
     """The folded database only; empty if the file does not exist."""
-    db, _ = db_file_or_none(db_path)
+    db, _ = db_file_or_none(db_path, cache=cache)
     return pd.DataFrame() if db is None else db
 
 
-def with_pending(layout: Layout, db: pd.DataFrame | None = None) -> pd.DataFrame:
+def with_pending(layout: Layout, db: pd.DataFrame | None = None, *, cache: bool = True) -> pd.DataFrame:
     """The database plus the rows of all journals that are not in it.
 
     `db` is the database as this process last folded it, if at hand; used
-    only if the file is still that one, else the file is read.
+    only if the file is still that one, else the file is read (through this
+    process's read cache unless `cache` is False).
     """
     rows: list[dict[str, Any]] = []
     for path in layout.journal_paths():
         rows.extend(read_journal(path, live=journal_is_live(path)))
     if db is None or not is_unchanged(layout.db_path):
-        db = read_db_file(layout.db_path)
+        db = read_db_file(layout.db_path, cache=cache)
     fresh = new_rows(db, rows)
     return concat_rows(db, rows_to_frame(fresh)) if fresh else db
 

@@ -179,7 +179,7 @@ class Store:
             # only. A failed fold left the database and journals as they were.
             return self.with_pending()
 
-    def with_pending(self, db: pd.DataFrame | None = None) -> pd.DataFrame:
+    def with_pending(self, db: pd.DataFrame | None = None, *, cache: bool = True) -> pd.DataFrame:
         """The database plus the rows of all journals that are not in it.
 
         Parameters
@@ -187,6 +187,10 @@ class Store:
         db
             The database as this process last folded it, if at hand; used
             only if the file is still that one, else the file is read.
+        cache
+            False: the file is read past this process's read cache, which
+            keeps no copy of it (for a reader that holds the frame itself,
+            ``psweep ui``).
 
         Returns
         -------
@@ -198,7 +202,7 @@ class Store:
         database, so a fold landing in between moves rows from the journals
         into a file still to be read, and none goes missing.
         """
-        return _reading.with_pending(self.layout, db)
+        return _reading.with_pending(self.layout, db, cache=cache)
 
     def journal_status(self) -> list[tuple[str, bool, int]]:
         """Journals beside the database: path, whether its run is live, rows.

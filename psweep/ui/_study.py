@@ -3,6 +3,9 @@
 Reading goes through the store's read-only path (the database file plus
 the rows of journals, :meth:`psweep.store.Store.with_pending`): no fold,
 no lock taken, no file created, so looking at a study never changes it.
+It reads past the store's read cache (``cache=False``): the study holds
+the frame once (its runs table counts that frame), and reads again only
+when the files change.
 A run appending rows meanwhile is seen consistently: readers read the
 journals before the database file, so rows appear, never vanish.
 """
@@ -20,7 +23,7 @@ import pandas as pd
 from psweep._schema import RUN_RECORDS_DIR, failed_mask, is_bookkeeping
 from psweep.errors import PsweepError
 from psweep.frames import df_extract_params
-from psweep.provenance import group_runs, runs
+from psweep.provenance import group_runs, run_table
 from psweep.store import Store, database_name
 
 __all__ = ["Study", "files_signature"]
@@ -93,7 +96,7 @@ class Study:
                         f"no psweep database in {self.calc_dir!r} (no {self.basename}, no journal). "
                         f"Run a study first, or pass the calc dir that holds one."
                     )
-                df = store.with_pending()
+                df = store.with_pending(cache=False)  # held here: no second copy in the read cache
                 self.error = None
             except (PsweepError, OSError) as exc:
                 df = pd.DataFrame()
@@ -105,10 +108,12 @@ class Study:
             return True
 
     def runs(self) -> pd.DataFrame:
-        """The table of :func:`psweep.runs`, cached until the files change."""
+        """The table of :func:`psweep.runs`, kept until the files change."""
         if self._runs is None:
             try:
-                self._runs = runs(self.calc_dir, self.basename)
+                # The rows held here are counted: no second read of the database.
+                rows = self.df if self.error is None else None
+                self._runs = run_table(self.calc_dir, self.basename, rows=rows)
             except (PsweepError, OSError):
                 self._runs = pd.DataFrame(columns=["_run_id", "state", "planned", "done", "failed", "start"])
         return self._runs

@@ -164,3 +164,20 @@ def test_a_file_that_is_no_database_is_told_to_pass_one():
         fd.write("x")
     with pytest.raises(ps.DatabaseError, match="Pass a psweep database file"):
         ps.df_read("calc/notes.pk")
+
+
+def test_read_past_the_cache_neither_fills_nor_replaces_it(tmp_path):
+    """read_database(cache=False) reads the file as it is now and leaves the cache as it found it:
+    empty stays empty, the entry of an older file stays that entry."""
+    path, other = str(tmp_path / "results.pk"), str(tmp_path / "other.pk")
+    write_database(other, _frame(object).iloc[:5])
+    write_database(path, _frame(object))
+    dbfile._DB_CACHE.clear()
+    df, sig = read_database(path, cache=False)
+    assert len(df) == N and sig == dbfile.signature(path) and dbfile._DB_CACHE == {}
+    read_database(path)  # the default read keeps the frame
+    entry = dbfile._DB_CACHE[os.path.abspath(path)]
+    os.replace(other, path)  # as another process's write does: the cached frame is stale
+    df, sig = read_database(path, cache=False)
+    assert len(df) == 5 and sig == dbfile.signature(path)
+    assert list(dbfile._DB_CACHE) == [os.path.abspath(path)] and dbfile._DB_CACHE[os.path.abspath(path)] is entry

@@ -15,6 +15,7 @@ import pytest
 from ui_helpers import tree_digest
 
 import psweep as ps
+from psweep.store import _dbfile as dbfile
 from psweep.ui import Study
 from psweep.ui._pages import page_for
 from psweep.ui._summaries import coverage, failure_groups
@@ -204,3 +205,19 @@ def test_ui_of_a_path_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path)
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no such calc dir" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""
+
+
+def test_the_ui_holds_the_frame_once_and_leaves_the_read_cache_empty(tmp_path: Path) -> None:
+    """Study and a refresh read the database file past the store's read cache (no second copy of the
+    frame), its runs table counts the frame it holds; ps.runs still reads through the cache."""
+    calc = tmp_path / "calc"
+    ps.run(lambda p: {"y_": p["a"]}, ps.plist("a", [1, 2]), calc_dir=str(calc))
+    dbfile._DB_CACHE.clear()
+    study = Study(str(calc))
+    assert len(study.df) == 2 and list(study.runs()["done"]) == [2]
+    ps.run(lambda p: {"y_": p["a"]}, ps.plist("a", [3]), calc_dir=str(calc))
+    dbfile._DB_CACHE.clear()
+    assert study.refresh() and len(study.df) == 3 and list(study.runs()["done"]) == [2, 1]
+    assert dbfile._DB_CACHE == {}
+    ps.runs(str(calc))
+    assert list(dbfile._DB_CACHE) == [str(calc / "results.pk")]

@@ -1,11 +1,15 @@
 """Command-line driver used by tests to run studies in real OS processes.
 
 python drivers.py CALC_DIR START COUNT [--sleep S] [--poolsize N] [--go FILE]
+                  [--log FILE [--hold FILE [--hold-from N]]]
 
 Runs ``square``-like psets x = START .. START+COUNT-1 on CALC_DIR. With
 ``--go FILE`` it prints "ready", then waits (at most 60 s) until FILE
 exists, so several drivers start together. It prints "started" once the
-run begins.
+run begins. With ``--log FILE`` each finished pset appends its ``_pset_id``
+to FILE; with ``--hold FILE`` too, the psets after the first ``--hold-from``
+(5) wait (at most 60 s) until FILE exists, so a test decides when the run
+may end.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ def main() -> None:
     parser.add_argument("--start-method", default=None, help="multiprocessing start method")
     parser.add_argument("--log", default=None, help="log _pset_id of finished psets here")
     parser.add_argument("--runs", type=int, default=1, help="run this many runs in a row")
+    parser.add_argument("--hold", default=None,
+                        help="with --log: psets after the first --hold-from wait until this file exists")
+    parser.add_argument("--hold-from", type=int, default=5, help="how many psets run before --hold")
     parser.add_argument("--dask", type=int, default=0, help="run on a LocalCluster of N workers")
     parser.add_argument("--basename", default="results.pk", help="database_basename")
     args = parser.parse_args()
@@ -54,6 +61,10 @@ def main() -> None:
     if args.log:
         func = workers.logged_square
         extra = {"log": os.path.abspath(args.log)}
+    if args.log and args.hold:
+        func = workers.held_logged_square
+        extra["hold"] = os.path.abspath(args.hold)
+        extra["hold_from"] = args.start + args.hold_from
     options = {"calc_dir": args.calc_dir, "poolsize": args.poolsize, "database_basename": args.basename}
     if args.dask:
         from dask.distributed import Client, LocalCluster

@@ -50,6 +50,17 @@ def logged_square(pset):
     return result
 
 
+def held_logged_square(pset):
+    """logged_square, but a pset with x >= pset["hold_from"] first waits (at most
+    60 s) until the file pset["hold"] exists: the run stays running, with rows
+    done, until a test lets it go on."""
+    if pset["x"] >= pset["hold_from"]:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(pset["hold"]) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    return logged_square(pset)
+
+
 def noisy(pset):
     """Print from Python, to stderr, and from a child process."""
     import subprocess

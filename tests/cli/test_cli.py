@@ -96,31 +96,58 @@ def test_runs_tells_a_sigkilled_run_from_a_finished_one():
     assert finished[1:4] == ["finished", "1", "1"]
 
 
-def start_watched_run(count: int, sleep: float) -> subprocess.Popen:
-    """A driver running `count` psets of `sleep` s, once its first rows are recorded."""
-    proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", str(count), "--sleep", str(sleep),
-                             "--log", "done.log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_held_run(count: int = 100) -> subprocess.Popen:
+    """A driver running `count` psets, once its first rows are recorded; from the 6th pset on it
+    is held (running, 5 rows done) until the file `go` exists (`release_held_run`)."""
+    proc = subprocess.Popen([sys.executable, DRIVER, "calc", "0", str(count), "--sleep", "0.005",
+                             "--log", "done.log", "--hold", "go"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(lambda: len(read_lines("done.log")) >= 3, 60, "3 finished psets")
     return proc
 
 
+def release_held_run() -> None:
+    """Let the run of `start_held_run` go on to its end (well under a second)."""
+    with open("go", "w"):
+        pass
+
+
+def read_text(path: str) -> str:
+    """The text of the file at `path`, "" if it does not exist yet."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as fd:
+        return fd.read()
+
+
 def test_runs_watch_plain_output_refreshes_until_no_run_is_live():
     """Not in a terminal, runs --watch prints a table per change and exits when no run is live."""
-    proc = start_watched_run(400, 0.03)
+    proc = start_held_run()
     try:
-        out = cli("runs", "--watch", "--interval", "0.2")
+        with open("watch.out", "w") as out:
+            watch = subprocess.Popen([*cli_command(), "runs", "--watch", "--interval", "0.2"],
+                                     stdout=out, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: "\n\n" in read_text("watch.out"), 60, "the first table")
+            release_held_run()
+            _, stderr = watch.communicate(timeout=120)
+        finally:
+            if watch.poll() is None:
+                watch.kill()
+                watch.communicate(timeout=30)
     finally:
         proc.kill()
         proc.wait(timeout=30)
-    assert out.returncode == 0, out.stderr
-    assert "\x1b[" not in out.stdout  # no terminal control codes in a log
-    tables = [t for t in out.stdout.strip().split("\n\n") if t]
+    assert watch.returncode == 0, stderr
+    stdout = read_text("watch.out")
+    assert "\x1b[" not in stdout  # no terminal control codes in a log
+    tables = [t for t in stdout.strip().split("\n\n") if t]
     assert len(tables) >= 2
     assert "1 running" in tables[0] and " running " in tables[0].split("\n")[2]
     running = tables[0].split("\n")[2].split()
-    assert running[2] == "400" and float(running[-4]) > 0  # planned, rows/s
+    assert running[2] == "100" and float(running[-4]) > 0  # planned, rows/s
     assert "0 running" in tables[-1] and " finished " in tables[-1].split("\n")[2]
-    assert tables[-1].split("\n")[2].split()[3] == "400"  # done
+    assert tables[-1].split("\n")[2].split()[3] == "100"  # done
 
 
 def run_line(screen: str, state: str) -> list[str] | None:
@@ -166,16 +193,19 @@ def screen_of(tmux) -> str:
 
 def test_status_in_a_terminal_redraws_in_place_until_the_run_ends(tmux):
     """In a real terminal, psweep status redraws one table in place and returns when the run ends."""
-    proc = start_watched_run(400, 0.03)
+    proc = start_held_run()
     try:
         screen = watch_in_tmux(tmux, "--interval 0.2")
         assert screen.count("psweep status calc") == 1  # cleared and redrawn, not scrolled
         assert "Ctrl-C to stop watching" in screen
         line = run_line(screen, "running")
-        assert line[2] == "400" and ":" in line[-3]  # planned, an ETA like 0:00:03
+        assert line[2] == "100" and ":" in line[-3]  # planned, an ETA like 0:00:03
+        release_held_run()
         wait_until(lambda: "WATCH-ENDED 0" in screen_of(tmux), 120, "the watch to end")
         screen = screen_of(tmux)
-        assert run_line(screen, "finished")[3] == "400" and "0 running" in screen
+        assert run_line(screen, "finished")[3] == "100" and "0 running" in screen
+        # drawn while running and again at the end, in the same place
+        assert screen.count("psweep status calc") == 1
     finally:
         proc.kill()
         proc.wait(timeout=30)
@@ -183,7 +213,7 @@ def test_status_in_a_terminal_redraws_in_place_until_the_run_ends(tmux):
 
 def test_status_stops_watching_on_ctrl_c_and_leaves_the_run_alone(tmux):
     """Ctrl-C in psweep status ends the watch at once; the watched run goes on."""
-    proc = start_watched_run(2000, 0.02)
+    proc = start_held_run()
     try:
         watch_in_tmux(tmux, "")
         tmux("send-keys", "-t", "w", "C-c")
@@ -638,7 +668,7 @@ def test_runs_fits_a_120_column_terminal(tmux):
 
 def test_status_watch_fits_a_100_column_terminal(tmux):
     """psweep status in a 100-column terminal redraws a table that fits, with the running run's eta."""
-    proc = start_watched_run(400, 0.03)
+    proc = start_held_run()
     try:
         command = f"{' '.join(cli_command())} status --interval 0.2; echo WATCH-ENDED $?"
         tmux("new-session", "-d", "-s", "w", "-x", "100", "-y", "40", "-c", os.getcwd())
@@ -651,6 +681,7 @@ def test_status_watch_fits_a_100_column_terminal(tmux):
         assert len(running) == len(header) + 2 and ":" in running[header.index("eta") + 2]
         assert len(running[0]) == 8
         assert max(len(line.rstrip()) for line in screen) <= 100
+        release_held_run()
         wait_until(lambda: "WATCH-ENDED 0" in screen_of(tmux), 120, "the watch to end")
     finally:
         proc.kill()

@@ -324,8 +324,11 @@ def test_hung_pset_times_out_and_the_run_goes_on(kwargs):
     assert "hang_on_2" in df.set_index("x").loc[2, "_exc_txt"]  # where it was stopped
 
 
-def test_pset_deaf_to_sigalrm_is_stopped_by_replacing_its_worker():
+def test_pset_deaf_to_sigalrm_is_stopped_by_replacing_its_worker(monkeypatch):
     """A pset that never sees SIGALRM is ended by the driver stopping its worker (poolsize=)."""
+    import psweep.execute._executors
+
+    monkeypatch.setattr(psweep.execute._executors, "HARD_STOP_GRACE", 2.0)  # 5 s by default
     with pytest.warns(UserWarning, match="1 of 4"):
         df = ps.run(workers.hang_deaf_on_0, ps.plist("x", range(4)), poolsize=2, timeout=1)
     check_timed_out(df, 0, 1)

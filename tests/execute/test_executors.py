@@ -451,7 +451,11 @@ STUCK_STUDY = """
 import multiprocessing, os, sys
 sys.path.insert(0, sys.argv[1])
 import psweep as ps, workers
+import psweep.execute._executors as executors, psweep.execute._pools as pools
 if __name__ == "__main__":
+    # Shorter graces than the defaults (5, 2, 3 s), the same steps: the
+    # driver's deadline, then SIGTERM, which the pset defers, then SIGKILL.
+    executors.HARD_STOP_GRACE, executors.INTERRUPT_GRACE, pools.STOP_GRACE = 2.0, 0.5, 0.5
     multiprocessing.set_start_method(sys.argv[2])
     params = [{"x": x, "pidfile": os.path.abspath("worker.pid")} for x in range(3)]
     kwargs = {"timeout": 1} if sys.argv[3] == "timeout" else {}
@@ -495,11 +499,14 @@ def test_worker_deferring_sigterm_does_not_keep_the_driver_alive(how, method):
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_stopping_a_pool_kills_a_worker_that_defers_sigterm(method):
+def test_stopping_a_pool_kills_a_worker_that_defers_sigterm(method, monkeypatch):
     """psweep's way of stopping its pool (used at timeouts, Ctrl-C, errors and the end of a run)
     ends a worker whose pset defers SIGTERM: SIGKILL follows after STOP_GRACE."""
-    from psweep.execute._pools import STOP_GRACE, stop_workers
+    import psweep.execute._pools
+    from psweep.execute._pools import stop_workers
 
+    grace = 1.0  # STOP_GRACE is 3 s
+    monkeypatch.setattr(psweep.execute._pools, "STOP_GRACE", grace)
     pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method))
     try:
         pool.submit(workers.defer_sigterm_on_0, {"x": 0, "pidfile": os.path.abspath("worker.pid")})
@@ -508,7 +515,7 @@ def test_stopping_a_pool_kills_a_worker_that_defers_sigterm(method):
         pid = _worker_pid()
         t0 = time.monotonic()
         stop_workers(pool)
-        assert time.monotonic() - t0 < 3 * STOP_GRACE
+        assert time.monotonic() - t0 < 3 * grace
         assert not _alive({pid})
     finally:
         for process in list((pool._processes or {}).values()):

@@ -115,8 +115,11 @@ EXTEND_LOOP = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import psweep as ps, workers
+import psweep.engine._recorder as recorder
+# Fold after every row (not at most every 5 s): each fold is a chance.
+recorder.MIN_COMPACT_INTERVAL = recorder.COMPACT_COST_FACTOR = 0.0
 for i in range(int(sys.argv[2])):
-    params = [{"x": x, "sleep": 0.002} for x in range(100 * i, 100 * i + 5)]
+    params = [{"x": x, "sleep": 0.002} for x in range(100 * i, 100 * i + 10)]
     ps.run(workers.slow_square, params)
 open("writer-done", "w").close()
 """
@@ -124,11 +127,14 @@ open("writer-done", "w").close()
 
 def test_reads_in_other_processes_never_go_backwards_while_a_study_grows():
     """Processes looping ps.df_read while another extends the study never see fewer rows than before."""
-    # Small runs on a small database make many folds, each a chance for a
-    # reader to read the file before it and the journals after it.
-    ps.run(workers.square, ps.plist("x", range(1000)))
+    # Many folds (small runs that fold after every row), each a chance for a
+    # reader to read the file before it and the journals after it; the file
+    # of 10000 rows takes a reader long enough to read that folds land there.
+    # With the file read before the journals, 5 reads of ~730 went backwards
+    # in each of 3 tries (80 runs that fold once each on 1000 rows: 1 of ~12000).
+    ps.run(workers.square, ps.plist("x", range(10000)))
     readers = [start_script(READ_LOOP) for _ in range(2)]
-    writer = start_script(EXTEND_LOOP, TESTS_DIR, "80")
+    writer = start_script(EXTEND_LOOP, TESTS_DIR, "30")
     try:
         assert writer.wait(timeout=300) == 0, writer.stderr.read()
         outs = [reader.communicate(timeout=300) for reader in readers]

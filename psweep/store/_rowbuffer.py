@@ -183,9 +183,9 @@ class RowBuffer:
             values = segment.columns[segment.keys.index(key)]
             if type(values) is array:
                 return np.frombuffer(values, dtype=values.typecode)
-            out = np.empty(len(values), dtype=object)
-            out[:] = values
-            return out
+            # Each value one element, a list too; cheaper than out[:] = values,
+            # which looks into each value for a shape.
+            return np.fromiter(values, dtype=object, count=len(values))
         out = np.full(self._n, np.nan, dtype=object)
         for segment in segments:
             if key in segment.keys:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator
+from operator import countOf as _count_of
 from typing import Any
 
 import numpy as np
@@ -61,9 +62,11 @@ class _Segment:
         columns = self.columns
         for i, values in enumerate(zip(*self.batch)):
             column = columns[i]
-            # One type of _TYPECODES throughout? Only then are all types looked at.
-            code = _TYPECODES.get(type(values[0]))
-            if code is not None and len(set(map(type, values))) != 1:
+            # One type of _TYPECODES throughout? Only then are all types looked at
+            # (counted, not collected in a set: cheaper per value).
+            first = type(values[0])
+            code = _TYPECODES.get(first)
+            if code is not None and _count_of(map(type, values), first) != len(values):
                 code = None
             if type(column) is array and column.typecode != code:
                 column = columns[i] = column.tolist()  # no longer one type

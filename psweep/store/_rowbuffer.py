@@ -26,8 +26,11 @@ __all__ = ["RowBuffer"]
 
 # Rows are first kept as value tuples and moved into the columns in
 # batches of this many (one C-level transpose instead of a Python loop
-# per value).
-_BATCH = 2048
+# per value). Fewer than the 700 new objects after which Python's garbage
+# collector runs (gc.get_threshold()): a batch of tuples waiting would
+# otherwise set off a collection every ~700 rows (~4% of a run of
+# trivial psets), each looking at every tuple.
+_BATCH = 512
 # A column whose values are all floats (or all ints) is kept as a C array:
 # 8 bytes a value instead of a pointer and a 24-32 byte object. Bools are
 # not ints here (type() is bool), so they stay objects, as pandas sees them.

@@ -254,15 +254,17 @@ def target(met: bool, what: str, value: str) -> None:
 
 
 def code_version() -> str:
-    """Git commit of the repo, and a digest of psweep/*.py (it may be dirty)."""
+    """Git commit of the repo, and a digest of the package's sources (it may be dirty)."""
     import glob
     import hashlib
 
     repo = os.path.dirname(BENCH_DIR)
     digest = hashlib.sha1()
-    for path in sorted(glob.glob(os.path.join(repo, "psweep", "*.py"))):
+    # Every module, subpackages too, named relative to the clone: the same
+    # sources give the same digest in any folder.
+    for path in sorted(glob.glob(os.path.join(repo, "psweep", "**", "*.py"), recursive=True)):
         with open(path, "rb") as fd:
-            digest.update(path.encode() + fd.read())
+            digest.update(os.path.relpath(path, repo).encode() + fd.read())
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -283,7 +285,7 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         commit, dirty = "?", False
     dirt = " + uncommitted psweep/ changes" if dirty else ""
-    return f"commit {commit or '?'}{dirt}, psweep/*.py sha1 {digest.hexdigest()[:10]}"
+    return f"commit {commit or '?'}{dirt}, psweep/**/*.py sha1 {digest.hexdigest()[:10]}"
 
 
 def _shown(python: str) -> str:

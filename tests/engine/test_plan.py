@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import deque
 from collections.abc import Sequence
 
@@ -11,7 +12,7 @@ import psweep as ps
 import workers
 from psweep.errors import ParamsTypeError
 from psweep.execute._executors import PsetQueue
-from psweep.engine._plan import plan_psets
+from psweep.engine._plan import _UUID_CHUNK, plan_psets, uuid4s
 
 
 class CountingParams(Sequence):
@@ -116,3 +117,11 @@ def test_pool_run_of_a_lazy_plan_keeps_every_row():
     df = ps.run(workers.square, ps.plist("x", range(300)), poolsize=2, chunksize=7)
     assert sorted(df["y"].tolist()) == [x * x for x in range(300)]
     assert df["_pset_seq"].nunique() == 300
+
+
+def test_uuids_beyond_one_numpy_pass_are_distinct_version_4_uuids():
+    """uuid4s builds many ids in chunks: every one a distinct RFC 4122 version-4 UUID in canonical text."""
+    ids = uuid4s(2 * _UUID_CHUNK + 7)
+    assert len(ids) == len(set(ids)) == 2 * _UUID_CHUNK + 7
+    parsed = [uuid.UUID(text) for text in ids]
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == text for u, text in zip(parsed, ids))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -14,6 +15,15 @@ if TESTS_DIR not in sys.path:
     # Worker functions live in tests/workers.py; spawned processes import
     # them from there, so the folder must be importable.
     sys.path.insert(0, TESTS_DIR)
+
+# Ctrl-C is part of what the suite tests (SIGINT sent to drivers, workers and
+# this process). A shell without job control starts a background command with
+# SIGINT ignored, children inherit that through exec, and Python then installs
+# no KeyboardInterrupt handler: every Ctrl-C test failed when the suite was
+# started that way (e.g. "(nohup ... &)"). A handled signal is reset to the
+# default on exec, so handling it here gives every child Python's own too.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The other virtualenv of a CI run (.ci/run makes .venv with the newest
 # versions and .venv-lower with the lowest): tests of databases written

@@ -128,9 +128,10 @@ class Recorder:
     def _record_slowly(self, row: dict[str, Any], exc: Exception) -> None:
         """Record `row`, whose journal append raised `exc`: a write that failed, or
         a row that does not pickle (then made a failed row that does)."""
-        if not isinstance(exc, OSError):
+        if not isinstance(exc, OSError):  # no need to try the same pickle again
+            self._fail_unstorable(row, exc)
             try:
-                self._pending.add(*self._append(row))
+                self._pending.add(*self._journal.append(row))  # type: ignore[union-attr]
                 return
             except OSError as write_exc:
                 exc = write_exc
@@ -154,17 +155,16 @@ class Recorder:
             stacklevel=caller_stacklevel(),
         )
 
-    def _append(self, row: dict[str, Any]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    def _append(self, row: dict[str, Any]) -> None:
         """Journal `row`; one that does not pickle is first made a failed row
-        that does (only that pset fails). Its keys and values as written.
-        Raises OSError if the write fails."""
+        that does (only that pset fails). Raises OSError if the write fails."""
         try:
-            return self._journal.append(row)  # type: ignore[union-attr]
+            self._journal.append(row)  # type: ignore[union-attr]
         except OSError:
             raise
         except Exception as exc:
             self._fail_unstorable(row, exc)
-            return self._journal.append(row)  # type: ignore[union-attr]
+            self._journal.append(row)  # type: ignore[union-attr]
 
     def _fail_unstorable(self, row: dict[str, Any], exc: Exception) -> None:
         """Make `row`, which does not pickle (`exc`), a failed row that does."""

@@ -139,6 +139,10 @@ class Journal:
         self._numbers: dict[tuple[str, ...], int] = {}
         self._written: dict[tuple[str, ...], tuple[bytes, int]] = {}
         self._keys_due = 0
+        # The last row's keys and layout, while their keys record counts
+        # (none after a truncate).
+        self._last_keys: tuple[str, ...] | None = None
+        self._last_layout = (b"", 0)
         self._new_pickler()
 
     def _new_pickler(self) -> None:
@@ -189,15 +193,22 @@ class Journal:
         except AttributeError:  # no mapping: as it is (readers report it as no row)
             self._write(ROW_MAGIC, 0, self._pickled(row))
             return keys, ()
-        if self._size >= self._keys_due:  # every KEYS_EVERY bytes, keys again
-            self._written.clear()
-            self._keys_due = self._size + KEYS_EVERY
-        layout = self._written.get(keys)
-        if layout is None:
-            layout = self._write_keys(keys)
-            if layout is None:  # no layout number left: the row as a dict
-                self._write(ROW_MAGIC, 0, self._pickled(row))
-                return keys, values
+        if keys == self._last_keys and self._size < self._keys_due:
+            # The usual case, the previous row's keys: their layout without
+            # hashing the tuple, and their tuple (a row buffer that gets the
+            # same tuple again compares it by identity).
+            keys, layout = self._last_keys, self._last_layout
+        else:
+            if self._size >= self._keys_due:  # every KEYS_EVERY bytes, keys again
+                self._written.clear()
+                self._keys_due = self._size + KEYS_EVERY
+            layout = self._written.get(keys)
+            if layout is None:
+                layout = self._write_keys(keys)
+                if layout is None:  # no layout number left: the row as a dict
+                    self._write(ROW_MAGIC, 0, self._pickled(row))
+                    return keys, values
+            self._last_keys, self._last_layout = keys, layout
         # _pickled and _write inlined: rows of trivial psets add up.
         chunks = self._chunks
         try:
@@ -299,6 +310,7 @@ class Journal:
         self._unmap(0)
         self._size = 0
         self._written.clear()  # their keys records are gone too
+        self._last_keys = None
         self._keys_due = KEYS_EVERY
 
     def close(self, remove: bool) -> None:

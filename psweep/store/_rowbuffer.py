@@ -124,7 +124,7 @@ class RowBuffer:
     def add(self, keys: tuple[str, ...], values: tuple[Any, ...]) -> None:
         """Add one row given as its keys and values (what :meth:`Journal.append` returns)."""
         segment = self._last
-        if segment is None or segment.keys != keys:
+        if segment is None or segment.keys is not keys and segment.keys != keys:
             segment = self._segments.get(keys)
             if segment is None:
                 segment = self._segments[keys] = _Segment(keys)

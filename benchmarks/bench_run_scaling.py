@@ -8,6 +8,9 @@ and the peak RSS of the largest run for both. Also measured: a run of one pset
 (a run's fixed cost: locks, files, the first frame and pickle of the process,
 the fsync'ed write), and, at each N, the ratio ours/0.16 of the time beyond that
 fixed cost, (t(N) - t(1)) / (t_0.16(N) - t_0.16(1)): what the further psets cost.
+Repetitions interleave (ours, then 0.16, in fresh processes), so at the largest
+N each repetition is a back-to-back pair: the median of the pairs' ratios is
+printed too (``--reps 15`` gives 15 pairs).
 
     python benchmarks/bench_run_scaling.py [--quick] [--reps R] [--profile]
 
@@ -16,6 +19,8 @@ and by cumulative time).
 """
 
 from __future__ import annotations
+
+import statistics
 
 from _common import (
     OURS,
@@ -115,8 +120,17 @@ def main() -> None:
         f"a run of 1 pset (the fixed cost of a run): ours {fmt_s(one['ours'])}, "
         f"0.16 {fmt_s(one['0.16'])} ({one['ours'] / one['0.16']:.2f}x)"
     )
+    # Each repetition runs ours, then 0.16, back to back: a pair shares the
+    # machine's state of the moment, which the ratio of the medians above
+    # mixes across repetitions when the machine's speed drifts.
+    big = ns[-1]
+    pairs = sorted(o["seconds"] / r["seconds"] for o, r in zip(res[big]["ours"], res[big]["0.16"]))
+    print(
+        f"N={big}, ratio ours/0.16 within each of the {len(pairs)} back-to-back pairs: median "
+        f"{statistics.median(pairs):.3f}x, range {pairs[0]:.2f}x-{pairs[-1]:.2f}x"
+    )
 
-    big, small = ns[-1], ns[0]
+    small = ns[0]
     t_big_o = med(res[big]["ours"], "seconds")
     per_small = med(res[small]["ours"], "seconds") / small
     per_big = t_big_o / big

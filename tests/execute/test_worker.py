@@ -131,7 +131,7 @@ def test_output_of_a_pset_that_kills_its_worker_is_in_its_failed_row(mode, how, 
     by_x = df.set_index("x")
     assert by_x["_failed"].tolist() == [False, False, True, False]
     assert "died" in by_x.loc[2, "_exc_txt"]
-    # (a faulthandler enabled on stderr may add its dump of the segfault)
+    # (a faulthandler enabled on stderr would add its dump of the segfault)
     assert by_x.loc[2, "_logs"].startswith("first 2\nsecond\nthird\nfourth, no newline")
     assert by_x.loc[3, "_logs"] == "first 3\n"
     if mode == "db+file":
